@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make demo` (the pipeline, live) and `make test` (every test).
+# Each installs what it needs first; nothing here needs a hand install.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install demo test test-unit lint stack-up stack-down clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/fleetwatch demo
+
+test: install lint
+	bash deploy/local/stack.sh fetch
+	$(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest -m "not integration"
+
+lint: install
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/fleetwatch schemas export --check
+
+stack-up: install
+	$(BIN)/fleetwatch local up
+
+stack-down: install
+	$(BIN)/fleetwatch local down
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

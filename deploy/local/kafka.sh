@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Single-node Apache Kafka (KRaft) from Maven Central jars, on 127.0.0.1.
+# usage: kafka.sh fetch|up|down|status   (env: FLEETWATCH_LOCAL_DIR, FLEETWATCH_CACHE, KAFKA_PORT)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$LOCAL_SCRIPTS/kafka/pom.xml")"
+KAFKA_LIBS="$FLEETWATCH_CACHE/kafka-$KAFKA_VERSION/libs"
+KAFKA_DIR="$FLEETWATCH_LOCAL_DIR/kafka"
+PIDFILE="$KAFKA_DIR/kafka.pid"
+
+fetch() {
+  [[ -f "$KAFKA_LIBS/.complete" ]] && return 0
+  need java "install a JDK >= 17 (Debian: apt-get install openjdk-17-jre-headless)"
+  need mvn "install Maven (Debian: apt-get install maven)"
+  say "fetching Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_LIBS"
+  mkdir -p "$KAFKA_LIBS"
+  mvn -q -B -f "$LOCAL_SCRIPTS/kafka/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$KAFKA_LIBS" -DincludeScope=runtime >&2 \
+    || die "mvn could not fetch Kafka $KAFKA_VERSION (see output above)"
+  touch "$KAFKA_LIBS/.complete"
+}
+
+write_config() {  # write_config PORT CONTROLLER_PORT
+  mkdir -p "$KAFKA_DIR/data"
+  sed -e "s:@PORT@:$1:g" -e "s:@CONTROLLER_PORT@:$2:g" -e "s:@DATA@:$KAFKA_DIR/data:g" \
+    "$LOCAL_SCRIPTS/kafka/server.properties.in" > "$KAFKA_DIR/server.properties"
+  echo "$1" > "$KAFKA_DIR/port"
+}
+
+format_storage() {
+  [[ -f "$KAFKA_DIR/data/meta.properties" ]] && return 0
+  local cluster_id
+  cluster_id="$(python3 -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+  java -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$LOCAL_SCRIPTS/kafka/log4j.properties" \
+    kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" \
+    --ignore-formatted >"$KAFKA_DIR/format.log" 2>&1 \
+    || die "formatting Kafka storage failed: $(tail -1 "$KAFKA_DIR/format.log")"
+}
+
+up() {
+  if pid_alive "$PIDFILE"; then status; return 0; fi
+  fetch
+  need java "install a JDK >= 17"
+  local port controller_port
+  if [[ -f "$KAFKA_DIR/port" && -z "${KAFKA_PORT:-}" ]]; then
+    port="$(choose_port "$(cat "$KAFKA_DIR/port")")"   # keep the address clients already know
+  else
+    port="$(choose_port "${KAFKA_PORT:-0}")"
+  fi
+  controller_port="$(free_port)"
+  write_config "$port" "$controller_port"
+  format_storage
+  say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$port (data in $KAFKA_DIR)"
+  KAFKA_LOG_DIR="$KAFKA_DIR" nohup java -Xms128m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dkafka.logs.dir="$KAFKA_DIR" \
+    -Dlog4j.configuration="file:$LOCAL_SCRIPTS/kafka/log4j.properties" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties" \
+    >"$KAFKA_DIR/kafka.out" 2>&1 </dev/null &
+  echo $! > "$PIDFILE"
+  if ! wait_until 90 "Kafka on 127.0.0.1:$port" ready "$port"; then
+    stop_pid "$PIDFILE" Kafka
+    die "Kafka did not become ready within 90 s; last log line: $(tail -1 "$KAFKA_DIR/kafka.out")"
+  fi
+  status
+}
+
+ready() {  # the broker logs this once the KRaft metadata is loaded and listeners accept
+  pid_alive "$PIDFILE" || die "Kafka exited during start-up: $(tail -3 "$KAFKA_DIR/kafka.out")"
+  port_open "$1" && grep -q "Kafka Server started" "$KAFKA_DIR/kafka.out"
+}
+
+status() {
+  if pid_alive "$PIDFILE"; then
+    echo "FLEETWATCH_KAFKA_BOOTSTRAP=127.0.0.1:$(cat "$KAFKA_DIR/port")"
+  else
+    say "Kafka is not running"; return 3
+  fi
+}
+
+down() { stop_pid "$PIDFILE" Kafka; }
+
+case "${1:-}" in
+  fetch|up|down|status) "$1" ;;
+  *) die "usage: kafka.sh fetch|up|down|status" ;;
+esac

@@ -1,0 +1,98 @@
+"""The only module importing kafka-python: clients built from settings, topics created if missing.
+
+The Faust worker talks to Kafka through aiokafka on its own; everything else (agents, simulator,
+CLI, benchmarks) uses the clients made here so that security settings apply everywhere alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from pipeline.config import KafkaSettings, TopicSettings
+from pipeline.errors import SinkUnavailable
+from pipeline.topics import TopicSpec
+
+log = logging.getLogger(__name__)
+
+
+def connection_options(kafka: KafkaSettings) -> dict[str, Any]:
+    """kafka-python keyword arguments for bootstrap and security, shared by every client."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": kafka.bootstrap.split(","),
+        "client_id": kafka.client_id,
+        "security_protocol": kafka.security_protocol,
+    }
+    if kafka.sasl_mechanism:
+        options["sasl_mechanism"] = kafka.sasl_mechanism
+        options["sasl_plain_username"] = kafka.sasl_username
+        if kafka.sasl_password is not None:
+            options["sasl_plain_password"] = kafka.sasl_password.get_secret_value()
+    if kafka.ssl_cafile:
+        options["ssl_cafile"] = str(kafka.ssl_cafile)
+    return options
+
+
+def make_producer(kafka: KafkaSettings, **overrides: Any) -> KafkaProducer:
+    """A durable producer: ``acks=all``, retries with backoff, idempotent-friendly ordering."""
+    options = connection_options(kafka) | {
+        "acks": "all",
+        "retries": 5,
+        "retry_backoff_ms": 200,
+        "max_in_flight_requests_per_connection": 1,  # keeps per-node order across retries
+        "linger_ms": 20,
+    }
+    return KafkaProducer(**(options | overrides))
+
+
+def make_consumer(kafka: KafkaSettings, *topics: str, **overrides: Any) -> KafkaConsumer:
+    """A consumer of raw bytes; callers decode with ``pipeline.models.decode``."""
+    options = connection_options(kafka) | {
+        "auto_offset_reset": "earliest",
+        "enable_auto_commit": False,
+    }
+    return KafkaConsumer(*topics, **(options | overrides))
+
+
+def ensure_topics(
+    kafka: KafkaSettings,
+    topics: TopicSettings,
+    specs: Iterable[TopicSpec],
+    partitions: int | None = None,
+) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created.
+
+    Raises
+    ------
+    SinkUnavailable
+        When the cluster cannot be reached to create them.
+    """
+    wanted = {spec.name(topics.prefix): spec for spec in specs}
+    try:
+        admin = KafkaAdminClient(**connection_options(kafka), request_timeout_ms=15_000)
+    except KafkaError as exc:
+        raise SinkUnavailable(f"Kafka at {kafka.bootstrap} unreachable: {exc}", 5.0) from None
+    try:
+        missing = sorted(set(wanted) - set(admin.list_topics()))
+        new_topics = [
+            NewTopic(
+                name,
+                num_partitions=partitions or topics.partitions,
+                replication_factor=-1,  # the broker's default, so one config fits 1 and N brokers
+                topic_configs={"cleanup.policy": "compact"} if wanted[name].compacted else {},
+            )
+            for name in missing
+        ]
+        if new_topics:
+            try:
+                admin.create_topics(new_topics)
+            except TopicAlreadyExistsError:
+                log.debug("a concurrent client created some of %s first", missing)
+        return missing
+    finally:
+        admin.close()

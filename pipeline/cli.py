@@ -1,0 +1,210 @@
+"""The ``fleetwatch`` command line: each command parses flags, builds settings, calls a run_*()."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pipeline import __version__
+from pipeline.config import (
+    InfluxSettings,
+    KafkaSettings,
+    StreamSettings,
+    TopicSettings,
+    load,
+)
+from pipeline.errors import FleetwatchError
+
+F = TypeVar("F", bound=Callable[..., Any])
+SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"
+
+
+def one_line_errors(command: F) -> F:
+    """Turn a FleetwatchError into ``fleetwatch: <reason>`` and exit status 1, no traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except FleetwatchError as exc:
+            click.echo(f"fleetwatch: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
+
+
+def server_options(command: F) -> F:
+    """Options every command that talks to Kafka or InfluxDB accepts."""
+    options = [
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path, exists=True),
+            help="TOML config file ([kafka], [influx], [topics], ... tables).",
+        ),
+        click.option("--kafka-bootstrap", help="Kafka host:port (env FLEETWATCH_KAFKA_BOOTSTRAP)."),
+        click.option("--influx-url", help="InfluxDB URL (env FLEETWATCH_INFLUX_URL)."),
+        click.option("--topic-prefix", help="Topic name prefix (env FLEETWATCH_TOPICS_PREFIX)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def build_servers(
+    config_file: Path | None,
+    kafka_bootstrap: str | None,
+    influx_url: str | None,
+    topic_prefix: str | None,
+) -> tuple[KafkaSettings, InfluxSettings, TopicSettings]:
+    """Settings of the servers every component shares."""
+    return (
+        load(KafkaSettings, config_file, bootstrap=kafka_bootstrap),
+        load(InfluxSettings, config_file, url=influx_url),
+        load(TopicSettings, config_file, prefix=topic_prefix),
+    )
+
+
+@click.group()
+@click.version_option(__version__, prog_name="fleetwatch")
+@click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG instead of INFO.")
+def cli(verbose: bool) -> None:
+    """Fleetwatch: streaming anomaly detection and safe remediation for Linux fleets."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # kafka-python warns on every transient metadata refresh; its errors still show.
+    logging.getLogger("kafka").setLevel(logging.DEBUG if verbose else logging.ERROR)
+
+
+@cli.group()
+def schemas() -> None:
+    """JSON Schemas of the wire messages."""
+
+
+@schemas.command("export")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=SCHEMAS_DIR,
+    show_default=True,
+    help="Where the schema files live.",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the files differ.")
+def schemas_export(directory: Path, check: bool) -> None:
+    """Write schemas/*.json from the pydantic models (or --check they are current)."""
+    from pipeline.schemas import export_schemas, stale_schemas
+
+    if check:
+        stale = stale_schemas(directory)
+        if stale:
+            click.echo(
+                f"fleetwatch: schemas out of date in {directory}: {', '.join(stale)}; "
+                "run `fleetwatch schemas export`",
+                err=True,
+            )
+            sys.exit(1)
+        click.echo(f"schemas in {directory} match the models")
+        return
+    for name in export_schemas(directory):
+        click.echo(f"wrote {directory / name}")
+
+
+@cli.command()
+@click.argument("action", type=click.Choice(["up", "down", "status", "fetch"]))
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Where the servers keep data (env FLEETWATCH_LOCAL_DIR).",
+)
+@one_line_errors
+def local(action: str, data_dir: Path | None) -> None:
+    """Run real Kafka and InfluxDB on 127.0.0.1 without Docker (deploy/local)."""
+    from pipeline.local import run_stack
+
+    addresses = run_stack(action, data_dir)
+    for key, value in addresses.items():
+        click.echo(f"export {key}={value}")
+
+
+@cli.command()
+@server_options
+@click.option("--app-id", help="Consumer group of the workers (env FLEETWATCH_STREAM_APP_ID).")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Local state directory (env FLEETWATCH_STREAM_DATA_DIR).",
+)
+@click.option(
+    "--store",
+    type=click.Choice(["rocksdb", "memory"]),
+    help="Table store (env FLEETWATCH_STREAM_STORE).",
+)
+@click.option("--web-port", type=int, help="Port of /metrics (env FLEETWATCH_STREAM_WEB_PORT).")
+@one_line_errors
+def worker(
+    config_file: Path | None,
+    kafka_bootstrap: str | None,
+    influx_url: str | None,
+    topic_prefix: str | None,
+    app_id: str | None,
+    data_dir: Path | None,
+    store: str | None,
+    web_port: int | None,
+) -> None:
+    """Run a stream worker: validate, detect, write InfluxDB, forward to remediation."""
+    from pipeline.stream.run import run_worker
+
+    kafka, influx, topic_settings = build_servers(
+        config_file, kafka_bootstrap, influx_url, topic_prefix
+    )
+    stream = load(
+        StreamSettings,
+        config_file,
+        app_id=app_id,
+        data_dir=data_dir,
+        store=store,
+        web_port=web_port,
+    )
+    run_worker(kafka, topic_settings, stream, influx)
+
+
+@cli.command()
+@click.option("--nodes", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--rounds", type=click.IntRange(1, 1_000), default=6, show_default=True)
+@click.option("--keep", is_flag=True, help="Leave the stack running afterwards.")
+@one_line_errors
+def demo(nodes: int, rounds: int, keep: bool) -> None:
+    """Bring up the local stack and run a live round trip through the whole pipeline."""
+    from pipeline.roundtrip import run_roundtrip
+
+    run_roundtrip(nodes=nodes, rounds=rounds, keep=keep)
+
+
+@cli.group()
+def bench() -> None:
+    """Benchmarks that print their figures (--json for scripts)."""
+
+
+def _register_stage_commands() -> None:
+    """Each stage owns its commands in pipeline/commands/<stage>.py and adds them here."""
+    from pipeline.commands import COMMAND_MODULES
+
+    for module in COMMAND_MODULES:
+        module.register(cli, bench)
+
+
+_register_stage_commands()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="fleetwatch")

@@ -1,0 +1,143 @@
+"""Settings of every component, built once by the CLI and passed down; frozen after start-up.
+
+Precedence is flag > environment > config file > default. Each section reads its own environment
+prefix, e.g. ``FLEETWATCH_KAFKA_BOOTSTRAP`` or ``FLEETWATCH_INFLUX_URL``; a config file is TOML with
+one table per section (``[kafka]``, ``[influx]``, ...).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from pipeline.errors import ConfigError
+
+
+class Section(BaseSettings):
+    """Base of every settings section: frozen, unknown keys rejected."""
+
+    section: ClassVar[str] = ""
+    model_config = SettingsConfigDict(frozen=True, extra="forbid")
+
+
+class KafkaSettings(Section):
+    """How to reach the Kafka cluster (every component)."""
+
+    section: ClassVar[str] = "kafka"
+    model_config = SettingsConfigDict(env_prefix="FLEETWATCH_KAFKA_")
+
+    bootstrap: str = Field(
+        "127.0.0.1:9092", description="FLEETWATCH_KAFKA_BOOTSTRAP: host:port[,host:port]"
+    )
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="FLEETWATCH_KAFKA_SECURITY_PROTOCOL"
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        None, description="FLEETWATCH_KAFKA_SASL_MECHANISM"
+    )
+    sasl_username: str | None = Field(None, description="FLEETWATCH_KAFKA_SASL_USERNAME")
+    sasl_password: SecretStr | None = Field(None, description="FLEETWATCH_KAFKA_SASL_PASSWORD")
+    ssl_cafile: Path | None = Field(None, description="FLEETWATCH_KAFKA_SSL_CAFILE: CA bundle")
+    client_id: str = Field("fleetwatch", description="FLEETWATCH_KAFKA_CLIENT_ID")
+
+
+class InfluxSettings(Section):
+    """How to reach InfluxDB (worker, queries, reports)."""
+
+    section: ClassVar[str] = "influx"
+    model_config = SettingsConfigDict(env_prefix="FLEETWATCH_INFLUX_")
+
+    url: str = Field("http://127.0.0.1:8086", description="FLEETWATCH_INFLUX_URL")
+    token: SecretStr = Field(
+        SecretStr(""),
+        description="FLEETWATCH_INFLUX_TOKEN: API token (InfluxDB 1.8: 'user:password' or empty)",
+    )
+    org: str = Field("-", description="FLEETWATCH_INFLUX_ORG ('-' for InfluxDB 1.8)")
+    bucket: str = Field(
+        "fleetwatch/autogen",
+        description="FLEETWATCH_INFLUX_BUCKET ('database/retention' for InfluxDB 1.8)",
+    )
+    timeout_ms: int = Field(10_000, ge=100, description="FLEETWATCH_INFLUX_TIMEOUT_MS")
+
+
+class TopicSettings(Section):
+    """Topic naming and sizing shared by every component."""
+
+    section: ClassVar[str] = "topics"
+    model_config = SettingsConfigDict(env_prefix="FLEETWATCH_TOPICS_")
+
+    prefix: str = Field(
+        "", pattern=r"^[A-Za-z0-9._-]{0,64}$", description="FLEETWATCH_TOPICS_PREFIX"
+    )
+    partitions: int = Field(
+        8, ge=1, le=4096, description="FLEETWATCH_TOPICS_PARTITIONS: for topics created missing"
+    )
+
+
+class StreamSettings(Section):
+    """The Faust stream worker."""
+
+    section: ClassVar[str] = "stream"
+    model_config = SettingsConfigDict(env_prefix="FLEETWATCH_STREAM_")
+
+    app_id: str = Field("fleetwatch-worker", description="FLEETWATCH_STREAM_APP_ID: consumer group")
+    data_dir: Path = Field(
+        Path("/tmp/fleetwatch-worker"),  # noqa: S108 - a default for development; set in production
+        description="FLEETWATCH_STREAM_DATA_DIR: Faust tables and local state",
+    )
+    store: Literal["rocksdb", "memory"] = Field("rocksdb", description="FLEETWATCH_STREAM_STORE")
+    web_port: int = Field(6066, ge=0, le=65535, description="FLEETWATCH_STREAM_WEB_PORT (/metrics)")
+
+
+S = TypeVar("S", bound=Section)
+
+
+def load(cls: type[S], config_file: Path | None = None, **flags: Any) -> S:
+    """Build a settings section: flags (non-None) > environment > ``config_file`` table > default.
+
+    Raises
+    ------
+    ConfigError
+        When the file is unreadable or a value is invalid; the message names the bad field.
+    """
+    file_values = _read_table(config_file, cls.section) if config_file else {}
+
+    class _WithFile(cls):  # type: ignore[valid-type,misc]  # a subclass per call binds the file
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, InitSettingsSource(settings_cls, file_values))
+
+    _WithFile.__name__ = cls.__name__
+    try:
+        return _WithFile(**{k: v for k, v in flags.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"[{cls.section}] {field}: {first['msg']}") from None
+
+
+def _read_table(path: Path, section: str) -> dict[str, Any]:
+    try:
+        document = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    table = document.get(section, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [{section}] must be a table")
+    return table

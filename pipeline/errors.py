@@ -1,0 +1,45 @@
+"""Every exception fleetwatch raises on purpose."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ActionRefused",
+    "ConfigError",
+    "FleetwatchError",
+    "InvalidMessage",
+    "SinkUnavailable",
+    "StackError",
+]
+
+
+class FleetwatchError(Exception):
+    """Root of every domain failure; the CLI prints it as a one-line reason."""
+
+
+class ConfigError(FleetwatchError):
+    """A setting is missing or invalid; the message names the value and the valid options."""
+
+
+class InvalidMessage(FleetwatchError):
+    """A message could not be decoded or validated; it belongs in the dead-letter topic."""
+
+    def __init__(self, reason: str, raw: bytes) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.raw = raw
+
+
+class SinkUnavailable(FleetwatchError):
+    """A downstream server refused or did not answer; retry after ``retry_after_s`` seconds."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class ActionRefused(FleetwatchError):
+    """An action was refused by policy (allowlist, rate limit, signature, blast radius)."""
+
+
+class StackError(FleetwatchError):
+    """The local Kafka/InfluxDB stack could not be started, stopped or found."""

@@ -1,0 +1,41 @@
+"""Drive the local Kafka + InfluxDB stack through the scripts in ``deploy/local``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from pipeline.errors import StackError
+
+STACK_SCRIPT = Path(__file__).resolve().parents[1] / "deploy" / "local" / "stack.sh"
+
+
+def run_stack(action: str, data_dir: Path | None = None) -> dict[str, str]:
+    """Run ``stack.sh ACTION``; returns the ``FLEETWATCH_*`` addresses it printed.
+
+    Raises
+    ------
+    StackError
+        When the scripts are missing (a non-editable install) or the action failed; the message
+        is the script's own last line.
+    """
+    if action not in {"fetch", "up", "down", "status"}:
+        raise ValueError(f"unknown stack action {action!r}; valid: fetch, up, down, status")
+    if not STACK_SCRIPT.is_file():
+        raise StackError(f"{STACK_SCRIPT} not found: run from a fleetwatch source checkout")
+    env = dict(os.environ)
+    if data_dir is not None:
+        env["FLEETWATCH_LOCAL_DIR"] = str(data_dir)
+    completed = subprocess.run(  # noqa: S603 - our own script, fixed arguments
+        ["bash", str(STACK_SCRIPT), action],  # noqa: S607 - bash from PATH, like the Makefile
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode not in (0, 3) or (action == "up" and completed.returncode != 0):
+        last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+        raise StackError(last.removeprefix("fleetwatch-local: "))
+    lines = completed.stdout.splitlines()
+    return dict(line.split("=", 1) for line in lines if line.startswith("FLEETWATCH_"))

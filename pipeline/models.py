@@ -1,0 +1,223 @@
+"""Wire messages: every payload on a fleetwatch topic is one of these pydantic models.
+
+``schemas/*.json`` is generated from them (``fleetwatch schemas export``), never edited by hand.
+Every model is strict: unknown fields are rejected, floats must be finite, datetimes must carry a
+time zone and are normalised to UTC, and every collection has an upper bound so one hostile
+message cannot exhaust a worker.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from pipeline.errors import InvalidMessage
+
+SCHEMA_VERSION = 1
+MAX_METRICS_PER_BATCH = 2048
+MAX_LABELS = 32
+MAX_MESSAGE_BYTES = 1_048_576
+
+# `<subsystem>.<field>`, optionally with an instance between them (`disk.root.used_percent`,
+# `net.eth0.rx_bytes_per_s`). The alphabet excludes every InfluxDB line-protocol special character.
+METRIC_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,31}(\.[a-z0-9_][a-z0-9_-]{0,63}){1,3}$"
+NODE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$"
+LABEL_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+# Printable text only: label values become InfluxDB tags, control characters are refused here.
+LABEL_VALUE_PATTERN = r"^[^\x00-\x1f\x7f]{0,128}$"
+
+MetricName = Annotated[str, StringConstraints(pattern=METRIC_NAME_PATTERN)]
+NodeId = Annotated[str, StringConstraints(pattern=NODE_ID_PATTERN)]
+LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY_PATTERN)]
+LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE_PATTERN)]
+Labels = Annotated[dict[LabelKey, LabelValue], Field(max_length=MAX_LABELS)]
+ShortText = Annotated[str, StringConstraints(max_length=512)]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
+Severity = Literal["info", "warning", "critical"]
+ParamValue = str | int | float | bool
+
+
+def utc_now() -> datetime:
+    """Return the current time as a tz-aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class WireModel(BaseModel):
+    """Base of every message: strict, immutable, versioned."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, str_max_length=4096)
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+
+class MetricBatch(WireModel):
+    """All metrics of one node from one sampling round; key on the topic is ``node_id``.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> batch = MetricBatch(
+    ...     node_id="web-01",
+    ...     sampled_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    ...     labels={"role": "web"},
+    ...     metrics={"cpu.usage_user": 12.5, "mem.used_percent": 40.0},
+    ... )
+    >>> decode(MetricBatch, encode(batch)) == batch
+    True
+    """
+
+    node_id: NodeId
+    sampled_at: UtcDatetime
+    labels: Labels = Field(default_factory=dict)
+    metrics: Annotated[dict[MetricName, float], Field(max_length=MAX_METRICS_PER_BATCH)]
+    batch_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    seq: int = Field(default=0, ge=0, description="per-agent sequence number, for ordering")
+
+
+class Contributor(WireModel):
+    """One metric's share in an anomaly: how far it was from what the model expected."""
+
+    metric: MetricName
+    score: float = Field(ge=0.0, le=1.0)
+    observed: float
+    expected: float
+
+
+class AnomalyEvent(WireModel):
+    """A flagged window of one series (``scope="series"``) or one whole host (``scope="host"``)."""
+
+    event_id: Identifier
+    node_id: NodeId
+    labels: Labels = Field(default_factory=dict)
+    scope: Literal["series", "host"]
+    metric: MetricName | None = None
+    window_start_at: UtcDatetime
+    window_end_at: UtcDatetime
+    score: float = Field(ge=0.0, le=1.0, description="peak anomaly score in the window")
+    threshold: float = Field(ge=0.0, le=1.0)
+    observed: float | None = None
+    expected: float | None = None
+    expected_low: float | None = None
+    expected_high: float | None = None
+    detector: Identifier
+    severity: Severity
+    contributors: Annotated[list[Contributor], Field(max_length=10)] = Field(default_factory=list)
+    detected_at: UtcDatetime = Field(default_factory=utc_now)
+
+    @model_validator(mode="after")
+    def _check_shape(self) -> AnomalyEvent:
+        if self.window_end_at <= self.window_start_at:
+            raise ValueError("window_end_at must be after window_start_at")
+        if (self.scope == "series") != (self.metric is not None):
+            raise ValueError("a series event names its metric; a host event does not")
+        return self
+
+
+class RemediationRequest(WireModel):
+    """An action asked of one node's agent; key on the topic is ``node_id``.
+
+    ``request_id`` is derived from the incident and the action, so a replayed request has the same
+    id and is executed at most once. ``signature`` is HMAC-SHA256 over the other fields.
+    """
+
+    request_id: Identifier
+    node_id: NodeId
+    incident_id: Identifier
+    action: Identifier
+    params: Annotated[dict[Identifier, ParamValue], Field(max_length=16)] = Field(
+        default_factory=dict
+    )
+    reason: ShortText
+    issued_at: UtcDatetime
+    expires_at: UtcDatetime
+    nonce: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,64}$")]
+    requires_approval: bool = False
+    signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+
+class RemediationResult(WireModel):
+    """What a node's agent did with a request, after verifying the effect."""
+
+    request_id: Identifier
+    node_id: NodeId
+    action: Identifier
+    outcome: Literal["dry_run", "succeeded", "failed", "no_effect", "refused", "awaiting_approval"]
+    detail: ShortText = ""
+    started_at: UtcDatetime
+    finished_at: UtcDatetime
+
+
+class DeadLetter(WireModel):
+    """A message that could not be processed, kept whole (``raw``) with the reason."""
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
+    reason: ShortText
+    error_type: Identifier
+    topic: Annotated[str, StringConstraints(max_length=249)]
+    partition: int = Field(ge=0)
+    offset: int = Field(ge=0)
+    raw: Annotated[bytes, Field(max_length=MAX_MESSAGE_BYTES)]
+    received_at: UtcDatetime = Field(default_factory=utc_now)
+
+
+WIRE_MODELS: tuple[type[WireModel], ...] = (
+    MetricBatch,
+    AnomalyEvent,
+    RemediationRequest,
+    RemediationResult,
+    DeadLetter,
+)
+
+M = TypeVar("M", bound=WireModel)
+
+
+def encode(message: WireModel) -> bytes:
+    """Serialise a message to the JSON bytes put on a topic."""
+    return message.model_dump_json().encode()
+
+
+def decode(model: type[M], raw: bytes) -> M:
+    """Parse and validate topic bytes as ``model``.
+
+    Raises
+    ------
+    InvalidMessage
+        When the bytes are too large, not JSON, or fail validation; ``reason`` says which field.
+    """
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise InvalidMessage(f"message of {len(raw)} bytes exceeds {MAX_MESSAGE_BYTES}", raw)
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidMessage(_describe(exc, model), raw) from exc
+
+
+def _describe(exc: ValidationError, model: type[WireModel]) -> str:
+    """One line naming the first few failing fields, for dead letters and logs."""
+    problems = [
+        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+        for err in exc.errors(include_url=False, include_input=False)[:3]
+    ]
+    more = exc.error_count() - len(problems)
+    suffix = f" (+{more} more)" if more > 0 else ""
+    return f"invalid {model.__name__}: " + "; ".join(problems) + suffix

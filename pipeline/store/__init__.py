@@ -1,0 +1,1 @@
+"""InfluxDB side: turning messages into points, writing them, and querying them back."""

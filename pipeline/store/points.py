@@ -1,0 +1,56 @@
+"""Messages → InfluxDB points; tags are what operators filter by, fields what they plot.
+
+Point time is the sample (or window) time, and the tag set identifies the series, so writing the
+same message twice overwrites one point instead of adding another: at-least-once delivery becomes
+idempotent storage.
+"""
+
+from __future__ import annotations
+
+from influxdb_client import Point, WritePrecision
+
+from pipeline.models import AnomalyEvent, MetricBatch
+
+METRICS_MEASUREMENT = "metrics"
+ANOMALIES_MEASUREMENT = "anomalies"
+
+
+def metric_points(batch: MetricBatch) -> list[Point]:
+    """One point per metric of the batch; measurement ``metrics``, field ``value``."""
+    points = []
+    for name, value in batch.metrics.items():
+        point = _labelled(Point(METRICS_MEASUREMENT), batch.labels)
+        point = point.tag("node", batch.node_id).tag("metric", name)
+        points.append(point.field("value", float(value)).time(batch.sampled_at, WritePrecision.MS))
+    return points
+
+
+def anomaly_point(event: AnomalyEvent) -> Point:
+    """One point per flagged window, timed at the window start."""
+    point = (
+        _labelled(Point(ANOMALIES_MEASUREMENT), event.labels)
+        .tag("node", event.node_id)
+        .tag("metric", event.metric or "_host")
+        .tag("scope", event.scope)
+        .tag("severity", event.severity)
+        .tag("detector", event.detector)
+    )
+    point = (
+        point.field("score", event.score)
+        .field("threshold", event.threshold)
+        .field("event_id", event.event_id)
+        .field("window_start_ms", int(event.window_start_at.timestamp() * 1000))
+        .field("window_end_ms", int(event.window_end_at.timestamp() * 1000))
+    )
+    for name in ("observed", "expected", "expected_low", "expected_high"):
+        value = getattr(event, name)
+        if value is not None:
+            point = point.field(name, float(value))
+    return point.time(event.window_start_at, WritePrecision.MS)
+
+
+def _labelled(point: Point, labels: dict[str, str]) -> Point:
+    """Labels become tags first, so the core tags set after them always win a name clash."""
+    for key, label in labels.items():
+        point = point.tag(key, label)
+    return point

@@ -1,0 +1,1 @@
+"""The stream tier: a Faust app that validates, detects and forwards."""

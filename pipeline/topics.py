@@ -1,0 +1,43 @@
+"""Every topic, the model it carries and its key; no topic name appears anywhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.models import (
+    AnomalyEvent,
+    DeadLetter,
+    MetricBatch,
+    RemediationRequest,
+    RemediationResult,
+    WireModel,
+)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic's base name, the message model on it and what its key means."""
+
+    base_name: str
+    model: type[WireModel]
+    key: str
+    compacted: bool = False
+
+    def name(self, prefix: str = "") -> str:
+        """Full topic name under a deployment prefix (``""`` or e.g. ``"staging."``)."""
+        return f"{prefix}{self.base_name}"
+
+
+METRICS = TopicSpec("fleet.metrics", MetricBatch, key="node_id")
+ANOMALIES = TopicSpec("fleet.anomalies", AnomalyEvent, key="node_id")
+REMEDIATION = TopicSpec("fleet.remediation", RemediationRequest, key="node_id")
+REMEDIATION_RESULTS = TopicSpec("fleet.remediation.results", RemediationResult, key="node_id")
+DEADLETTER = TopicSpec("fleet.deadletter", DeadLetter, key="topic")
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    METRICS,
+    ANOMALIES,
+    REMEDIATION,
+    REMEDIATION_RESULTS,
+    DEADLETTER,
+)
