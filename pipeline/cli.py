@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from pipeline import __version__
+from pipeline.commands import one_line_errors
 from pipeline.config import (
     InfluxSettings,
     KafkaSettings,
@@ -19,24 +19,9 @@ from pipeline.config import (
     TopicSettings,
     load,
 )
-from pipeline.errors import FleetwatchError
 
 F = TypeVar("F", bound=Callable[..., Any])
 SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"
-
-
-def one_line_errors(command: F) -> F:
-    """Turn a FleetwatchError into ``fleetwatch: <reason>`` and exit status 1, no traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except FleetwatchError as exc:
-            click.echo(f"fleetwatch: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
 
 
 def server_options(command: F) -> F:
@@ -196,9 +181,9 @@ def bench() -> None:
 
 def _register_stage_commands() -> None:
     """Each stage owns its commands in pipeline/commands/<stage>.py and adds them here."""
-    from pipeline.commands import COMMAND_MODULES
+    from pipeline.commands import stage_modules
 
-    for module in COMMAND_MODULES:
+    for module in stage_modules():
         module.register(cli, bench)
 
 

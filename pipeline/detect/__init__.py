@@ -1,0 +1,1 @@
+"""Online anomaly detection: pure code (no I/O, no Faust) shared by the worker and offline tools."""

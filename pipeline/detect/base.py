@@ -1,0 +1,56 @@
+"""The contract every fleetwatch detector meets, and the scores it returns.
+
+A node sends all its metrics in one ``MetricBatch``, so the unit of work is a host's metric dict: a
+``HostDetector`` keeps the state of every series of one host and scores the whole dict at once.
+Scores are in [0, 1]; higher means more anomalous.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class SeriesScore:
+    """One series' verdict for one sample, with the band the model expected it in."""
+
+    metric: str
+    score: float
+    flagged: bool
+    observed: float
+    expected: float
+    expected_low: float
+    expected_high: float
+    detector: str
+
+
+@dataclass(frozen=True)
+class HostScore:
+    """One host's verdict for one batch: the host score and every series' score."""
+
+    score: float
+    flagged: bool
+    threshold: float
+    detector: str
+    series: dict[str, SeriesScore] = field(default_factory=dict)
+    warming_up: bool = False
+
+    def contributors(self, limit: int = 5) -> list[SeriesScore]:
+        """The series that contributed most, highest score first."""
+        ranked = sorted(self.series.values(), key=lambda s: s.score, reverse=True)
+        return ranked[:limit]
+
+
+@runtime_checkable
+class HostDetector(Protocol):
+    """Scores and learns one host's metric dicts; snapshots to versioned bytes."""
+
+    def process_one(self, metrics: dict[str, float], at: datetime) -> HostScore:
+        """Score ``metrics`` sampled at ``at``, then learn from them (never from NaN/inf)."""
+        ...
+
+    def snapshot(self) -> bytes:
+        """Versioned bytes from which ``restore`` rebuilds an identical detector."""
+        ...
