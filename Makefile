@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(BIN)/fleetwatch demo
+	$(BIN)/fleetwatch demo $(ARGS)
 
 test: install lint
 	bash deploy/local/stack.sh fetch
