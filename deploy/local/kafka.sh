@@ -30,9 +30,12 @@ write_config() {  # write_config PORT CONTROLLER_PORT
 format_storage() {
   [[ -f "$KAFKA_DIR/data/meta.properties" ]] && return 0
   local cluster_id
-  cluster_id="$(python3 -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+  # Kafka's own ids never start with '-' (argument parsers would read them as flags); neither do ours.
+  cluster_id="$(python3 -c 'import base64,uuid
+while (i := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"): pass
+print(i)')"
   java -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$LOCAL_SCRIPTS/kafka/log4j.properties" \
-    kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" \
+    kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$KAFKA_DIR/server.properties" \
     --ignore-formatted >"$KAFKA_DIR/format.log" 2>&1 \
     || die "formatting Kafka storage failed: $(tail -1 "$KAFKA_DIR/format.log")"
 }
