@@ -151,6 +151,12 @@ class RemediationRequest(WireModel):
     expires_at: UtcDatetime
     nonce: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,64}$")]
     requires_approval: bool = False
+    verify_metric: MetricName | None = Field(
+        default=None, description="metric the node re-reads after acting to confirm recovery"
+    )
+    recover_below: float | None = Field(
+        default=None, description="verify_metric must fall below this for success"
+    )
     signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
@@ -164,6 +170,108 @@ class RemediationResult(WireModel):
     detail: ShortText = ""
     started_at: UtcDatetime
     finished_at: UtcDatetime
+
+
+class MetricDeviation(WireModel):
+    """One metric of an incident: what was seen against what the model expected."""
+
+    metric: MetricName
+    observed: float | None = None
+    expected: float | None = None
+    score: float = Field(ge=0.0, le=1.0)
+    first_at: UtcDatetime
+
+
+class SimilarIncident(WireModel):
+    """A past incident with a similar metric signature and how it ended."""
+
+    incident_id: Identifier
+    similarity: float = Field(ge=0.0, le=1.0)
+    action: Identifier | None = None
+    outcome: Identifier | None = None
+
+
+class DiagnosisHints(WireModel):
+    """Why an incident looks the way it does: first deviation, top metrics, peers, history."""
+
+    first_metric: MetricName | None = None
+    first_at: UtcDatetime | None = None
+    top: Annotated[list[MetricDeviation], Field(max_length=5)] = Field(default_factory=list)
+    peers: Annotated[list[NodeId], Field(max_length=10)] = Field(default_factory=list)
+    similar: Annotated[list[SimilarIncident], Field(max_length=3)] = Field(default_factory=list)
+
+
+class Incident(WireModel):
+    """Anomalies grouped into one host or one fleet incident; key on the topic is ``incident_id``.
+
+    A host incident is every deviation of one node within one time span; a fleet incident is the
+    same deviation on many nodes sharing a label (``group``) with its blast radius
+    (``affected_count`` of ``population``). The same ``incident_id`` is published again on every
+    change, so the latest message is the incident's current state.
+    """
+
+    incident_id: Identifier
+    dedup_key: Annotated[str, StringConstraints(max_length=512)]
+    kind: Literal["host", "fleet"]
+    status: Literal["open", "updated", "resolved"]
+    severity: Severity
+    title: ShortText
+    node_id: NodeId | None = None
+    group: Labels = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict)
+    metrics: Annotated[list[MetricName], Field(max_length=64)] = Field(default_factory=list)
+    affected_nodes: Annotated[list[NodeId], Field(max_length=64)] = Field(default_factory=list)
+    affected_count: int = Field(ge=1)
+    population: int | None = Field(default=None, ge=1)
+    share: float | None = Field(default=None, ge=0.0, le=1.0)
+    event_count: int = Field(ge=1)
+    opened_at: UtcDatetime
+    updated_at: UtcDatetime
+    resolved_at: UtcDatetime | None = None
+    flapping: bool = False
+    reopen_count: int = Field(default=0, ge=0)
+    silenced: bool = False
+    owner: Identifier | None = None
+    acknowledged_by: Identifier | None = None
+    hints: DiagnosisHints = Field(default_factory=DiagnosisHints)
+
+
+class OperatorCommand(WireModel):
+    """A signed operator decision: a silence, an incident acknowledgement or a request approval.
+
+    Key on the topic is ``command_id``; ``signature`` is HMAC-SHA256 over the other fields.
+    """
+
+    command_id: Identifier
+    kind: Literal["silence", "ack", "approve"]
+    issued_by: Identifier
+    issued_at: UtcDatetime
+    node_id: NodeId | None = None
+    label: (
+        Annotated[
+            str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}=[^\x00-\x1f\x7f=]{1,128}$")
+        ]
+        | None
+    ) = None
+    until_at: UtcDatetime | None = None
+    incident_id: Identifier | None = None
+    request_id: Identifier | None = None
+    owner: Identifier | None = None
+    reason: ShortText = ""
+    nonce: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,64}$")]
+    signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> OperatorCommand:
+        if self.kind == "silence" and (
+            self.until_at is None or (self.node_id is None) == (self.label is None)
+        ):
+            raise ValueError("a silence names exactly one of node_id or label, and until_at")
+        if self.kind == "ack" and self.incident_id is None:
+            raise ValueError("an ack names its incident_id")
+        if self.kind == "approve" and self.request_id is None:
+            raise ValueError("an approval names its request_id")
+        return self
 
 
 class DeadLetter(WireModel):
@@ -185,6 +293,8 @@ WIRE_MODELS: tuple[type[WireModel], ...] = (
     AnomalyEvent,
     RemediationRequest,
     RemediationResult,
+    Incident,
+    OperatorCommand,
     DeadLetter,
 )
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pipeline.models import (
     AnomalyEvent,
     DeadLetter,
+    Incident,
     MetricBatch,
+    OperatorCommand,
     RemediationRequest,
     RemediationResult,
     WireModel,
@@ -33,6 +35,8 @@ ANOMALIES = TopicSpec("fleet.anomalies", AnomalyEvent, key="node_id")
 REMEDIATION = TopicSpec("fleet.remediation", RemediationRequest, key="node_id")
 REMEDIATION_RESULTS = TopicSpec("fleet.remediation.results", RemediationResult, key="node_id")
 DEADLETTER = TopicSpec("fleet.deadletter", DeadLetter, key="topic")
+INCIDENTS = TopicSpec("fleet.incidents", Incident, key="incident_id", compacted=True)
+CONTROL = TopicSpec("fleet.control", OperatorCommand, key="command_id")
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     METRICS,
@@ -40,4 +44,6 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     REMEDIATION,
     REMEDIATION_RESULTS,
     DEADLETTER,
+    INCIDENTS,
+    CONTROL,
 )
