@@ -7,6 +7,7 @@ __all__ = [
     "ConfigError",
     "FleetwatchError",
     "InvalidMessage",
+    "QueryError",
     "SinkUnavailable",
     "StackError",
 ]
@@ -39,6 +40,10 @@ class SinkUnavailable(FleetwatchError):
 
 class ActionRefused(FleetwatchError):
     """An action was refused by policy (allowlist, rate limit, signature, blast radius)."""
+
+
+class QueryError(FleetwatchError):
+    """A query filter is invalid, or InfluxDB could not answer the query."""
 
 
 class StackError(FleetwatchError):
