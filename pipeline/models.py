@@ -35,8 +35,9 @@ MAX_MESSAGE_BYTES = 1_048_576
 METRIC_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,31}(\.[a-z0-9_][a-z0-9_-]{0,63}){1,3}$"
 NODE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$"
 LABEL_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
-# Printable text only: label values become InfluxDB tags, control characters are refused here.
-LABEL_VALUE_PATTERN = r"^[^\x00-\x1f\x7f]{0,128}$"
+# Printable text only: label values become InfluxDB tags. Control characters could split a line;
+# a backslash before the separator would escape it (found by tests/unit/store fuzzing).
+LABEL_VALUE_PATTERN = r"^[^\x00-\x1f\x7f\\]{0,128}$"
 
 MetricName = Annotated[str, StringConstraints(pattern=METRIC_NAME_PATTERN)]
 NodeId = Annotated[str, StringConstraints(pattern=NODE_ID_PATTERN)]
