@@ -7,6 +7,7 @@ Scores are in [0, 1]; higher means more anomalous.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -24,6 +25,7 @@ class SeriesScore:
     expected_low: float
     expected_high: float
     detector: str
+    threshold: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -34,13 +36,27 @@ class HostScore:
     flagged: bool
     threshold: float
     detector: str
-    series: dict[str, SeriesScore] = field(default_factory=dict)
+    # Any mapping: detectors return a lazy one backed by arrays so that scoring a host stays
+    # O(1) Python objects; iterating it builds the SeriesScore objects on demand.
+    series: Mapping[str, SeriesScore] = field(default_factory=dict)
     warming_up: bool = False
 
     def contributors(self, limit: int = 5) -> list[SeriesScore]:
         """The series that contributed most, highest score first."""
+        top = getattr(self.series, "top", None)
+        if callable(top):
+            ranked: list[SeriesScore] = top(limit)
+            return ranked
         ranked = sorted(self.series.values(), key=lambda s: s.score, reverse=True)
         return ranked[:limit]
+
+    def flagged_series(self) -> list[SeriesScore]:
+        """The series flagged in this batch, in metric order."""
+        flagged = getattr(self.series, "flagged", None)
+        if callable(flagged):
+            found: list[SeriesScore] = flagged()
+            return found
+        return [s for s in self.series.values() if s.flagged]
 
 
 @runtime_checkable

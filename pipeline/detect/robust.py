@@ -1,0 +1,163 @@
+"""Vectorised per-series model: robust Holt-Winters level/trend/daily season with a MAD scale.
+
+Every series of a host is one row of a few NumPy arrays, so one batch is scored and learned with a
+fixed number of array operations whatever the number of metrics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from pipeline.detect.series_table import SeriesArrays
+from pipeline.detect.threshold import calibrate, flag_with_hysteresis
+
+Floats = npt.NDArray[np.float64]
+Rows = npt.NDArray[np.intp] | slice
+
+STATE_FIELDS = ("count", "level", "trend", "scale", "quantile", "on", "season")
+
+
+@dataclass(frozen=True)
+class SeriesParams:
+    """Knobs of the per-series model; one configuration serves every series."""
+
+    warmup: int = 30
+    alpha_level: float = 0.05
+    alpha_trend: float = 0.002
+    trend_damping: float = 0.98
+    alpha_season: float = 0.05
+    season_bins: int = 24
+    season_period_s: float = 86_400.0
+    alpha_scale: float = 0.02
+    huber: float = 3.0
+    scale_clip: float = 6.0
+    score_k: float = 3.0
+    quantile: float = 0.995
+    quantile_rate: float = 0.02
+    min_threshold: float = 0.7
+    hysteresis: float = 0.15
+
+    def __post_init__(self) -> None:
+        if self.warmup < 1 or self.season_bins < 1:
+            raise ValueError("warmup and season_bins must be >= 1")
+        for name in ("alpha_level", "alpha_season", "alpha_scale", "quantile", "min_threshold"):
+            if not 0.0 < getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in (0, 1), got {getattr(self, name)}")
+
+    def as_dict(self) -> dict[str, float | int]:
+        """Plain values, for snapshots."""
+        return asdict(self)
+
+
+def empty_state(rows: int, params: SeriesParams) -> dict[str, np.ndarray]:
+    """Fresh state arrays for ``rows`` series."""
+    state = {name: np.zeros(rows) for name in ("level", "trend", "scale", "quantile")}
+    state["count"] = np.zeros(rows, dtype=np.int64)
+    state["on"] = np.zeros(rows, dtype=np.bool_)
+    state["season"] = np.zeros((rows, params.season_bins))
+    return state
+
+
+def grow(state: dict[str, np.ndarray], rows: int, params: SeriesParams) -> dict[str, np.ndarray]:
+    """State with at least ``rows`` rows, existing rows kept (capacity doubles)."""
+    have = len(state["count"])
+    if rows <= have:
+        return state
+    bigger = empty_state(max(rows, 2 * have, 8), params)
+    for name, array in state.items():
+        bigger[name][:have] = array
+    return bigger
+
+
+def reset_rows(state: dict[str, np.ndarray], rows: npt.NDArray[np.intp]) -> None:
+    """Forget the series in ``rows`` (new or evicted metrics)."""
+    for array in state.values():
+        array[rows] = 0
+
+
+def season_bin(at_s: float, params: SeriesParams) -> int:
+    """Which bin of the daily profile a timestamp (epoch seconds) falls in."""
+    phase = (at_s % params.season_period_s) / params.season_period_s
+    return min(int(phase * params.season_bins), params.season_bins - 1)
+
+
+def process(
+    state: dict[str, np.ndarray],
+    rows: Rows,
+    names: tuple[str, ...],
+    values: Floats,
+    at_s: float,
+    params: SeriesParams,
+    learn: bool,
+) -> tuple[SeriesArrays, Floats]:
+    """Score ``values`` (one per row, named ``names``) and, when ``learn``, update the rows.
+
+    Returns the per-series results and each series' signed residual in units of its scale
+    (0 where not scored), the host model's input.
+    """
+    p = params
+    ok = np.isfinite(values)
+    b = season_bin(at_s, p)
+    count, level, trend = state["count"][rows], state["level"][rows], state["trend"][rows]
+    scale, season = state["scale"][rows], state["season"][rows, b]
+    expected = level + p.trend_damping * trend + season
+    floor = 1e-9 + 1e-6 * np.abs(level)
+    scale_eff = np.maximum(scale, floor)
+    residual = np.where(ok, values - expected, 0.0)
+    z = residual / scale_eff
+    warm = ok & (count >= p.warmup)
+    az = np.abs(z)
+    score = np.where(warm, az / (az + p.score_k), 0.0)
+    threshold = np.maximum(state["quantile"][rows], p.min_threshold)
+    flagged = flag_with_hysteresis(score, threshold, state["on"][rows], p.hysteresis) & warm
+    z_band = p.score_k * threshold / (1.0 - threshold)
+    arrays = SeriesArrays(
+        names=names,
+        score=score,
+        flagged=flagged,
+        observed=values,
+        expected=expected,
+        expected_low=expected - z_band * scale_eff,
+        expected_high=expected + z_band * scale_eff,
+        threshold=threshold,
+    )
+    if learn:
+        _learn(state, rows, ok, residual, scale_eff, count, b, p)
+        state["quantile"][rows] = np.where(
+            warm, calibrate(state["quantile"][rows], score, p.quantile, p.quantile_rate), 0.0
+        )
+        state["on"][rows] = flagged
+    return arrays, np.where(warm, z, 0.0)
+
+
+def _learn(
+    state: dict[str, np.ndarray],
+    rows: Rows,
+    ok: npt.NDArray[np.bool_],
+    residual: Floats,
+    scale_eff: Floats,
+    count: npt.NDArray[np.int64],
+    b: int,
+    p: SeriesParams,
+) -> None:
+    """Error-correction Holt-Winters update with Huber-clipped residuals; NaN rows untouched."""
+    warming = count < p.warmup
+    # Running mean/MAD while warming up (1/n weights), exponential forgetting afterwards.
+    weight = 1.0 / (count + 1.0)
+    a_level = np.where(ok, np.maximum(p.alpha_level, weight), 0.0)
+    # The first residual is against an empty level, so the scale starts from the second one.
+    a_scale = np.where(ok & (count > 0), np.maximum(p.alpha_scale, 1.0 / np.maximum(count, 1)), 0.0)
+    limit = np.where(warming, np.inf, p.huber * scale_eff)
+    clipped = np.clip(residual, -limit, limit)
+    trend = state["trend"][rows]
+    state["level"][rows] += p.trend_damping * trend * ok + a_level * clipped
+    state["trend"][rows] = np.where(ok, p.trend_damping * trend + p.alpha_trend * clipped, trend)
+    seasonal = np.where(warming | ~ok, 0.0, p.alpha_season * (1.0 - p.alpha_level) * clipped)
+    state["season"][rows, b] += seasonal
+    deviation = np.minimum(np.abs(residual), np.where(warming, np.inf, p.scale_clip * scale_eff))
+    scale = state["scale"][rows]
+    state["scale"][rows] = scale + a_scale * (deviation - scale)
+    state["count"][rows] = count + ok
