@@ -31,7 +31,7 @@ def encode_snapshot(kind: str, meta: dict[str, Any], arrays: dict[str, np.ndarra
     """
     header = json.dumps({"kind": kind, "meta": meta}, sort_keys=True).encode()
     body = io.BytesIO()
-    np.savez(body, **arrays)
+    np.savez(body, **dict(sorted(arrays.items())))  # sorted: equal state, equal bytes
     return _PREFIX.pack(MAGIC, FORMAT_VERSION, len(header)) + header + body.getvalue()
 
 
