@@ -35,4 +35,7 @@ def stage_modules() -> tuple[ModuleType, ...]:
     Imported here rather than at the top: the stage modules import ``one_line_errors`` from us.
     """
     modules: list[ModuleType] = []  # each stage appends its module below
+    from pipeline.commands import query
+
+    modules.append(query)
     return tuple(modules)
