@@ -1,0 +1,188 @@
+"""The demo's scorecard: injected faults against what the pipeline flagged, pure arithmetic.
+
+A detection *explains* a fault when it is on one of the fault's nodes and its window overlaps the
+fault's span (plus ``grace_s`` after the end, for detectors that close windows late); it
+*detects* the fault when it also is on one of the fault's metrics (a host-wide detection counts
+for every metric). A detection that explains no fault is a false alarm. Delays run from the
+fault's start to the first detecting event's ``detected_at``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from fnmatch import fnmatchcase
+from typing import Any
+
+from pipeline.models import AnomalyEvent
+
+
+@dataclass(frozen=True)
+class InjectedFault:
+    """Ground truth: a fault the simulator injected.
+
+    Parameters
+    ----------
+    fault_id
+        Unique name of this injection.
+    kind
+        e.g. ``runaway_cpu``, ``memory_leak``, ``disk_fill``, ``network_loss``, ``bad_deploy``.
+    node_ids
+        Nodes it was injected on (a bad deploy hits a whole role).
+    metrics
+        Glob patterns of the metrics that reveal it (``cpu.*``); empty means any metric.
+    start_at, end_at
+        When it was active (tz-aware).
+    """
+
+    fault_id: str
+    kind: str
+    node_ids: frozenset[str]
+    metrics: tuple[str, ...]
+    start_at: datetime
+    end_at: datetime
+
+    def __post_init__(self) -> None:
+        if not self.node_ids:
+            raise ValueError(f"fault {self.fault_id!r} names no node")
+        if self.end_at <= self.start_at:
+            raise ValueError(f"fault {self.fault_id!r} ends before it starts")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What the scorecard needs of one anomaly event; ``metric`` None = host-wide."""
+
+    event_id: str
+    node_id: str
+    metric: str | None
+    window_start_at: datetime
+    window_end_at: datetime
+    detected_at: datetime
+
+    @classmethod
+    def from_event(cls, event: AnomalyEvent) -> Detection:
+        """The detection an AnomalyEvent (as consumed from fleet.anomalies) stands for."""
+        return cls(
+            event.event_id,
+            event.node_id,
+            event.metric,
+            event.window_start_at,
+            event.window_end_at,
+            event.detected_at,
+        )
+
+
+@dataclass(frozen=True)
+class FaultOutcome:
+    """How one injected fault fared."""
+
+    fault_id: str
+    kind: str
+    detected: bool
+    delay_s: float | None
+    first_event_id: str | None
+    nodes_detected: int
+    nodes: int
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """The figures the demo prints (and ``--json`` emits)."""
+
+    faults_injected: int
+    faults_detected: int
+    false_alarms: int
+    median_detection_delay_s: float | None
+    max_detection_delay_s: float | None
+    anomaly_events: int
+    incidents: int
+    actions_proposed: int
+    faults: tuple[FaultOutcome, ...]
+
+    @property
+    def missed(self) -> list[str]:
+        """Ids of faults nothing detected."""
+        return [outcome.fault_id for outcome in self.faults if not outcome.detected]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able dict: the headline figures plus one entry per fault."""
+        return asdict(self)
+
+
+def score_run(
+    faults: Sequence[InjectedFault],
+    detections: Iterable[Detection],
+    incident_ids: Iterable[str] = (),
+    action_ids: Iterable[str] = (),
+    grace_s: float = 120.0,
+) -> Scorecard:
+    """Score one run. Events, incidents and actions are counted once per id (replays dedupe).
+
+    Parameters
+    ----------
+    faults
+        The injected ground truth.
+    detections
+        Every anomaly event of the run (duplicates by ``event_id`` are dropped).
+    incident_ids
+        Ids of every incident message (an incident updated five times counts once).
+    action_ids
+        Ids of every remediation request proposed.
+    grace_s
+        Seconds after a fault ends during which its detections still explain it.
+    """
+    unique = list({d.event_id: d for d in detections}.values())
+    grace = timedelta(seconds=grace_s)
+    outcomes = tuple(_outcome(fault, unique, grace) for fault in faults)
+    delays = [o.delay_s for o in outcomes if o.delay_s is not None]
+    false_alarms = sum(1 for d in unique if not any(_explains(d, f, grace) for f in faults))
+    return Scorecard(
+        faults_injected=len(faults),
+        faults_detected=sum(1 for o in outcomes if o.detected),
+        false_alarms=false_alarms,
+        median_detection_delay_s=statistics.median(delays) if delays else None,
+        max_detection_delay_s=max(delays) if delays else None,
+        anomaly_events=len(unique),
+        incidents=len(set(incident_ids)),
+        actions_proposed=len(set(action_ids)),
+        faults=outcomes,
+    )
+
+
+def _explains(detection: Detection, fault: InjectedFault, grace: timedelta) -> bool:
+    return (
+        detection.node_id in fault.node_ids
+        and detection.window_start_at < fault.end_at + grace
+        and detection.window_end_at > fault.start_at
+    )
+
+
+def _detects(detection: Detection, fault: InjectedFault, grace: timedelta) -> bool:
+    if not _explains(detection, fault, grace):
+        return False
+    if detection.metric is None or not fault.metrics:
+        return True
+    return any(fnmatchcase(detection.metric, pattern) for pattern in fault.metrics)
+
+
+def _outcome(
+    fault: InjectedFault, detections: Sequence[Detection], grace: timedelta
+) -> FaultOutcome:
+    hits = sorted((d for d in detections if _detects(d, fault, grace)), key=lambda d: d.detected_at)
+    if not hits:
+        return FaultOutcome(fault.fault_id, fault.kind, False, None, None, 0, len(fault.node_ids))
+    first = hits[0]
+    delay_s = max(0.0, (first.detected_at - fault.start_at).total_seconds())
+    nodes_detected = len({d.node_id for d in hits})
+    return FaultOutcome(
+        fault.fault_id,
+        fault.kind,
+        True,
+        delay_s,
+        first.event_id,
+        nodes_detected,
+        len(fault.node_ids),
+    )
