@@ -96,6 +96,40 @@ class StreamSettings(Section):
     )
     store: Literal["rocksdb", "memory"] = Field("rocksdb", description="FLEETWATCH_STREAM_STORE")
     web_port: int = Field(6066, ge=0, le=65535, description="FLEETWATCH_STREAM_WEB_PORT (/metrics)")
+    detector: str = Field(
+        "default", description="FLEETWATCH_STREAM_DETECTOR: name in pipeline.detect.registry"
+    )
+    window_s: float = Field(
+        60.0, gt=0, le=3600, description="FLEETWATCH_STREAM_WINDOW_S: anomaly window length"
+    )
+    snapshot_interval_s: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="FLEETWATCH_STREAM_SNAPSHOT_INTERVAL_S: most often a node's models are saved",
+    )
+    detail_every_s: float = Field(
+        0.0,
+        ge=0,
+        description="FLEETWATCH_STREAM_DETAIL_EVERY_S: raw metrics and scores to InfluxDB at most "
+        "once per node per this many seconds of sample time (0: every batch)",
+    )
+    write_detail: bool = Field(
+        True, description="FLEETWATCH_STREAM_WRITE_DETAIL: write raw metrics and host scores"
+    )
+    forward_remediation: bool = Field(
+        False,
+        description="FLEETWATCH_STREAM_FORWARD_REMEDIATION: turn critical anomalies directly into "
+        "approval-gated RemediationRequests (until the incident logic does it)",
+    )
+    session_timeout_s: float = Field(
+        10.0, ge=6, le=300, description="FLEETWATCH_STREAM_SESSION_TIMEOUT_S: Kafka group session"
+    )
+    sink_buffer_points: int = Field(
+        200_000,
+        ge=1000,
+        description="FLEETWATCH_STREAM_SINK_BUFFER_POINTS: points kept while InfluxDB is down",
+    )
 
 
 S = TypeVar("S", bound=Section)

@@ -1,66 +1,83 @@
-"""Batching, retrying InfluxDB writer with counters of written, retried and dropped points."""
+"""Batching InfluxDB writer: bounded local buffer, capped-backoff retries, counted outcomes."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from influxdb_client import InfluxDBClient, Point
+from influxdb_client import InfluxDBClient, Point, WritePrecision
 from influxdb_client.client.exceptions import InfluxDBError
-from influxdb_client.client.write_api import WriteApi, WriteOptions
+from influxdb_client.client.write_api import SYNCHRONOUS, WriteApi
+from urllib3.exceptions import HTTPError
 
 from pipeline.config import InfluxSettings
+from pipeline.errors import SinkUnavailable
+from pipeline.store.buffer import Backoff, LineBuffer, SinkCounters
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class SinkCounters:
-    """What happened to the points handed to the sink; exported as worker metrics."""
-
-    written: int = 0
-    retried: int = 0
-    dropped: int = 0
+__all__ = ["InfluxSink", "SinkCounters"]
 
 
 class InfluxSink:
-    """Write points to InfluxDB in the background: batched, retried with capped backoff.
+    """Write points to InfluxDB from a background thread, batched and retried.
+
+    Points are turned into line protocol (millisecond precision) when added and wait in a bounded
+    buffer; while InfluxDB is unreachable the writer retries the oldest batch with capped backoff
+    and the buffer drops its oldest lines once full. Nothing connects before ``start()``.
 
     Parameters
     ----------
     settings
         Where InfluxDB is and which bucket to write.
     batch_size
-        Points per HTTP write.
+        Most points per HTTP write.
     flush_interval_ms
-        Longest a point waits in the batch before being written.
-    max_retry_time_ms
-        How long a batch keeps being retried while InfluxDB is down before it is dropped (counted).
+        Longest a point waits for a full batch.
+    max_buffer_points
+        Points kept while InfluxDB is down; the oldest beyond it are dropped and counted.
+    max_backoff_s
+        Cap of the delay between retries.
     """
 
     def __init__(
         self,
         settings: InfluxSettings,
         batch_size: int = 5000,
-        flush_interval_ms: int = 1000,
-        max_retry_time_ms: int = 600_000,
+        flush_interval_ms: int = 500,
+        max_buffer_points: int = 200_000,
+        max_backoff_s: float = 15.0,
     ) -> None:
         if batch_size < 1 or flush_interval_ms < 1:
-            raise ValueError("batch_size and flush_interval_ms must be positive")
+            raise ValueError(
+                f"batch_size ({batch_size}) and flush_interval_ms ({flush_interval_ms}) "
+                "must be positive"
+            )
+        if max_buffer_points < batch_size:
+            raise ValueError(f"max_buffer_points must be >= batch_size ({batch_size})")
         self.settings = settings
         self.batch_size = batch_size
         self.flush_interval_ms = flush_interval_ms
-        self.max_retry_time_ms = max_retry_time_ms
+        self.max_buffer_points = max_buffer_points
+        self.max_backoff_s = max_backoff_s
         self.counters = SinkCounters()
-        self._lock = threading.Lock()
+        self._buffer = LineBuffer(max_buffer_points, self.counters)
+        self._backoff = Backoff(first_s=0.5, max_s=max_backoff_s)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
         self._client: InfluxDBClient | None = None
         self._write_api: WriteApi | None = None
 
+    @property
+    def buffered(self) -> int:
+        """Points waiting to be written."""
+        return len(self._buffer)
+
     def start(self) -> None:
-        """Open the client (once); no network traffic happens until the first flush."""
-        if self._client is not None:
+        """Open the client and start the writer thread (once)."""
+        if self._thread is not None:
             return
         self._client = InfluxDBClient(
             url=self.settings.url,
@@ -68,51 +85,77 @@ class InfluxSink:
             org=self.settings.org,
             timeout=self.settings.timeout_ms,
         )
-        options = WriteOptions(
-            batch_size=self.batch_size,
-            flush_interval=self.flush_interval_ms,
-            retry_interval=1_000,
-            max_retry_delay=15_000,
-            exponential_base=2,
-            max_retries=1_000,
-            max_retry_time=self.max_retry_time_ms,
-        )
-        self._write_api = self._client.write_api(
-            write_options=options,
-            success_callback=self._on_success,
-            error_callback=self._on_error,
-            retry_callback=self._on_retry,
-        )
+        self._write_api = self._client.write_api(write_options=SYNCHRONOUS)
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="influx-sink", daemon=True)
+        self._thread.start()
 
-    def add_many(self, points: Iterable[Point]) -> None:
-        """Queue points for writing; returns at once."""
-        if self._write_api is None:
-            raise RuntimeError("InfluxSink.start() must be called before add_many()")
-        self._write_api.write(self.settings.bucket, self.settings.org, record=list(points))
+    def add_many(self, points: Iterable[Point | str]) -> None:
+        """Queue points (or ready line-protocol lines) for writing; returns at once."""
+        lines = [p if isinstance(p, str) else p.to_line_protocol() for p in points]
+        if lines:
+            self._buffer.extend(line for line in lines if line)
 
-    def close(self) -> None:
-        """Flush what is queued and close the client."""
-        if self._write_api is not None:
-            self._write_api.close()
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait until the buffer is empty (or ``timeout_s``); True when everything was written."""
+        deadline = time.monotonic() + timeout_s
+        while self._buffer and time.monotonic() < deadline:
+            with self._buffer.ready:
+                self._buffer.ready.notify()
+            time.sleep(0.02)
+        return not self._buffer
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Write what is buffered (up to ``timeout_s``), then stop the thread and the client."""
+        if self._thread is None:
+            return
+        self.flush(timeout_s)
+        self._stopping.set()
+        with self._buffer.ready:
+            self._buffer.ready.notify()
+        self._thread.join(timeout=timeout_s)
         if self._client is not None:
             self._client.close()
-        self._write_api = self._client = None
+        self._thread = self._client = self._write_api = None
 
-    def _on_success(self, conf: tuple[str, str, str], data: str) -> None:
-        with self._lock:
-            self.counters.written += _count_lines(data)
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            with self._buffer.ready:
+                if len(self._buffer) < self.batch_size:
+                    self._buffer.ready.wait(self.flush_interval_ms / 1000)
+            batch = self._buffer.peek(self.batch_size)
+            if not batch:
+                continue
+            try:
+                self._write_batch(batch)
+            except SinkUnavailable as exc:
+                self.counters.retried += len(batch)
+                delay_s = self._backoff.next_delay_s(exc.retry_after_s)
+                log.warning("%s; retrying %d points in %.1f s", exc, len(batch), delay_s)
+                self._stopping.wait(delay_s)
+                continue
+            self._backoff.reset()
+            self._buffer.discard(batch)
 
-    def _on_error(self, conf: tuple[str, str, str], data: str, exc: InfluxDBError) -> None:
-        lines = _count_lines(data)
-        with self._lock:
-            self.counters.dropped += lines
-        log.error("InfluxDB refused or never accepted %d points, dropped: %s", lines, exc)
-
-    def _on_retry(self, conf: tuple[str, str, str], data: str, exc: InfluxDBError) -> None:
-        with self._lock:
-            self.counters.retried += _count_lines(data)
-
-
-def _count_lines(data: str | bytes) -> int:
-    text = data.decode() if isinstance(data, bytes) else data
-    return text.count("\n") + 1 if text else 0
+    def _write_batch(self, batch: list[str]) -> None:
+        """One HTTP write; counts written or rejected, raises SinkUnavailable to be retried."""
+        assert self._write_api is not None  # noqa: S101 - only called by the started thread
+        try:
+            self._write_api.write(
+                self.settings.bucket,
+                self.settings.org,
+                record="\n".join(batch),
+                write_precision=WritePrecision.MS,
+            )
+        except InfluxDBError as exc:
+            status = getattr(exc.response, "status", None)
+            if status is not None and 400 <= status < 500 and status != 429:
+                self.counters.rejected += len(batch)
+                log.error("InfluxDB rejected %d points (HTTP %s): %s", len(batch), status, exc)
+                return
+            retry_after = float(exc.retry_after) if exc.retry_after else None
+            raise SinkUnavailable(f"InfluxDB answered {status}", retry_after or 0.0) from None
+        except (HTTPError, OSError) as exc:
+            reason = f"InfluxDB at {self.settings.url} unreachable: {type(exc).__name__}"
+            raise SinkUnavailable(reason, 0.0) from None
+        self.counters.written += len(batch)

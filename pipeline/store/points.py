@@ -7,12 +7,18 @@ idempotent storage.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from influxdb_client import Point, WritePrecision
 
+from pipeline.detect.base import SeriesScore
 from pipeline.models import AnomalyEvent, MetricBatch
 
 METRICS_MEASUREMENT = "metrics"
 ANOMALIES_MEASUREMENT = "anomalies"
+SCORES_MEASUREMENT = "scores"
+HOST_METRIC = "_host"  # the ``metric`` tag of host-level scores and events
 
 
 def metric_points(batch: MetricBatch) -> list[Point]:
@@ -30,7 +36,7 @@ def anomaly_point(event: AnomalyEvent) -> Point:
     point = (
         _labelled(Point(ANOMALIES_MEASUREMENT), event.labels)
         .tag("node", event.node_id)
-        .tag("metric", event.metric or "_host")
+        .tag("metric", event.metric or HOST_METRIC)
         .tag("scope", event.scope)
         .tag("severity", event.severity)
         .tag("detector", event.detector)
@@ -47,6 +53,33 @@ def anomaly_point(event: AnomalyEvent) -> Point:
         if value is not None:
             point = point.field(name, float(value))
     return point.time(event.window_start_at, WritePrecision.MS)
+
+
+def score_points(
+    node_id: str,
+    labels: dict[str, str],
+    at: datetime,
+    host_score: float,
+    detector: str,
+    series: Iterable[SeriesScore],
+) -> list[Point]:
+    """The host score and every series' score of one batch; measurement ``scores``.
+
+    Field ``score`` always; series points add ``expected`` so a chart can draw the model's band.
+    """
+    host = _labelled(Point(SCORES_MEASUREMENT), labels).tag("node", node_id)
+    points = [
+        host.tag("metric", HOST_METRIC)
+        .tag("detector", detector)
+        .field("score", float(host_score))
+        .time(at, WritePrecision.MS)
+    ]
+    for item in series:
+        point = _labelled(Point(SCORES_MEASUREMENT), labels).tag("node", node_id)
+        point = point.tag("metric", item.metric).tag("detector", item.detector)
+        point = point.field("score", float(item.score)).field("expected", float(item.expected))
+        points.append(point.time(at, WritePrecision.MS))
+    return points
 
 
 def _labelled(point: Point, labels: dict[str, str]) -> Point:

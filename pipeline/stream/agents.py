@@ -1,36 +1,128 @@
-"""Thin Faust agents: each reads a topic and hands every message to a pure function."""
+"""Thin Faust agents and hooks: each hands messages to the pure processing and sends the results."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from pipeline.models import DeadLetter, MetricBatch, encode
-from pipeline.store.points import metric_points
-from pipeline.stream.app import Worker
-from pipeline.stream.intake import Origin, intake_one
+from pipeline.models import DeadLetter, MetricBatch, encode, utc_now
+from pipeline.stream.app import Worker, consumer_lag
+from pipeline.stream.checkpoint import Checkpoints
+from pipeline.stream.intake import Origin, intake_one, processing_failure
+from pipeline.stream.meters import CONTENT_TYPE
+from pipeline.stream.process import Detection
+from pipeline.stream.rebalance import RebalanceSensor
 
 log = logging.getLogger(__name__)
+TICK_S = 1.0
 
 
 def register(worker: Worker) -> None:
-    """Attach the worker's agents and lifecycle hooks to its app."""
-    app = worker.app
+    """Attach the worker's agents, timer, web view and lifecycle hooks to its app."""
+    app, checkpoints, meters = worker.app, worker.checkpoints, worker.meters
+    meters.watch(
+        worker.sink.counters,
+        lambda: worker.sink.buffered,
+        lambda: len(checkpoints.live),
+        lambda: checkpoints.saved_bytes,
+        lambda: consumer_lag(app),
+    )
+    app.sensors.add(RebalanceSensor(checkpoints))
+    app.before_stop = lambda: _stop(worker)
 
-    @app.on_before_shutdown.connect
-    async def close_sink(app: Any, **kwargs: Any) -> None:
-        worker.sink.close()
+    @app.on_partitions_revoked.connect
+    async def forget_revoked(app: Any, revoked: Any, **kwargs: Any) -> None:
+        checkpoints.forget({tp.partition for tp in revoked})
 
     # concurrency=1: with more, faust-streaming can commit past messages still in flight.
     @app.agent(worker.metrics_topic, concurrency=1)
     async def process_metrics(stream: Any) -> Any:
         worker.sink.start()
-        async for event in stream.events():
-            origin = Origin(event.message.topic, event.message.partition, event.message.offset)
-            message = intake_one(MetricBatch, event.value, origin)
-            if isinstance(message, DeadLetter):
-                log.warning("dead letter from %s: %s", origin, message.reason)
-                await worker.deadletter_topic.send(key=origin.topic.encode(), value=encode(message))
-                continue
-            worker.sink.add_many(metric_points(message))
-            yield message.batch_id
+        async for event in stream.noack().events():
+            yield await handle_event(worker, event)
+
+    @app.timer(interval=TICK_S)
+    async def tick() -> None:
+        if checkpoints.frozen and not app.rebalancing:
+            checkpoints.frozen = False  # in case a rebalance ended without telling the sensor
+        await _close_quiet_windows(worker)
+        meters.saves.inc(checkpoints.save_due())
+
+    @app.page("/metrics")
+    async def metrics(web: Any, request: Any) -> Any:
+        return web.bytes(meters.render(), content_type=CONTENT_TYPE)
+
+
+async def handle_event(worker: Worker, event: Any) -> str:
+    """Process one message of ``fleet.metrics``; returns what became of it (for tests)."""
+    message = event.message
+    origin = Origin(message.topic, message.partition, message.offset)
+    batch = intake_one(MetricBatch, event.value, origin)
+    if isinstance(batch, DeadLetter):
+        await _dead_letter(worker, batch, origin, event)
+        return "dead_letter"
+    checkpoints = worker.checkpoints
+    model = checkpoints.model_for(batch.node_id, event)
+    if model.has_applied(origin.partition, origin.offset):
+        worker.meters.replayed.inc()
+        event.ack()
+        return "replayed"
+    checkpoints.busy = batch.node_id
+    try:
+        detection = worker.processor.process_one(model, batch)
+        model.mark_applied(origin.partition, origin.offset)
+        await emit(worker, detection)
+    except Exception as exc:  # noqa: BLE001 - a message that breaks a model must not stop the stream
+        await _dead_letter(worker, processing_failure(exc, event.value, origin), origin, event)
+        return "dead_letter"
+    finally:
+        checkpoints.busy = None
+    worker.meters.batches.inc()
+    worker.meters.points.inc(len(batch.metrics))
+    checkpoints.applied(batch.node_id, event)
+    if checkpoints.save_one_if_due(batch.node_id):
+        worker.meters.saves.inc()
+    return "processed"
+
+
+async def emit(worker: Worker, detection: Detection) -> None:
+    """Send events and requests to their topics and queue points for InfluxDB."""
+    for anomaly in detection.events:
+        key = anomaly.node_id.encode()
+        await worker.anomalies_topic.send(key=key, value=encode(anomaly))
+    for request in detection.requests:
+        key = request.node_id.encode()
+        await worker.remediation_topic.send(key=key, value=encode(request))
+    if detection.points:
+        worker.sink.add_many(detection.points)
+    worker.meters.anomalies.inc(len(detection.events))
+    worker.meters.requests.inc(len(detection.requests))
+
+
+async def _dead_letter(worker: Worker, letter: DeadLetter, origin: Origin, event: Any) -> None:
+    log.warning("dead letter from %s: %s", origin, letter.reason)
+    await worker.deadletter_topic.send(key=origin.topic.encode(), value=encode(letter))
+    worker.meters.dead_letters.inc()
+    event.ack()
+
+
+async def _close_quiet_windows(worker: Worker) -> None:
+    """Windows of nodes quiet for a whole window close by the clock, not by a next batch."""
+    checkpoints: Checkpoints = worker.checkpoints
+    now = utc_now()
+    closed = []
+    for node_id, model in checkpoints.quiet(worker.settings.window_s):
+        events = worker.processor.expire_one(model, now)
+        if events:
+            checkpoints.touched(node_id)
+            closed.append(events)
+    for events in closed:
+        detection = Detection(host_score=None)  # no batch behind these events
+        worker.processor.add_events(detection, events)
+        await emit(worker, detection)
+
+
+def _stop(worker: Worker) -> None:
+    """Save every node's models before the consumer stops, then write what the sink holds."""
+    worker.meters.saves.inc(worker.checkpoints.save_due(force=True))
+    worker.sink.close()

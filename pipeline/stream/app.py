@@ -1,34 +1,56 @@
-"""Faust app factory for ``fleetwatch worker``: topics, sink and agents wired from settings."""
+"""Faust app factory for `fleetwatch worker`: topics, state table, sink and agents."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import faust
 
 from pipeline import topics
 from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
 from pipeline.store.influx import InfluxSink
+from pipeline.stream.checkpoint import Checkpoints
+from pipeline.stream.meters import Meters
+from pipeline.stream.process import BatchProcessor
+
+STATE_TABLE = "node-models"
+
+
+class FleetApp(faust.App):
+    """A Faust app that runs ``before_stop`` first thing when stopping (to save node models)."""
+
+    before_stop: Callable[[], None] | None = None
+
+    async def on_stop(self) -> None:
+        """Run ``before_stop`` while the producer and tables still work, then stop as usual."""
+        if self.before_stop is not None:
+            self.before_stop()
+        await super().on_stop()
 
 
 @dataclass
 class Worker:
     """Everything the agents of one worker share."""
 
-    app: faust.App
+    app: FleetApp
+    settings: StreamSettings
     sink: InfluxSink
+    processor: BatchProcessor
+    checkpoints: Checkpoints
+    meters: Meters
     metrics_topic: faust.TopicT
+    anomalies_topic: faust.TopicT
+    remediation_topic: faust.TopicT
     deadletter_topic: faust.TopicT
 
 
-def make_worker(
-    kafka: KafkaSettings,
-    topic_settings: TopicSettings,
-    stream: StreamSettings,
-    influx: InfluxSettings,
-) -> Worker:
-    """Build the Faust app and its topics; nothing connects until the app starts."""
-    app = faust.App(
+def make_app(
+    kafka: KafkaSettings, topic_settings: TopicSettings, stream: StreamSettings
+) -> FleetApp:
+    """The bare Faust app; nothing connects until it starts."""
+    return FleetApp(
         stream.app_id,
         broker=[f"kafka://{address}" for address in kafka.bootstrap.split(",")],
         store="rocksdb://" if stream.store == "rocksdb" else "memory://",
@@ -38,12 +60,47 @@ def make_worker(
         topic_partitions=topic_settings.partitions,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        broker_session_timeout=stream.session_timeout_s,
+        broker_heartbeat_interval=stream.session_timeout_s / 4,
+        # Unsaved messages stay unacknowledged by design (see checkpoint.py); waiting for them
+        # would stall every rebalance and shutdown. They are re-read and re-learned instead.
+        stream_wait_empty=False,
     )
+
+
+def make_worker(
+    kafka: KafkaSettings,
+    topic_settings: TopicSettings,
+    stream: StreamSettings,
+    influx: InfluxSettings,
+) -> Worker:
+    """Build the Faust app, its topics, state table and agents."""
+    app = make_app(kafka, topic_settings, stream)
+    table = app.Table(
+        STATE_TABLE,
+        default=None,
+        schema=faust.Schema(
+            key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+        ),
+        partitions=topic_settings.partitions,
+    )
+    processor = BatchProcessor(stream)
     worker = Worker(
         app=app,
-        sink=InfluxSink(influx),
-        metrics_topic=_raw_topic(app, topics.METRICS.name(topic_settings.prefix)),
-        deadletter_topic=_raw_topic(app, topics.DEADLETTER.name(topic_settings.prefix)),
+        settings=stream,
+        sink=InfluxSink(influx, max_buffer_points=stream.sink_buffer_points),
+        processor=processor,
+        checkpoints=Checkpoints(
+            table,  # type: ignore[arg-type]  # a Faust Table is a MutableMapping
+            new_model=processor.new_model,
+            restore_model=processor.restore_model,
+            interval_s=stream.snapshot_interval_s,
+        ),
+        meters=Meters(),
+        metrics_topic=raw_topic(app, topics.METRICS.name(topic_settings.prefix)),
+        anomalies_topic=raw_topic(app, topics.ANOMALIES.name(topic_settings.prefix)),
+        remediation_topic=raw_topic(app, topics.REMEDIATION.name(topic_settings.prefix)),
+        deadletter_topic=raw_topic(app, topics.DEADLETTER.name(topic_settings.prefix)),
     )
     from pipeline.stream.agents import register  # agents need the Worker they close over
 
@@ -51,8 +108,24 @@ def make_worker(
     return worker
 
 
-def _raw_topic(app: faust.App, name: str) -> faust.TopicT:
+def raw_topic(app: faust.App, name: str) -> faust.TopicT:
     """Bytes in, bytes out: validation is ours (pydantic), so a bad message can be dead-lettered."""
     return app.topic(
         name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
     )
+
+
+def consumer_lag(app: faust.App) -> int:
+    """Messages in the assigned partitions not read yet (0 before the consumer starts)."""
+    try:
+        assignment = app.consumer.assignment()
+    except Exception:  # noqa: BLE001 - the consumer may not exist or not be started yet
+        return 0
+    read: dict[Any, int] = app.monitor.tp_read_offsets or {}
+    lag = 0
+    for tp in assignment:
+        try:
+            lag += max(app.consumer.highwater(tp) - read.get(tp, -1) - 1, 0)
+        except Exception:  # noqa: BLE001, S112 - no highwater known for this partition yet
+            continue
+    return lag

@@ -39,3 +39,9 @@ def _dead_letter(reason: str, error_type: str, raw: bytes, origin: Origin) -> De
         offset=origin.offset,
         raw=raw[:1_048_576],
     )
+
+
+def processing_failure(exc: Exception, raw: bytes | None, origin: Origin) -> DeadLetter:
+    """A valid message whose processing raised: dead-lettered with the exception named."""
+    reason = f"processing failed: {type(exc).__name__}: {exc}"
+    return _dead_letter(reason, "ProcessingError", raw or b"", origin)

@@ -1,0 +1,65 @@
+"""Prometheus metrics of one worker, served at ``/metrics`` (rates come from the counters)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+from pipeline.store.buffer import SinkCounters
+
+__all__ = ["CONTENT_TYPE", "Meters"]
+
+
+class Meters:
+    """Counters and gauges of a worker, in a registry of its own (tests run several workers)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.batches = Counter("fleetwatch_batches", "MetricBatches processed", registry=r)
+        self.points = Counter("fleetwatch_points", "metric values processed", registry=r)
+        self.anomalies = Counter("fleetwatch_anomalies", "AnomalyEvents emitted", registry=r)
+        self.requests = Counter("fleetwatch_requests", "RemediationRequests emitted", registry=r)
+        self.dead_letters = Counter("fleetwatch_dead_letters", "messages dead-lettered", registry=r)
+        self.replayed = Counter(
+            "fleetwatch_replayed", "re-read messages skipped: already in saved models", registry=r
+        )
+        self.saves = Counter("fleetwatch_model_saves", "node models saved to the table", registry=r)
+
+    def watch(
+        self,
+        sink_counters: SinkCounters,
+        sink_buffered: Callable[[], int],
+        live_nodes: Callable[[], int],
+        saved_bytes: Callable[[], int],
+        consumer_lag: Callable[[], int],
+    ) -> None:
+        """Gauges read at scrape time from the sink, the model state and the consumer."""
+        r = self.registry
+        gauges: dict[str, tuple[str, Callable[[], float]]] = {
+            "fleetwatch_sink_buffer_points": ("points waiting for InfluxDB", sink_buffered),
+            "fleetwatch_sink_written_points": ("points written", lambda: sink_counters.written),
+            "fleetwatch_sink_retried_points": (
+                "points in retried writes",
+                lambda: sink_counters.retried,
+            ),
+            "fleetwatch_sink_rejected_points": (
+                "points InfluxDB refused",
+                lambda: sink_counters.rejected,
+            ),
+            "fleetwatch_sink_dropped_points": (
+                "points dropped, buffer full",
+                lambda: sink_counters.dropped,
+            ),
+            "fleetwatch_state_nodes": ("nodes with live models", live_nodes),
+            "fleetwatch_state_saved_bytes": ("bytes of models saved so far", saved_bytes),
+            "fleetwatch_consumer_lag_messages": ("messages not yet read", consumer_lag),
+        }
+        for name, (documentation, read) in gauges.items():
+            Gauge(name, documentation, registry=r).set_function(read)
+
+    def render(self) -> bytes:
+        """The text exposition format of every metric."""
+        return generate_latest(self.registry)

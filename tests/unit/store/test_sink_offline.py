@@ -1,0 +1,42 @@
+"""The sink against an address where nothing listens: retries, bounded buffer, counted drops."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from pipeline.config import InfluxSettings
+from pipeline.store.influx import InfluxSink
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unreachable_influx_is_retried_and_the_buffer_stays_bounded() -> None:
+    settings = InfluxSettings(url=f"http://127.0.0.1:{_closed_port()}", timeout_ms=200)
+    sink = InfluxSink(settings, batch_size=10, flush_interval_ms=10, max_buffer_points=50)
+    sink.start()
+    try:
+        sink.add_many([f"m,node=n v={i} {i}" for i in range(80)])
+        deadline = time.monotonic() + 5
+        while sink.counters.retried < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sink.counters.retried >= 20  # at least two failed attempts of a full batch
+        assert sink.counters.written == 0
+        assert sink.counters.dropped == 30
+        assert sink.buffered == 50
+        assert not sink.flush(timeout_s=0.2)
+    finally:
+        sink.close(timeout_s=0.2)
+
+
+def test_sink_validates_its_arguments() -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        InfluxSink(InfluxSettings(), batch_size=0)
+    with pytest.raises(ValueError, match="max_buffer_points"):
+        InfluxSink(InfluxSettings(), batch_size=100, max_buffer_points=10)

@@ -1,0 +1,45 @@
+"""The Faust agent offline: agent.test_context() with a memory store, no broker."""
+
+from __future__ import annotations
+
+import asyncio
+from unittest.mock import AsyncMock
+
+from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
+from pipeline.models import DeadLetter, decode, encode
+from pipeline.stream.app import make_worker
+from tests.unit.stream.workload import batch_at
+
+
+def _worker():  # type: ignore[no-untyped-def]
+    stream = StreamSettings(store="memory", write_detail=False, snapshot_interval_s=3600)
+    worker = make_worker(KafkaSettings(), TopicSettings(prefix="unit."), stream, InfluxSettings())
+    worker.app.finalize()
+    worker.app.conf.store = "memory://"
+    worker.app.flow_control.resume()
+    for topic in (worker.deadletter_topic, worker.anomalies_topic, worker.remediation_topic):
+        topic.send = AsyncMock()  # type: ignore[method-assign]
+    return worker
+
+
+def test_agent_dead_letters_bad_messages_and_keeps_processing() -> None:
+    worker = _worker()
+    agent = next(a for a in worker.app.agents.values() if a.name.endswith("process_metrics"))
+
+    async def run() -> list[str]:
+        async with agent.test_context() as agent_:
+            outcomes = []
+            for raw in (b"{not json", encode(batch_at("n1", 0)), b'{"node_id": "n1"}'):
+                event = await agent_.put(raw, key=b"n1")
+                outcomes.append(agent_.results[event.message.offset])
+            return outcomes
+
+    outcomes = asyncio.run(run())
+    assert outcomes == ["dead_letter", "processed", "dead_letter"]
+    sent = worker.deadletter_topic.send.await_args_list  # type: ignore[attr-defined]
+    letters = [decode(DeadLetter, call.kwargs["value"]) for call in sent]
+    assert [letter.raw for letter in letters] == [b"{not json", b'{"node_id": "n1"}']
+    assert all(letter.reason.startswith("invalid MetricBatch") for letter in letters)
+    assert worker.meters.batches._value.get() == 1
+    assert worker.meters.dead_letters._value.get() == 2
+    assert set(worker.checkpoints.live) == {"n1"}
