@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 
-from pipeline.store.records import SeriesPoint
+from pipeline.store.records import BandPoint, SeriesPoint
 
 MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution × this = its standard deviation
-
-
-@dataclass(frozen=True)
-class BandPoint:
-    """The expected range of a series at one time."""
-
-    at: datetime
-    low: float
-    high: float
 
 
 def rolling_band(

@@ -21,11 +21,18 @@ from pipeline.report.select import (
     top_series,
 )
 from pipeline.report.series_chart import SeriesPanel
-from pipeline.store.query import AnomalyFilter, query_anomalies, query_incidents, query_series
+from pipeline.store.query import (
+    AnomalyFilter,
+    query_anomalies,
+    query_band,
+    query_incidents,
+    query_series,
+)
 from pipeline.store.records import AnomalyRecord
 from pipeline.store.timerange import TimeRange
 
 ROLLING_BAND = "rolling median ± 3σ (MAD) of the preceding points"
+MODEL_BAND = "the detector's expected range"
 
 
 @dataclass(frozen=True)
@@ -88,15 +95,17 @@ def _panel(
     node_id, metric = key
     span = panel_range(windows, report)
     points = query_series(influx, node_id, metric, span)
+    # The detector's own band when the worker stored it; otherwise an estimate, labelled as such.
+    band = query_band(influx, node_id, metric, span)
     return SeriesPanel(
         node_id=node_id,
         metric=metric,
         start_at=span.start_at,
         stop_at=span.stop_at,
         points=points,
-        band=rolling_band(points),
+        band=band or rolling_band(points),
         windows=windows,
-        band_source=ROLLING_BAND,
+        band_source=MODEL_BAND if band else ROLLING_BAND,
     )
 
 

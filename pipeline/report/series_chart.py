@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from pipeline.report import svg
-from pipeline.report.band import BandPoint
-from pipeline.store.records import AnomalyRecord, SeriesPoint
+from pipeline.store.records import AnomalyRecord, BandPoint, SeriesPoint
 
 WIDTH, HEIGHT = 1100, 230
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 30, 28

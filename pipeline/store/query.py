@@ -25,10 +25,11 @@ from pipeline.store.incidents import (
     incident_from_values,
     latest_per_incident,
 )
-from pipeline.store.points import ANOMALIES_MEASUREMENT, METRICS_MEASUREMENT
+from pipeline.store.points import ANOMALIES_MEASUREMENT, METRICS_MEASUREMENT, SCORES_MEASUREMENT
 from pipeline.store.records import (
     HOST_METRIC,
     AnomalyRecord,
+    BandPoint,
     SeriesPoint,
     anomaly_from_values,
 )
@@ -128,6 +129,23 @@ def series_flux(bucket: str, node_id: str, metric: str, time_range: TimeRange, e
     )
 
 
+def band_flux(bucket: str, node_id: str, metric: str, time_range: TimeRange, every_s: int) -> str:
+    """Flux for the detector's expected band of one series (``scores`` measurement)."""
+    if every_s < 1:
+        raise ValueError(f"every_s must be positive, not {every_s}")
+    query = FluxQuery(bucket, time_range.start_at, time_range.stop_at, SCORES_MEASUREMENT)
+    return (
+        query.where_any("node", [node_id])
+        .where_any("metric", [metric])
+        .where_any("_field", ["expected_low", "expected_high"])
+        .then(f"aggregateWindow(every: {int(every_s)}s, fn: mean, createEmpty: false)")
+        .then(_PIVOT)
+        .then("group()")
+        .then('sort(columns: ["_time"])')
+        .render()
+    )
+
+
 def query_anomalies(
     influx: InfluxSettings,
     selection: AnomalyFilter,
@@ -161,9 +179,22 @@ def query_series(
     influx: InfluxSettings, node_id: str, metric: str, time_range: TimeRange, max_points: int = 400
 ) -> list[SeriesPoint]:
     """One metric series, downsampled by mean so at most about ``max_points`` come back."""
-    every_s = max(1, int(time_range.duration_s // max_points) + 1)
+    every_s = _every_s(time_range, max_points)
     rows = run_flux(influx, series_flux(influx.bucket, node_id, metric, time_range, every_s))
     return [SeriesPoint(row["_time"], float(row["_value"])) for row in rows]
+
+
+def query_band(
+    influx: InfluxSettings, node_id: str, metric: str, time_range: TimeRange, max_points: int = 400
+) -> list[BandPoint]:
+    """The detector's expected band of one series, empty when the worker stored none."""
+    every_s = _every_s(time_range, max_points)
+    rows = run_flux(influx, band_flux(influx.bucket, node_id, metric, time_range, every_s))
+    return [
+        BandPoint(row["_time"], float(row["expected_low"]), float(row["expected_high"]))
+        for row in rows
+        if row.get("expected_low") is not None and row.get("expected_high") is not None
+    ]
 
 
 def count_points(
@@ -199,6 +230,11 @@ def run_flux(influx: InfluxSettings, flux: str) -> list[dict[str, Any]]:
             "(is it running? set FLEETWATCH_INFLUX_URL or --influx-url)"
         ) from None
     return [record.values for table in tables for record in table.records]
+
+
+def _every_s(time_range: TimeRange, max_points: int) -> int:
+    """Window length that brings a range down to about ``max_points`` points."""
+    return max(1, int(time_range.duration_s // max_points) + 1)
 
 
 def _client(influx: InfluxSettings) -> InfluxDBClient:

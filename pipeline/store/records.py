@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.store.points import ANOMALIES_MEASUREMENT
+from pipeline.store.points import ANOMALIES_MEASUREMENT, HOST_METRIC
 
-HOST_METRIC = "_host"  # the metric tag of host-scope anomalies (see points.anomaly_point)
+__all__ = ["HOST_METRIC", "AnomalyRecord", "BandPoint", "SeriesPoint", "anomaly_from_values"]
 # Columns Flux adds, and the core tags/fields of an anomaly; any other string column is a label.
 _FLUX_COLUMNS = frozenset({"result", "table", "_start", "_stop", "_time", "_measurement"})
 _ANOMALY_COLUMNS = frozenset(
@@ -61,6 +61,15 @@ class SeriesPoint:
 
     at: datetime
     value: float
+
+
+@dataclass(frozen=True)
+class BandPoint:
+    """The range a series was expected in at one time."""
+
+    at: datetime
+    low: float
+    high: float
 
 
 def anomaly_from_values(values: Mapping[str, Any]) -> AnomalyRecord:

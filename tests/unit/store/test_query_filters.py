@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.store.query import AnomalyFilter, anomalies_flux, incidents_flux, series_flux
+from pipeline.store.query import (
+    AnomalyFilter,
+    anomalies_flux,
+    band_flux,
+    incidents_flux,
+    series_flux,
+)
 from pipeline.store.timerange import TimeRange, parse_moment
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -80,3 +86,10 @@ def test_incidents_and_series_flux_read_their_measurements() -> None:
     assert 'r._measurement == "metrics"' in series
     assert 'r["metric"] == "cpu.usage_user"' in series
     assert "aggregateWindow(every: 9s, fn: mean" in series
+
+
+def test_band_flux_reads_the_detectors_band_from_scores() -> None:
+    text = band_flux("b", "web-1", "cpu.usage_user", HOUR, every_s=5)
+    assert 'r._measurement == "scores"' in text
+    assert 'r["_field"] == "expected_low" or r["_field"] == "expected_high"' in text
+    assert text.index("aggregateWindow(every: 5s") < text.index("pivot(")
