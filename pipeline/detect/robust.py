@@ -7,6 +7,7 @@ fixed number of array operations whatever the number of metrics.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +18,7 @@ from pipeline.detect.threshold import calibrate, flag_with_hysteresis
 Floats = npt.NDArray[np.float64]
 Rows = npt.NDArray[np.intp] | slice
 
-STATE_FIELDS = ("count", "level", "trend", "scale", "quantile", "on", "season")
+STATE_FIELDS = ("count", "level", "trend", "scale", "zq", "quantile", "on", "season")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class SeriesParams:
     huber: float = 3.0
     scale_clip: float = 6.0
     score_k: float = 3.0
+    zq_level: float = 0.99
+    zq_rate: float = 0.05
+    zq_floor: float = 0.5
     quantile: float = 0.995
     quantile_rate: float = 0.02
     min_threshold: float = 0.7
@@ -54,7 +58,7 @@ class SeriesParams:
 
 def empty_state(rows: int, params: SeriesParams) -> dict[str, np.ndarray]:
     """Fresh state arrays for ``rows`` series."""
-    state = {name: np.zeros(rows) for name in ("level", "trend", "scale", "quantile")}
+    state = {name: np.zeros(rows) for name in ("level", "trend", "scale", "zq", "quantile")}
     state["count"] = np.zeros(rows, dtype=np.int64)
     state["on"] = np.zeros(rows, dtype=np.bool_)
     state["season"] = np.zeros((rows, params.season_bins))
@@ -78,10 +82,11 @@ def reset_rows(state: dict[str, np.ndarray], rows: npt.NDArray[np.intp]) -> None
         array[rows] = 0
 
 
-def season_bin(at_s: float, params: SeriesParams) -> int:
-    """Which bin of the daily profile a timestamp (epoch seconds) falls in."""
-    phase = (at_s % params.season_period_s) / params.season_period_s
-    return min(int(phase * params.season_bins), params.season_bins - 1)
+def season_bin(at_s: float | Floats, params: SeriesParams) -> Any:
+    """Which bin of the daily profile a timestamp (epoch seconds, or one per row) falls in."""
+    phase = (np.asarray(at_s) % params.season_period_s) / params.season_period_s
+    bins = np.minimum((phase * params.season_bins).astype(np.intp), params.season_bins - 1)
+    return int(bins) if bins.ndim == 0 else bins
 
 
 def process(
@@ -89,7 +94,7 @@ def process(
     rows: Rows,
     names: tuple[str, ...],
     values: Floats,
-    at_s: float,
+    at_s: float | Floats,
     params: SeriesParams,
     learn: bool,
 ) -> tuple[SeriesArrays, Floats]:
@@ -102,7 +107,8 @@ def process(
     ok = np.isfinite(values)
     b = season_bin(at_s, p)
     count, level, trend = state["count"][rows], state["level"][rows], state["trend"][rows]
-    scale, season = state["scale"][rows], state["season"][rows, b]
+    scale = state["scale"][rows]
+    season = state["season"][rows, b] if np.ndim(b) == 0 else state["season"][_span(rows, b), b]
     expected = level + p.trend_damping * trend + season
     floor = 1e-9 + 1e-6 * np.abs(level)
     scale_eff = np.maximum(scale, floor)
@@ -110,10 +116,12 @@ def process(
     z = residual / scale_eff
     warm = ok & (count >= p.warmup)
     az = np.abs(z)
-    score = np.where(warm, az / (az + p.score_k), 0.0)
+    zq = state["zq"][rows]
+    ratio = az / np.maximum(zq, p.zq_floor)
+    score = np.where(warm, ratio / (ratio + p.score_k), 0.0)
     threshold = np.maximum(state["quantile"][rows], p.min_threshold)
     flagged = flag_with_hysteresis(score, threshold, state["on"][rows], p.hysteresis) & warm
-    z_band = p.score_k * threshold / (1.0 - threshold)
+    z_band = p.score_k * threshold / (1.0 - threshold) * np.maximum(zq, p.zq_floor)
     arrays = SeriesArrays(
         names=names,
         score=score,
@@ -125,11 +133,17 @@ def process(
         threshold=threshold,
     )
     if learn:
-        _learn(state, rows, ok, residual, scale_eff, count, b, p)
+        # With a slice, the gathered arrays are views: `_learn` must run last.
+        # The series' own typical surprise: a streaming quantile of |z| with a relative step.
+        step = p.zq_rate * np.maximum(zq, p.zq_floor)
+        state["zq"][rows] = np.where(
+            ok & (count > 1), zq + step * np.where(az > zq, p.zq_level, p.zq_level - 1.0), zq
+        )
         state["quantile"][rows] = np.where(
             warm, calibrate(state["quantile"][rows], score, p.quantile, p.quantile_rate), 0.0
         )
         state["on"][rows] = flagged
+        _learn(state, rows, ok, residual, scale_eff, count, b, p)
     return arrays, np.where(warm, z, 0.0)
 
 
@@ -140,7 +154,7 @@ def _learn(
     residual: Floats,
     scale_eff: Floats,
     count: npt.NDArray[np.int64],
-    b: int,
+    b: Any,
     p: SeriesParams,
 ) -> None:
     """Error-correction Holt-Winters update with Huber-clipped residuals; NaN rows untouched."""
@@ -156,8 +170,16 @@ def _learn(
     state["level"][rows] += p.trend_damping * trend * ok + a_level * clipped
     state["trend"][rows] = np.where(ok, p.trend_damping * trend + p.alpha_trend * clipped, trend)
     seasonal = np.where(warming | ~ok, 0.0, p.alpha_season * (1.0 - p.alpha_level) * clipped)
-    state["season"][rows, b] += seasonal
+    if np.ndim(b) == 0:
+        state["season"][rows, b] += seasonal
+    else:
+        state["season"][_span(rows, b), b] += seasonal
     deviation = np.minimum(np.abs(residual), np.where(warming, np.inf, p.scale_clip * scale_eff))
     scale = state["scale"][rows]
     state["scale"][rows] = scale + a_scale * (deviation - scale)
     state["count"][rows] = count + ok
+
+
+def _span(rows: Rows, b: Any) -> Any:
+    """Row indices matching a per-row bin array (offline runs with one timestamp per series)."""
+    return np.arange(len(b)) if isinstance(rows, slice) else rows

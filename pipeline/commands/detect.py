@@ -1,0 +1,171 @@
+"""Offline detection commands: ``detect``, ``eval nab``, ``eval asd`` and ``bench detect``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pipeline.commands import one_line_errors
+
+
+def _progress() -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    )
+
+
+@click.command("detect")
+@click.argument("path", type=click.Path(path_type=Path, exists=True))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
+@click.option("--detector", default="default", show_default=True, help="Registered detector.")
+@click.option(
+    "--interval-s",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Row spacing without timestamps.",
+)
+@one_line_errors
+def detect(path: Path, out_dir: Path, detector: str, interval_s: float) -> None:
+    """Score a CSV (timestamp,value or wide per-host) or a tree of them into --out."""
+    from pipeline.detect.eval.series_csv import read_table, write_scored
+    from pipeline.detect.eval.stream_run import run_host
+    from pipeline.detect.registry import make_host_detector
+
+    files = sorted(path.rglob("*.csv")) if path.is_dir() else [path]
+    root = path if path.is_dir() else path.parent
+    with _progress() as progress:
+        task = progress.add_task("detect", total=len(files))
+        for file in files:
+            table = read_table(file, interval_s)
+            rows = progress.add_task(f"  {file.name}", total=len(table.rows))
+            score, flag = run_host(
+                make_host_detector(detector),
+                table.times,
+                table.metrics,
+                lambda task_id=rows: progress.advance(task_id),
+            )
+            write_scored(out_dir / file.relative_to(root), table, score, flag)
+            progress.remove_task(rows)
+            progress.advance(task)
+    click.echo(f"scored {len(files)} file(s) into {out_dir}")
+
+
+@click.group("eval")
+def evaluate() -> None:
+    """Score the detectors on public benchmarks (NAB, ASD)."""
+
+
+@evaluate.command("nab")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=Path("../shared/data/nab"),
+    show_default=True,
+)
+@click.option("--detector", default="default", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@one_line_errors
+def eval_nab(data_dir: Path, detector: str, as_json: bool) -> None:
+    """NAB scores (standard, low-FP, low-FN) of a detector, overall and per folder."""
+    from pipeline.detect.eval.nab import score_corpus
+    from pipeline.detect.eval.nab_data import load_corpus
+
+    corpus = load_corpus(data_dir)
+    with _progress() as progress:
+        task = progress.add_task("NAB", total=sum(len(f.values) for f in corpus))
+        _, report = score_corpus(corpus, detector, lambda: progress.advance(task))
+    if as_json:
+        payload = dict(report.scores) | {"thresholds": report.thresholds, "folders": report.folders}
+        click.echo(json.dumps(payload | {"files": len(corpus)}, indent=2))
+        return
+    click.echo(f"NAB over {len(corpus)} files, detector {detector!r}")
+    for name, value in report.scores.items():
+        click.echo(f"  {name:<20} {value:6.1f}   (threshold {report.thresholds[name]:.4f})")
+    click.echo("per folder (normalised score per profile; counts at the standard threshold):")
+    for folder, row in report.folders.items():
+        cells = "  ".join(
+            f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
+        )
+        click.echo(f"  {folder:<24} {cells}")
+
+
+@evaluate.command("asd")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=Path("../shared/data/asd"),
+    show_default=True,
+)
+@click.option("--detector", default="default", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@one_line_errors
+def eval_asd(data_dir: Path, detector: str, as_json: bool) -> None:
+    """Point-wise best-F1 and AP per ASD server (streaming), beside a random score."""
+    from pipeline.detect.eval.asd import evaluate_server, mean, rows_of, servers
+
+    names = servers(data_dir)
+    with _progress() as progress:
+        task = progress.add_task("ASD", total=sum(rows_of(data_dir, s) for s in names))
+        results = [
+            evaluate_server(data_dir, s, detector, lambda: progress.advance(task)) for s in names
+        ]
+    fields = ("best_f1", "ap", "pa_f1", "random_best_f1", "random_ap", "random_pa_f1")
+    means = {f"mean_{f}": mean(results, f) for f in fields}
+    if as_json:
+        servers_out = {r.server: {f: getattr(r, f) for f in fields} for r in results}
+        click.echo(json.dumps(means | {"servers": servers_out}, indent=2))
+        return
+    click.echo(f"{'server':<8} " + " ".join(f"{f:>15}" for f in fields))
+    for r in results:
+        click.echo(f"{r.server:<8} " + " ".join(f"{getattr(r, f):15.3f}" for f in fields))
+    click.echo(f"{'mean':<8} " + " ".join(f"{means['mean_' + f]:15.3f}" for f in fields))
+
+
+@click.command("detect")
+@click.option("--detector", default="default", show_default=True)
+@click.option(
+    "--metrics", "metrics_per_host", type=click.IntRange(1, 2048), default=128, show_default=True
+)
+@click.option("--batches", type=click.IntRange(100, 1_000_000), default=5_000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@one_line_errors
+def bench_detect_command(detector: str, metrics_per_host: int, batches: int, as_json: bool) -> None:
+    """Points/s of one core and snapshot bytes per series and per host."""
+    from dataclasses import asdict
+
+    from pipeline.detect.eval.throughput import bench_detect
+
+    result = bench_detect(detector, metrics_per_host, batches)
+    if as_json:
+        click.echo(json.dumps(asdict(result), indent=2))
+        return
+    click.echo(
+        f"{result.detector}: {result.points_per_s:,.0f} points/s on one core "
+        f"({result.batches_per_s:,.0f} host batches/s of {result.metrics_per_host} metrics); "
+        f"state {result.bytes_per_series:,.0f} B/series, {result.bytes_per_host:,} B/host"
+    )
+
+
+def register(cli: click.Group, bench: click.Group) -> None:
+    """Add ``detect`` and ``eval`` to the CLI and ``detect`` to ``bench``."""
+    cli.add_command(detect)
+    cli.add_command(evaluate)
+    bench.add_command(bench_detect_command)

@@ -1,0 +1,81 @@
+"""ASD evaluation: warm up on ``train``, score ``test`` streaming, point-wise best-F1 and AP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.detect.eval.pointwise import average_precision, best_f1, point_adjusted_f1
+from pipeline.detect.eval.series_csv import EPOCH, read_table
+from pipeline.detect.eval.stream_run import run_host
+from pipeline.detect.registry import make_host_detector
+from pipeline.errors import FleetwatchError
+
+INTERVAL_S = 300.0  # ASD rows are 5 minutes apart
+
+
+@dataclass(frozen=True)
+class ServerResult:
+    """Figures of one server, with a random score's beside them."""
+
+    server: str
+    best_f1: float
+    ap: float
+    pa_f1: float
+    random_best_f1: float
+    random_ap: float
+    random_pa_f1: float
+
+
+def servers(root: Path) -> list[str]:
+    """Names of the servers (``omi-N``) that have both a train and a test file."""
+    found = sorted(p.name[: -len("_test.csv")] for p in root.glob("*_test.csv"))
+    found = [s for s in found if (root / f"{s}_train.csv").is_file()]
+    if not found:
+        raise FleetwatchError(f"{root}: no <server>_train.csv / <server>_test.csv pairs")
+    return sorted(found, key=lambda s: (len(s), s))
+
+
+def evaluate_server(
+    root: Path, server: str, detector: str = "default", on_row: Callable[[], None] | None = None
+) -> ServerResult:
+    """Run a fresh detector over train then test (one stream) and score the test part."""
+    train = read_table(root / f"{server}_train.csv", INTERVAL_S)
+    test = read_table(root / f"{server}_test.csv", INTERVAL_S)
+    if "label" not in test.header:
+        raise FleetwatchError(f"{server}_test.csv has no label column")
+    label_col = test.header.index("label")
+    labels = np.array([row[label_col] == "1" for row in test.rows])
+    names = list(train.metrics)
+    times = [
+        EPOCH + timedelta(seconds=INTERVAL_S * i) for i in range(len(train.rows) + len(test.rows))
+    ]
+    metrics = {n: np.concatenate([train.metrics[n], test.metrics[n]]) for n in names}
+    score, _ = run_host(make_host_detector(detector), times, metrics, on_row)
+    ours = score[len(train.rows) :]
+    noise = np.random.default_rng(0).uniform(size=len(ours))
+    return ServerResult(
+        server,
+        best_f1(ours, labels),
+        average_precision(ours, labels),
+        point_adjusted_f1(ours, labels),
+        best_f1(noise, labels),
+        average_precision(noise, labels),
+        point_adjusted_f1(noise, labels),
+    )
+
+
+def rows_of(root: Path, server: str) -> int:
+    """Rows the evaluation of ``server`` processes (for progress bars)."""
+    return sum(
+        sum(1 for _ in (root / f"{server}_{part}.csv").open()) - 1 for part in ("train", "test")
+    )
+
+
+def mean(results: list[ServerResult], field: str) -> float:
+    """Average of one figure over servers."""
+    return float(np.mean([getattr(r, field) for r in results])) if results else float("nan")
