@@ -38,13 +38,6 @@ def stage_modules() -> tuple[ModuleType, ...]:
     from pipeline.commands import query
 
     modules.append(query)
-    from pipeline.commands import agent, simulate
-
-    modules.append(agent)
-    modules.append(simulate)
-    from pipeline.commands import remediate
-
-    modules.append(remediate)
     from pipeline.commands import detect
 
     modules.append(detect)
