@@ -132,6 +132,154 @@ class StreamSettings(Section):
     )
 
 
+class RemediationSettings(Section):
+    """Incidents, signed remediation requests and the node-side executor."""
+
+    section: ClassVar[str] = "remediation"
+    model_config = SettingsConfigDict(env_prefix="FLEETWATCH_REMEDIATION_")
+
+    hmac_key: SecretStr = Field(
+        SecretStr(""),
+        description="FLEETWATCH_REMEDIATION_HMAC_KEY: shared by issuer and agents, >= 32 chars",
+    )
+    apply: bool = Field(False, description="FLEETWATCH_REMEDIATION_APPLY: act (else dry-run)")
+    runbook: Path | None = Field(None, description="FLEETWATCH_REMEDIATION_RUNBOOK: YAML file")
+    request_ttl_s: int = Field(600, ge=10, description="FLEETWATCH_REMEDIATION_REQUEST_TTL_S")
+    allowed_actions: list[str] = Field(
+        ["restart_unit", "stop_process", "drop_caches", "clean_files", "limit_cgroup"],
+        description="FLEETWATCH_REMEDIATION_ALLOWED_ACTIONS: JSON list; others are refused",
+    )
+    approval_required: list[str] = Field(
+        ["restart_unit", "clean_files", "limit_cgroup", "run_script"],
+        description="FLEETWATCH_REMEDIATION_APPROVAL_REQUIRED: actions waiting for approve",
+    )
+    rate_limit_per_node: int = Field(
+        3, ge=0, description="FLEETWATCH_REMEDIATION_RATE_LIMIT_PER_NODE: actions per window"
+    )
+    rate_window_s: int = Field(600, ge=1, description="FLEETWATCH_REMEDIATION_RATE_WINDOW_S")
+    blast_max_nodes: int = Field(
+        10, ge=0, description="FLEETWATCH_REMEDIATION_BLAST_MAX_NODES: per blast window"
+    )
+    blast_max_share: float = Field(
+        0.2, ge=0.0, le=1.0, description="FLEETWATCH_REMEDIATION_BLAST_MAX_SHARE: of a group"
+    )
+    blast_window_s: int = Field(900, ge=1, description="FLEETWATCH_REMEDIATION_BLAST_WINDOW_S")
+    process_allowlist: list[str] = Field(
+        [], description="FLEETWATCH_REMEDIATION_PROCESS_ALLOWLIST: regexes of stoppable commands"
+    )
+    clean_roots: list[Path] = Field(
+        [], description="FLEETWATCH_REMEDIATION_CLEAN_ROOTS: dirs clean_files may delete under"
+    )
+    scripts: dict[str, Path] = Field(
+        {}, description="FLEETWATCH_REMEDIATION_SCRIPTS: JSON name -> absolute script path"
+    )
+    webhook_urls: list[str] = Field(
+        [], description="FLEETWATCH_REMEDIATION_WEBHOOK_URLS: URLs call_webhook may POST to"
+    )
+    cgroup_root: Path = Field(
+        Path("/sys/fs/cgroup"), description="FLEETWATCH_REMEDIATION_CGROUP_ROOT"
+    )
+    drop_caches_path: Path = Field(
+        Path("/proc/sys/vm/drop_caches"), description="FLEETWATCH_REMEDIATION_DROP_CACHES_PATH"
+    )
+    systemctl: Path = Field(
+        Path("/usr/bin/systemctl"), description="FLEETWATCH_REMEDIATION_SYSTEMCTL"
+    )
+    action_timeout_s: float = Field(
+        30.0, gt=0, description="FLEETWATCH_REMEDIATION_ACTION_TIMEOUT_S"
+    )
+    verify_timeout_s: float = Field(
+        60.0, gt=0, description="FLEETWATCH_REMEDIATION_VERIFY_TIMEOUT_S"
+    )
+    state_dir: Path = Field(
+        Path("/tmp/fleetwatch-remediation"),  # noqa: S108 - a default for development
+        description="FLEETWATCH_REMEDIATION_STATE_DIR: seen nonces, executed requests",
+    )
+    notify_url: str | None = Field(None, description="FLEETWATCH_REMEDIATION_NOTIFY_URL: webhook")
+    notify_per_minute: int = Field(30, ge=1, description="FLEETWATCH_REMEDIATION_NOTIFY_PER_MINUTE")
+    group_labels: list[str] = Field(
+        ["role", "service", "rack", "zone"],
+        description="FLEETWATCH_REMEDIATION_GROUP_LABELS: labels fleet incidents group by",
+    )
+    incident_gap_s: int = Field(300, ge=1, description="FLEETWATCH_REMEDIATION_INCIDENT_GAP_S")
+    settle_s: int = Field(30, ge=0, description="FLEETWATCH_REMEDIATION_SETTLE_S: hold-down")
+    fleet_min_hosts: int = Field(5, ge=2, description="FLEETWATCH_REMEDIATION_FLEET_MIN_HOSTS")
+    fleet_min_share: float = Field(
+        0.2, ge=0.0, le=1.0, description="FLEETWATCH_REMEDIATION_FLEET_MIN_SHARE"
+    )
+
+
+AGENT_COLLECTORS = (
+    "cpu",
+    "load",
+    "mem",
+    "pressure",
+    "disk",
+    "net",
+    "processes",
+    "services",
+    "temp",
+)
+_COLLECTOR_LIST = rf"^({'|'.join(AGENT_COLLECTORS)})(,({'|'.join(AGENT_COLLECTORS)}))*$"
+
+
+class AgentSettings(Section):
+    """The node agent (``fleetwatch agent``)."""
+
+    section: ClassVar[str] = "agent"
+    model_config = SettingsConfigDict(env_prefix="FLEETWATCH_AGENT_")
+
+    node_id: str = Field(
+        "",
+        pattern=r"^([A-Za-z0-9][A-Za-z0-9._-]{0,252})?$",
+        description="FLEETWATCH_AGENT_NODE_ID: key of this node's batches ('' = the hostname)",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description='FLEETWATCH_AGENT_LABELS: JSON, e.g. {"role": "web", "zone": "z1"}',
+    )
+    interval_s: float = Field(10.0, ge=1.0, le=3600, description="FLEETWATCH_AGENT_INTERVAL_S")
+    collectors: str = Field(
+        ",".join(AGENT_COLLECTORS),
+        pattern=_COLLECTOR_LIST,
+        description="FLEETWATCH_AGENT_COLLECTORS: comma-separated subset of "
+        + ",".join(AGENT_COLLECTORS),
+    )
+    watch_units: list[str] = Field(
+        default_factory=list,
+        description='FLEETWATCH_AGENT_WATCH_UNITS: JSON list, e.g. ["nginx.service"]',
+    )
+    spool_dir: Path = Field(
+        Path.home() / ".local" / "state" / "fleetwatch" / "agent-spool",
+        description="FLEETWATCH_AGENT_SPOOL_DIR: batches not yet acknowledged by Kafka",
+    )
+    spool_max_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=64 * 1024,
+        description="FLEETWATCH_AGENT_SPOOL_MAX_BYTES: oldest batches are dropped beyond this",
+    )
+    compression: Literal["auto", "zstd", "lz4", "snappy", "gzip", "none"] = Field(
+        "auto", description="FLEETWATCH_AGENT_COMPRESSION: auto = best codec installed, else gzip"
+    )
+    send_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="FLEETWATCH_AGENT_SEND_TIMEOUT_S: wait for acks=all"
+    )
+    shutdown_timeout_s: float = Field(
+        10.0, ge=0, le=300, description="FLEETWATCH_AGENT_SHUTDOWN_TIMEOUT_S: flush on SIGTERM"
+    )
+    proc_root: Path = Field(Path("/proc"), description="FLEETWATCH_AGENT_PROC_ROOT")
+    sys_root: Path = Field(Path("/sys"), description="FLEETWATCH_AGENT_SYS_ROOT")
+    rootfs: Path = Field(
+        Path("/"), description="FLEETWATCH_AGENT_ROOTFS: host / (e.g. /host in a DaemonSet)"
+    )
+    run_root: Path = Field(Path("/run"), description="FLEETWATCH_AGENT_RUN_ROOT: host /run")
+
+    @property
+    def collector_names(self) -> tuple[str, ...]:
+        """Enabled collectors in the order given, without repeats."""
+        return tuple(dict.fromkeys(self.collectors.split(",")))
+
+
 S = TypeVar("S", bound=Section)
 
 

@@ -41,4 +41,7 @@ def stage_modules() -> tuple[ModuleType, ...]:
     from pipeline.commands import detect
 
     modules.append(detect)
+    from pipeline.commands import remediate
+
+    modules.append(remediate)
     return tuple(modules)

@@ -1,0 +1,1 @@
+"""Incidents from anomaly events, signed remediation requests, and the node-side executor."""

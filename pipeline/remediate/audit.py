@@ -1,0 +1,76 @@
+"""Every remediation step as an InfluxDB point (incidents use ``pipeline.store.incidents``).
+
+Points are timed in nanoseconds at the moment of the step and tagged by node, action and step, so
+two steps of one request never overwrite each other and the trail reads in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import Literal, Protocol
+
+from influxdb_client import Point, WritePrecision
+
+AUDIT_MEASUREMENT = "remediation_audit"
+Step = Literal[
+    "issued",
+    "blocked",
+    "received",
+    "refused",
+    "awaiting_approval",
+    "approved",
+    "dry_run",
+    "executed",
+    "failed",
+    "verified",
+    "no_effect",
+]
+
+log = logging.getLogger(__name__)
+
+
+class PointSink(Protocol):
+    """Where points go (``pipeline.store.influx.InfluxSink`` in production)."""
+
+    def add_many(self, points: Iterable[Point]) -> None:
+        """Queue points for writing."""
+        ...
+
+
+class AuditLog:
+    """Write audit steps to a point sink; also logs each step once at INFO."""
+
+    def __init__(self, sink: PointSink) -> None:
+        self.sink = sink
+        self._last_ns = 0
+
+    def record(
+        self,
+        step: Step,
+        *,
+        node_id: str,
+        action: str,
+        request_id: str,
+        incident_id: str = "",
+        detail: str = "",
+    ) -> None:
+        """Write one step of one request."""
+        point = (
+            Point(AUDIT_MEASUREMENT)
+            .tag("node", node_id)
+            .tag("action", action)
+            .tag("step", step)
+            .field("request_id", request_id)
+            .field("incident_id", incident_id)
+            .field("detail", detail[:1000])
+            .time(self._now_ns(), WritePrecision.NS)
+        )
+        self.sink.add_many([point])
+        log.info("%s %s on %s (%s): %s", step, action, node_id, request_id, detail)
+
+    def _now_ns(self) -> int:
+        # strictly increasing, so two steps within one clock tick both survive
+        self._last_ns = max(time.time_ns(), self._last_ns + 1)
+        return self._last_ns

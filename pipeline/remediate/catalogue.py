@@ -1,0 +1,126 @@
+"""The fixed catalogue of remediation actions and the typed parameters each one takes.
+
+Parameters are validated twice: when a runbook is loaded (so a typo fails at deploy time) and on
+the node before acting (so a request cannot smuggle in what a runbook could not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+UnitName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9@_.:-]{1,200}\.(service|timer)$")]
+# Regexes for process names are validated as regexes by the policy; here only their size.
+Pattern = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+AbsPath = Annotated[str, StringConstraints(pattern=r"^/[^\x00]{0,1023}$")]
+
+
+class ActionParams(BaseModel):
+    """Base of every action's parameters: strict, immutable, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class RestartUnit(ActionParams):
+    """``systemctl restart <unit>``."""
+
+    unit: UnitName
+
+
+class StopProcess(ActionParams):
+    """SIGTERM (then SIGKILL after ``grace_s``) processes matching ``pattern``, or the top one."""
+
+    pattern: Pattern | None = None
+    top: Literal["cpu", "memory"] | None = None
+    grace_s: float = Field(5.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> StopProcess:
+        if self.pattern is None and self.top is None:
+            raise ValueError("give pattern, top, or both (top consumer among pattern matches)")
+        return self
+
+
+class DropCaches(ActionParams):
+    """Write 1 (page cache), 2 (dentries/inodes) or 3 (both) to ``/proc/sys/vm/drop_caches``."""
+
+    level: Literal[1, 2, 3] = 1
+
+
+class CleanFiles(ActionParams):
+    """Delete regular files older than ``older_than_days`` under ``path`` (an allowlisted root)."""
+
+    path: AbsPath
+    older_than_days: float = Field(ge=0, le=3650)
+    glob: Annotated[str, StringConstraints(pattern=r"^[^/\x00]{1,100}$")] = "*"
+
+
+class LimitCgroup(ActionParams):
+    """Lower a cgroup v2 ``cpu.max`` (percent of one CPU) or ``memory.max`` (bytes)."""
+
+    cgroup: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9@_.:/-]{1,255}$")]
+    cpu_percent: float | None = Field(None, gt=0, le=6400)
+    memory_bytes: int | None = Field(None, ge=1 << 20)
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> LimitCgroup:
+        if (self.cpu_percent is None) == (self.memory_bytes is None):
+            raise ValueError("give exactly one of cpu_percent or memory_bytes")
+        if ".." in self.cgroup.split("/"):
+            raise ValueError("cgroup must not contain '..'")
+        return self
+
+
+class CallWebhook(ActionParams):
+    """POST the incident as JSON to an allowlisted URL."""
+
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]{1,2000}$")]
+
+
+class RunScript(ActionParams):
+    """Run an allowlisted script by name with at most one argument (argv, never a shell)."""
+
+    script: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    arg: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:=/@-]{0,200}$")] | None = None
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One catalogue entry: its parameter model and whether it is risky by nature."""
+
+    name: str
+    params: type[ActionParams]
+    summary: str
+
+
+CATALOGUE: dict[str, ActionSpec] = {
+    spec.name: spec
+    for spec in (
+        ActionSpec("restart_unit", RestartUnit, "restart a systemd unit"),
+        ActionSpec("stop_process", StopProcess, "stop a runaway process"),
+        ActionSpec("drop_caches", DropCaches, "drop page caches"),
+        ActionSpec("clean_files", CleanFiles, "delete old files under an allowlisted path"),
+        ActionSpec("limit_cgroup", LimitCgroup, "lower a cgroup's CPU or memory limit"),
+        ActionSpec("call_webhook", CallWebhook, "POST the incident to a webhook"),
+        ActionSpec("run_script", RunScript, "run an allowlisted script"),
+    )
+}
+ACTION_NAMES = tuple(CATALOGUE)
+
+
+def parse_params(action: str, params: dict[str, object]) -> ActionParams:
+    """Validate ``params`` for ``action``.
+
+    Raises
+    ------
+    ValueError
+        When the action is not in the catalogue (naming the valid ones).
+    pydantic.ValidationError
+        When a parameter is missing, unknown or of the wrong type.
+    """
+    spec = CATALOGUE.get(action)
+    if spec is None:
+        raise ValueError(f"unknown action {action!r}; valid: {', '.join(ACTION_NAMES)}")
+    return spec.params.model_validate(params)

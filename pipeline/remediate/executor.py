@@ -1,0 +1,208 @@
+"""The node side: check a request from every angle, act (or dry-run), verify, report, audit.
+
+Order matters: authenticity first (signature, expiry, nonce), then what this node allows (action
+allowlist, parameters, silences), then approval, then how much (rate limit, blast radius), and only
+then the action. Each step is audited, refusals included, so the trail shows attacks too.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from pipeline.config import RemediationSettings
+from pipeline.errors import ActionRefused
+from pipeline.models import OperatorCommand, RemediationRequest, RemediationResult, utc_now
+from pipeline.remediate.actions import ActionContext, ActionFailed, ActionReport, perform
+from pipeline.remediate.audit import AuditLog, Step
+from pipeline.remediate.catalogue import parse_params
+from pipeline.remediate.policy import BlastRadiusGuard, RateLimiter, check_allowed, needs_approval
+from pipeline.remediate.signing import ReplayGuard, verify_request, verify_signature
+from pipeline.remediate.silences import SilenceBook
+from pipeline.remediate.verify import Probe, wait_for_recovery
+
+log = logging.getLogger(__name__)
+
+
+class NodeRemediator:
+    """Handles the remediation requests and operator commands of one node.
+
+    Parameters
+    ----------
+    node_id, labels
+        Who this node is; requests for other nodes only feed the blast-radius count.
+    settings
+        Allowlists, limits, timeouts; ``apply`` False means dry-run.
+    key
+        The HMAC key shared with the issuer.
+    audit
+        Where every step is written.
+    context
+        Roots the actions work under.
+    probe
+        Reads a metric on this node, for verification (None: only the action's own check).
+    """
+
+    def __init__(
+        self,
+        node_id: str,
+        labels: dict[str, str],
+        settings: RemediationSettings,
+        key: bytes,
+        audit: AuditLog,
+        context: ActionContext,
+        probe: Probe | None = None,
+    ) -> None:
+        self.node_id = node_id
+        self.labels = labels
+        self.settings = settings
+        self.key = key
+        self.audit = audit
+        self.context = context
+        self.probe = probe
+        self.silences = SilenceBook()
+        self.replays = ReplayGuard(_state_file(settings.state_dir, node_id, "nonces"))
+        self.rate = RateLimiter(settings.rate_limit_per_node, settings.rate_window_s)
+        self.fleet_guard = BlastRadiusGuard(settings.blast_max_nodes, 1.0, settings.blast_window_s)
+        self.pending: dict[str, RemediationRequest] = {}
+        self.approved: set[str] = set()
+        self.executed: set[str] = set()
+
+    def start(self) -> None:
+        """Load the nonces remembered by an earlier run."""
+        self.replays.load()
+
+    def handle_request(
+        self, request: RemediationRequest, now: datetime
+    ) -> RemediationResult | None:
+        """Process one request; None when it is for another node (only counted)."""
+        if request.node_id != self.node_id:
+            self._count_fleet_action(request, now)
+            return None
+        self._audit("received", request)
+        try:
+            verify_request(request, self.key, now)
+            self.replays.check_and_remember(request.nonce, request.expires_at, now)
+            return self._admit(request, now)
+        except ActionRefused as exc:
+            return self._finish(request, "refused", str(exc), now, step="refused")
+
+    def handle_command(self, command: OperatorCommand, now: datetime) -> list[RemediationResult]:
+        """A silence or approval (signed); an approval may release a pending request."""
+        try:
+            verify_signature(command, self.key)
+        except ActionRefused as exc:
+            self.audit.record(
+                "refused",
+                node_id=self.node_id,
+                action=command.kind,
+                request_id=command.request_id or command.command_id,
+                detail=f"operator command {command.command_id}: {exc}",
+            )
+            return []
+        self.silences.add(command)
+        if command.kind != "approve" or command.request_id is None:
+            return []
+        self.approved.add(command.request_id)
+        request = self.pending.pop(command.request_id, None)
+        if request is None:
+            return []
+        self._audit("approved", request, f"by {command.issued_by}")
+        if now >= request.expires_at:
+            return [self._finish(request, "refused", "approved after expiry", now, "refused")]
+        return [self._admit(request, now)]
+
+    def _admit(self, request: RemediationRequest, now: datetime) -> RemediationResult:
+        if request.request_id in self.executed:
+            raise ActionRefused(f"request {request.request_id} was already executed")
+        check_allowed(request.action, self.settings)
+        try:
+            params = parse_params(request.action, dict(request.params))
+        except ValidationError as exc:
+            raise ActionRefused(f"bad parameters: {exc.errors()[0]['msg']}") from None
+        silence = self.silences.active(self.node_id, self.labels, now)
+        if silence is not None:
+            raise ActionRefused(f"silenced by {silence.command_id} until {silence.until_at}")
+        approval = needs_approval(request.action, request.requires_approval, self.settings)
+        if approval and request.request_id not in self.approved:
+            self.pending[request.request_id] = request
+            detail = f"run `fleetwatch approve {request.request_id}`"
+            return self._finish(request, "awaiting_approval", detail, now, "awaiting_approval")
+        if not self.settings.apply:
+            report = perform(request.action, params, self.context, dry_run=True)
+            return self._finish(request, "dry_run", report.detail, now, "dry_run")
+        self.rate.check(self.node_id, now)
+        self.fleet_guard.admit(self.node_id, None, None, request.issued_at)
+        self.rate.record(self.node_id, now)
+        self.executed.add(request.request_id)
+        return self._act(request, params, now)
+
+    def _act(self, request: RemediationRequest, params: object, now: datetime) -> RemediationResult:
+        try:
+            report = perform(request.action, params, self.context, dry_run=False)  # type: ignore[arg-type]
+        except (ActionFailed, ActionRefused, OSError) as exc:
+            return self._finish(request, "failed", str(exc), now, "failed")
+        self._audit("executed", request, report.detail)
+        return self._verify(request, report, now)
+
+    def _verify(
+        self, request: RemediationRequest, report: ActionReport, now: datetime
+    ) -> RemediationResult:
+        if report.effect_ok is False:
+            return self._finish(
+                request, "failed", f"effect not seen: {report.detail}", now, "failed"
+            )
+        if request.verify_metric is None or request.recover_below is None or self.probe is None:
+            return self._finish(request, "succeeded", report.detail, now, "verified")
+        recovery = wait_for_recovery(
+            self.probe,
+            request.verify_metric,
+            request.recover_below,
+            self.settings.verify_timeout_s,
+        )
+        seen = f"{request.verify_metric}={recovery.last_value} after {recovery.waited_s:.1f} s"
+        if recovery.recovered:
+            detail = f"{report.detail}; recovered: {seen} < {request.recover_below}"
+            return self._finish(request, "succeeded", detail, now, "verified")
+        detail = f"{report.detail}; not recovered: {seen} (want < {request.recover_below})"
+        return self._finish(request, "no_effect", detail, now, "no_effect")
+
+    def _count_fleet_action(self, request: RemediationRequest, now: datetime) -> None:
+        """Requests for other nodes count toward the node-side blast radius, if authentic."""
+        try:
+            verify_request(request, self.key, now)
+            self.fleet_guard.admit(request.node_id, None, None, request.issued_at)
+        except ActionRefused:
+            pass  # forged or over the limit: that node refuses it itself; nothing to count
+
+    def _finish(
+        self, request: RemediationRequest, outcome: str, detail: str, started: datetime, step: Step
+    ) -> RemediationResult:
+        self._audit(step, request, detail)
+        finished = max(utc_now(), started + timedelta(microseconds=1))
+        return RemediationResult(
+            request_id=request.request_id,
+            node_id=self.node_id,
+            action=request.action,
+            outcome=outcome,  # type: ignore[arg-type]  # one of the Literal values by call site
+            detail=detail[:512],
+            started_at=started,
+            finished_at=finished,
+        )
+
+    def _audit(self, step: Step, request: RemediationRequest, detail: str = "") -> None:
+        self.audit.record(
+            step,
+            node_id=self.node_id,
+            action=request.action,
+            request_id=request.request_id,
+            incident_id=request.incident_id,
+            detail=detail,
+        )
+
+
+def _state_file(state_dir: Path, node_id: str, name: str) -> Path:
+    return state_dir / node_id / f"{name}.log"

@@ -1,0 +1,155 @@
+"""Run the incident stage (``fleetwatch incidents-worker``) until told to stop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from pipeline import topics
+from pipeline.bus import ensure_topics, make_consumer, make_producer
+from pipeline.config import InfluxSettings, KafkaSettings, RemediationSettings, TopicSettings
+from pipeline.models import (
+    AnomalyEvent,
+    DeadLetter,
+    MetricBatch,
+    OperatorCommand,
+    RemediationResult,
+    encode,
+    utc_now,
+)
+from pipeline.remediate.incidents import GroupingPolicy, IncidentTracker
+from pipeline.remediate.intake import decode_or_dead_letter
+from pipeline.remediate.inventory import Inventory
+from pipeline.remediate.issuer import Issuer
+from pipeline.remediate.notifier import WebhookNotifier
+from pipeline.remediate.operators import read_all_commands
+from pipeline.remediate.runbooks import load_runbook
+from pipeline.remediate.signing import check_key
+from pipeline.remediate.stage import IncidentStage, StageCounters, StageOutput
+from pipeline.store.influx import InfluxSink
+
+log = logging.getLogger(__name__)
+
+
+def grouping_policy(settings: RemediationSettings) -> GroupingPolicy:
+    """The tracker's thresholds from settings."""
+    return GroupingPolicy(
+        gap_s=settings.incident_gap_s,
+        resolve_after_s=settings.incident_gap_s,
+        settle_s=settings.settle_s,
+        fleet_min_hosts=settings.fleet_min_hosts,
+        fleet_min_share=settings.fleet_min_share,
+        group_labels=tuple(settings.group_labels),
+    )
+
+
+def run_incident_stage(
+    kafka: KafkaSettings,
+    topic_settings: TopicSettings,
+    influx: InfluxSettings,
+    settings: RemediationSettings,
+    group_id: str = "fleetwatch-incidents",
+    stop: Callable[[], bool] | None = None,
+    tick_s: float = 1.0,
+) -> StageCounters:
+    """Turn anomalies into incidents and signed requests until ``stop()`` (or SIGTERM/SIGINT).
+
+    Reads anomalies, metric batches (for group populations), operator commands and remediation
+    results; publishes incidents and requests; returns the counters at the end.
+
+    Raises
+    ------
+    ConfigError
+        When the HMAC key is missing or short.
+    RunbookError
+        When the configured runbook is malformed.
+    """
+    key = check_key(settings.hmac_key)
+    runbook = load_runbook(settings.runbook) if settings.runbook else None
+    ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
+    stop = stop or _stop_on_signals()
+    sink = InfluxSink(influx, flush_interval_ms=500)
+    sink.start()
+    tracker = IncidentTracker(grouping_policy(settings), Inventory())
+    issuer = Issuer(settings, runbook, key, tracker.inventory) if runbook else None
+    notifier = (
+        WebhookNotifier(settings.notify_url, settings.notify_per_minute)
+        if settings.notify_url
+        else None
+    )
+    if notifier is not None:
+        notifier.start()
+    stage = IncidentStage(settings, tracker, issuer, sink, key, notifier)
+    for command in read_all_commands(kafka, topic_settings):
+        stage.on_command(command, utc_now())
+    try:
+        _loop(kafka, topic_settings, stage, group_id, stop, tick_s)
+    finally:
+        if notifier is not None:
+            notifier.close()
+        sink.close()
+    return stage.counters
+
+
+def _loop(
+    kafka: KafkaSettings,
+    topic_settings: TopicSettings,
+    stage: IncidentStage,
+    group_id: str,
+    stop: Callable[[], bool],
+    tick_s: float,
+) -> None:
+    prefix = topic_settings.prefix
+    handlers: dict[str, tuple[type[Any], Callable[[Any], StageOutput | None]]] = {
+        topics.ANOMALIES.name(prefix): (AnomalyEvent, lambda m: stage.on_anomaly(m, utc_now())),
+        topics.METRICS.name(prefix): (MetricBatch, stage.on_metrics),
+        topics.CONTROL.name(prefix): (OperatorCommand, lambda m: stage.on_command(m, utc_now())),
+        topics.REMEDIATION_RESULTS.name(prefix): (RemediationResult, stage.on_result),
+    }
+    consumer = make_consumer(kafka, *handlers, group_id=group_id)
+    producer = make_producer(kafka)
+    try:
+        while not stop():
+            for records in consumer.poll(timeout_ms=int(tick_s * 1000), max_records=5000).values():
+                for record in records:
+                    model, handle = handlers[record.topic]
+                    message = decode_or_dead_letter(model, record)
+                    if isinstance(message, DeadLetter):
+                        _send_dead_letter(producer, prefix, message)
+                        continue
+                    _publish(producer, prefix, handle(message))
+            _publish(producer, prefix, stage.tick(utc_now()))
+            producer.flush(timeout=30)
+            consumer.commit()
+    finally:
+        producer.close()
+        consumer.close()
+
+
+def _publish(producer: Any, prefix: str, output: StageOutput | None) -> None:
+    if output is None:
+        return
+    for incident in output.incidents:
+        producer.send(
+            topics.INCIDENTS.name(prefix),
+            key=incident.incident_id.encode(),
+            value=encode(incident),
+        )
+    for request in output.requests:
+        producer.send(
+            topics.REMEDIATION.name(prefix), key=request.node_id.encode(), value=encode(request)
+        )
+
+
+def _send_dead_letter(producer: Any, prefix: str, letter: DeadLetter) -> None:
+    producer.send(topics.DEADLETTER.name(prefix), key=letter.topic.encode(), value=encode(letter))
+
+
+def _stop_on_signals() -> Callable[[], bool]:
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    return stopping.is_set

@@ -1,0 +1,374 @@
+"""Pure grouping of anomaly events into host and fleet incidents, with their lifecycle.
+
+All deviations of one host within ``gap_s`` of each other are one *host* incident. The same
+deviation (metric and direction) on at least ``fleet_min_hosts`` hosts sharing a label value, and at
+least ``fleet_min_share`` of that label's hosts, within ``gap_s``, is one *fleet* incident; its
+members' unpublished host incidents are absorbed, so a fleet-wide fault pages once. Host
+incidents wait ``settle_s`` before they are published for exactly that reason (like Alertmanager's
+group_wait). Keys and ids are derived from the events only, so replaying the same events yields
+the same incidents. An incident reopened within ``flap_window_s`` of resolving keeps its id and
+counts a reopen; after ``flap_threshold`` reopens it is ``flapping`` and stays open longer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pipeline.models import AnomalyEvent, Incident, MetricDeviation
+from pipeline.remediate.hints import PastIncident, build_hints, signature_of, similar_many
+from pipeline.remediate.inventory import Inventory
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+MAX_HISTORY = 1000
+
+
+@dataclass(frozen=True)
+class GroupingPolicy:
+    """Thresholds of grouping and lifecycle (seconds, counts, shares)."""
+
+    gap_s: float = 300.0
+    resolve_after_s: float = 300.0
+    settle_s: float = 30.0
+    fleet_min_hosts: int = 5
+    fleet_min_share: float = 0.2
+    group_labels: tuple[str, ...] = ("role", "service", "rack", "zone")
+    flap_window_s: float = 1800.0
+    flap_threshold: int = 3
+
+
+@dataclass
+class _State:
+    """One incident while it is tracked (mutable; published as an immutable Incident)."""
+
+    incident_id: str
+    dedup_key: str
+    kind: str
+    opened_at: datetime
+    node_id: str | None = None
+    group: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    nodes: set[str] = field(default_factory=set)
+    deviations: dict[str, MetricDeviation] = field(default_factory=dict)
+    directions: dict[str, str] = field(default_factory=dict)
+    severity: str = "info"
+    event_count: int = 0
+    last_event_at: datetime | None = None
+    status: str = "open"
+    opened_seen: datetime | None = None  # event time the tracker first saw it (for settle_s)
+    published: bool = False  # ready to be published (settled, or a fleet incident)
+    announced: bool = False  # published at least once, so later changes are "updated"
+    resolved_at: datetime | None = None
+    reopen_count: int = 0
+    population: int | None = None
+    owner: str | None = None
+    acknowledged_by: str | None = None
+
+
+@dataclass(frozen=True)
+class _Seen:
+    at: datetime
+    node_id: str
+    labels: dict[str, str]
+    deviation: str  # "metric:direction"
+
+
+def deviation_of(event: AnomalyEvent) -> tuple[str, str]:
+    """The metric an event is about and its direction (host events: their top contributor)."""
+    metric, observed, expected = event.metric, event.observed, event.expected
+    if metric is None and event.contributors:
+        top = max(event.contributors, key=lambda c: c.score)
+        metric, observed, expected = top.metric, top.observed, top.expected
+    if observed is not None and expected is not None and observed < expected:
+        return metric or "host.score", "down"
+    return metric or "host.score", "up"
+
+
+def incident_id_of(dedup_key: str, opened_at: datetime) -> str:
+    """A stable id: the same key opened at the same event time always gets the same id."""
+    stamp = int(opened_at.timestamp() * 1000)
+    return "inc-" + hashlib.sha256(f"{dedup_key}|{stamp}".encode()).hexdigest()[:16]
+
+
+class IncidentTracker:
+    """Turn anomaly events into incident updates (pure: time is passed in).
+
+    Parameters
+    ----------
+    policy
+        Grouping and lifecycle thresholds.
+    inventory
+        Hosts per label, for the share of a fleet incident (an empty one means share unknown).
+    """
+
+    def __init__(self, policy: GroupingPolicy, inventory: Inventory | None = None) -> None:
+        self.policy = policy
+        self.inventory = inventory if inventory is not None else Inventory()
+        self.open: dict[str, _State] = {}  # dedup_key → state
+        self.resolved: dict[str, _State] = {}  # dedup_key → last resolved state (for flaps)
+        self.history: deque[PastIncident] = deque(maxlen=MAX_HISTORY)
+        self._recent: deque[_Seen] = deque()
+        self._pending_outcomes: dict[str, tuple[str, str]] = {}
+
+    def observe_one(self, event: AnomalyEvent) -> list[Incident]:
+        """Take one event; returns the incidents it changed that are ready to publish."""
+        metric, direction = deviation_of(event)
+        at = event.window_end_at
+        self._recent.append(_Seen(at, event.node_id, dict(event.labels), f"{metric}:{direction}"))
+        fleet = self._fleet_for(event, metric, direction)
+        if fleet is None:
+            fleet = self._maybe_open_fleet(event, metric, direction, at)
+        state = fleet or self._host_for(event)
+        self._absorb_one(state, event, metric, direction, at)
+        return [self._emit(state)] if state.published else []
+
+    def tick(self, now: datetime) -> list[Incident]:
+        """Publish settled host incidents and resolve quiet ones; returns what changed."""
+        changed = []
+        while self._recent and self._recent[0].at < now - timedelta(seconds=self.policy.gap_s):
+            self._recent.popleft()
+        for key, state in list(self.open.items()):
+            quiet_s = self.policy.resolve_after_s * (4 if self._flapping(state) else 1)
+            assert state.last_event_at is not None  # noqa: S101 - set on the first event
+            if state.last_event_at + timedelta(seconds=quiet_s) <= now:
+                changed += self._resolve(key, state, now)
+            elif not state.published and self._settled(state, now):
+                state.published = True
+                changed.append(self._emit(state))
+        return changed
+
+    def acknowledge(self, incident_id: str, by: str, owner: str | None) -> Incident | None:
+        """Record an acknowledgement (and owner); None when the incident is not open."""
+        for state in self.open.values():
+            if state.incident_id == incident_id:
+                state.acknowledged_by, state.status = by, "updated"
+                state.owner = owner or state.owner
+                return self._emit(state) if state.published else None
+        return None
+
+    def set_owner(self, incident_id: str, owner: str) -> None:
+        """Give an open incident an owner (from the runbook rule that matched it)."""
+        for state in self.open.values():
+            if state.incident_id == incident_id and state.owner is None:
+                state.owner = owner
+
+    def record_outcome(self, incident_id: str, action: str, outcome: str) -> None:
+        """Remember how remediation of an incident ended, for similar-incident hints."""
+        for index, past in enumerate(self.history):
+            if past.incident_id == incident_id:
+                self.history[index] = PastIncident(incident_id, past.signature, action, outcome)
+                return
+        self._pending_outcomes[incident_id] = (action, outcome)
+
+    def snapshot(self, state: _State) -> Incident:
+        """The immutable, publishable view of ``state``."""
+        metric = min(state.deviations.values(), key=lambda d: d.first_at).metric
+        signature = signature_of(state.deviations, state.directions)
+        similar = similar_many(
+            signature, (p for p in self.history if p.incident_id != state.incident_id)
+        )
+        affected = len(state.nodes)
+        share = affected / state.population if state.population else None
+        return Incident(
+            incident_id=state.incident_id,
+            dedup_key=state.dedup_key,
+            kind=state.kind,  # type: ignore[arg-type]  # "host" | "fleet" by construction
+            status=state.status,  # type: ignore[arg-type]
+            severity=state.severity,  # type: ignore[arg-type]
+            title=self._title(state, metric),
+            node_id=state.node_id,
+            group=state.group,
+            labels=state.labels,
+            metrics=sorted(state.deviations)[:64],
+            affected_nodes=sorted(state.nodes)[:64],
+            affected_count=affected,
+            population=state.population,
+            share=min(share, 1.0) if share is not None else None,
+            event_count=state.event_count,
+            opened_at=state.opened_at,
+            updated_at=state.last_event_at or state.opened_at,
+            resolved_at=state.resolved_at,
+            flapping=self._flapping(state),
+            reopen_count=state.reopen_count,
+            owner=state.owner or state.labels.get("team") or state.labels.get("owner"),
+            acknowledged_by=state.acknowledged_by,
+            hints=build_hints(state.deviations.values(), self._peers(state), similar),
+        )
+
+    def _emit(self, state: _State) -> Incident:
+        state.announced = True
+        return self.snapshot(state)
+
+    def _settled(self, state: _State, now: datetime) -> bool:
+        seen = state.opened_seen or state.opened_at
+        return seen + timedelta(seconds=self.policy.settle_s) <= now
+
+    def _flapping(self, state: _State) -> bool:
+        return state.reopen_count >= self.policy.flap_threshold
+
+    def _fleet_for(self, event: AnomalyEvent, metric: str, direction: str) -> _State | None:
+        for key, value in event.labels.items():
+            state = self.open.get(f"fleet:{key}={value}:{metric}:{direction}")
+            if state is not None:
+                return state
+        return None
+
+    def _maybe_open_fleet(
+        self, event: AnomalyEvent, metric: str, direction: str, at: datetime
+    ) -> _State | None:
+        deviation = f"{metric}:{direction}"
+        best: tuple[int, str, str, set[str], int | None] | None = None
+        for key in self.policy.group_labels:
+            value = event.labels.get(key)
+            if value is None:
+                continue
+            nodes = {
+                s.node_id
+                for s in self._recent
+                if s.deviation == deviation and s.labels.get(key) == value
+            }
+            population = self.inventory.population(key, value) or None
+            if len(nodes) < self.policy.fleet_min_hosts:
+                continue
+            if population and len(nodes) / population < self.policy.fleet_min_share:
+                continue
+            if best is None or len(nodes) > best[0]:
+                best = (len(nodes), key, value, nodes, population)
+        if best is None:
+            return None
+        _, key, value, nodes, population = best
+        return self._open_fleet(key, value, metric, direction, nodes, population, at)
+
+    def _open_fleet(
+        self,
+        key: str,
+        value: str,
+        metric: str,
+        direction: str,
+        nodes: set[str],
+        population: int | None,
+        at: datetime,
+    ) -> _State:
+        dedup_key = f"fleet:{key}={value}:{metric}:{direction}"
+        first_at = min(s.at for s in self._recent if s.node_id in nodes)
+        state = self._reopened(dedup_key, at) or _State(
+            incident_id_of(dedup_key, first_at), dedup_key, "fleet", opened_at=first_at
+        )
+        state.group, state.labels, state.population = {key: value}, {key: value}, population
+        state.opened_seen = at
+        state.published = True  # a fleet incident is the page; nothing to wait for
+        for node_id in nodes:
+            self._absorb_host(node_id, f"{metric}:{direction}", state)
+        self.open[dedup_key] = state
+        return state
+
+    def _absorb_host(self, node_id: str, deviation: str, fleet: _State) -> None:
+        """Fold an unpublished host incident made only of this deviation into the fleet one."""
+        fleet.nodes.add(node_id)
+        host = self.open.get(f"host:{node_id}")
+        if host is None or host.published:
+            return
+        own = {f"{m}:{host.directions[m]}" for m in host.deviations}
+        if own == {deviation}:
+            del self.open[host.dedup_key]
+            for metric, item in host.deviations.items():
+                self._merge_deviation(fleet, item, host.directions[metric])
+            fleet.event_count += host.event_count
+            fleet.severity = max(fleet.severity, host.severity, key=SEVERITY_RANK.__getitem__)
+            fleet.last_event_at = max(filter(None, (fleet.last_event_at, host.last_event_at)))
+
+    def _host_for(self, event: AnomalyEvent) -> _State:
+        dedup_key = f"host:{event.node_id}"
+        state = self.open.get(dedup_key)
+        if state is not None:
+            return state
+        opened_at = event.window_start_at
+        state = self._reopened(dedup_key, event.window_end_at) or _State(
+            incident_id_of(dedup_key, opened_at), dedup_key, "host", opened_at=opened_at
+        )
+        state.node_id, state.labels = event.node_id, dict(event.labels)
+        state.opened_seen = event.window_end_at
+        self.open[dedup_key] = state
+        return state
+
+    def _reopened(self, dedup_key: str, at: datetime) -> _State | None:
+        """The same incident again when it resolved less than ``flap_window_s`` before ``at``."""
+        state = self.resolved.pop(dedup_key, None)
+        if state is None or state.resolved_at is None:
+            return None
+        if at - state.resolved_at > timedelta(seconds=self.policy.flap_window_s):
+            return None
+        state.reopen_count += 1
+        state.status, state.resolved_at = "updated", None
+        return state
+
+    def _absorb_one(
+        self, state: _State, event: AnomalyEvent, metric: str, direction: str, at: datetime
+    ) -> None:
+        observed, expected = event.observed, event.expected
+        if event.metric is None:
+            top = next((c for c in event.contributors if c.metric == metric), None)
+            observed, expected = (top.observed, top.expected) if top else (None, None)
+        item = MetricDeviation(
+            metric=metric,
+            observed=observed,
+            expected=expected,
+            score=event.score,
+            first_at=event.window_start_at,
+        )
+        self._merge_deviation(state, item, direction)
+        if state.announced and state.status == "open":
+            state.status = "updated"
+        state.nodes.add(event.node_id)
+        state.event_count += 1
+        state.severity = max(state.severity, event.severity, key=SEVERITY_RANK.__getitem__)
+        state.last_event_at = max(filter(None, (state.last_event_at, at)))
+
+    @staticmethod
+    def _merge_deviation(state: _State, item: MetricDeviation, direction: str) -> None:
+        current = state.deviations.get(item.metric)
+        if current is None:
+            state.deviations[item.metric], state.directions[item.metric] = item, direction
+        else:
+            # keep the peak deviation, but the earliest time it was seen
+            peak = item if item.score > current.score else current
+            first_at = min(item.first_at, current.first_at)
+            state.deviations[item.metric] = peak.model_copy(update={"first_at": first_at})
+
+    def _resolve(self, key: str, state: _State, now: datetime) -> list[Incident]:
+        del self.open[key]
+        if not state.published:
+            return []  # never paged: a blip shorter than settle_s disappears quietly
+        state.status, state.resolved_at = "resolved", now
+        self.resolved[key] = state
+        self._forget_old_resolved(now)
+        action, outcome = self._pending_outcomes.pop(state.incident_id, (None, None))
+        signature = signature_of(state.deviations, state.directions)
+        self.history.append(PastIncident(state.incident_id, signature, action, outcome))
+        return [self._emit(state)]
+
+    def _forget_old_resolved(self, now: datetime) -> None:
+        horizon = now - timedelta(seconds=self.policy.flap_window_s)
+        for key, state in list(self.resolved.items()):
+            if state.resolved_at is not None and state.resolved_at < horizon:
+                del self.resolved[key]
+
+    def _peers(self, state: _State) -> Iterable[str]:
+        if state.kind == "fleet":
+            return []
+        own = {f"{m}:{d}" for m, d in state.directions.items()}
+        return {s.node_id for s in self._recent if s.deviation in own} - state.nodes
+
+    @staticmethod
+    def _title(state: _State, metric: str) -> str:
+        direction = state.directions.get(metric, "up")
+        more = len(state.deviations) - 1
+        extra = f" (+{more} more metrics)" if more > 0 else ""
+        if state.kind == "host":
+            return f"{state.node_id}: {metric} {direction}{extra}"
+        (key, value), count = next(iter(state.group.items())), len(state.nodes)
+        of = f" of {state.population}" if state.population else ""
+        return f"{count}{of} hosts with {key}={value}: {metric} {direction}"

@@ -1,0 +1,148 @@
+"""Turn an incident into signed remediation requests, one per target node, within policy.
+
+Requests are issued only for incidents that are open, not silenced and not flapping, at most once
+per (incident, node, action), and only as many as the blast-radius guard admits; every refusal is
+returned so it can be audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pipeline.config import RemediationSettings
+from pipeline.errors import ActionRefused
+from pipeline.models import Incident, RemediationRequest
+from pipeline.remediate.inventory import Inventory
+from pipeline.remediate.policy import BlastRadiusGuard, needs_approval
+from pipeline.remediate.runbooks import Rule, Runbook
+from pipeline.remediate.signing import new_nonce, sign_one
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A request the issuer declined, and why."""
+
+    node_id: str
+    incident_id: str
+    action: str
+    request_id: str
+    reason: str
+
+
+@dataclass
+class Plan:
+    """What the issuer decided for one incident."""
+
+    requests: list[RemediationRequest] = field(default_factory=list)
+    blocked: list[Blocked] = field(default_factory=list)
+    rule: Rule | None = None
+
+
+def request_id_of(incident_id: str, node_id: str, action: str) -> str:
+    """Deterministic: the same incident, node and action always give the same request id."""
+    digest = hashlib.sha256(f"{incident_id}|{node_id}|{action}".encode()).hexdigest()
+    return "rq-" + digest[:20]
+
+
+class Issuer:
+    """Plans signed requests for incidents that a runbook rule matches.
+
+    Parameters
+    ----------
+    settings
+        TTL, approval list, blast-radius limits.
+    runbook
+        The rules; None issues nothing.
+    key
+        The HMAC key (checked by ``signing.check_key``).
+    inventory
+        Hosts per label, for a host incident's group share.
+    """
+
+    def __init__(
+        self,
+        settings: RemediationSettings,
+        runbook: Runbook | None,
+        key: bytes,
+        inventory: Inventory,
+    ) -> None:
+        self.settings = settings
+        self.runbook = runbook
+        self.key = key
+        self.inventory = inventory
+        self.guard = BlastRadiusGuard(
+            settings.blast_max_nodes, settings.blast_max_share, settings.blast_window_s
+        )
+        self._issued: set[str] = set()
+        self._blocked: set[str] = set()
+        self.incident_of: dict[str, str] = {}  # request_id → incident_id, for outcomes
+
+    def plan_one(self, incident: Incident, now: datetime) -> Plan:
+        """The requests (signed) and refusals for ``incident`` at ``now``."""
+        plan = Plan()
+        if self.runbook is None or incident.status == "resolved":
+            return plan
+        if incident.silenced or incident.flapping:
+            return plan
+        plan.rule = rule = self.runbook.match_one(incident)
+        if rule is None:
+            return plan
+        group, population = self._group_of(incident)
+        for node_id in self._targets(incident):
+            request_id = request_id_of(incident.incident_id, node_id, rule.action.type)
+            if request_id in self._issued:
+                continue
+            try:
+                self.guard.admit(node_id, group, population, now)
+            except ActionRefused as exc:
+                if request_id not in self._blocked:  # retried on later updates, reported once
+                    self._blocked.add(request_id)
+                    plan.blocked.append(
+                        Blocked(
+                            node_id, incident.incident_id, rule.action.type, request_id, str(exc)
+                        )
+                    )
+                continue
+            self._issued.add(request_id)
+            self.incident_of[request_id] = incident.incident_id
+            plan.requests.append(self._request(incident, rule, node_id, request_id, now))
+        return plan
+
+    def _request(
+        self, incident: Incident, rule: Rule, node_id: str, request_id: str, now: datetime
+    ) -> RemediationRequest:
+        request = RemediationRequest(
+            request_id=request_id,
+            node_id=node_id,
+            incident_id=incident.incident_id,
+            action=rule.action.type,
+            params=rule.params().model_dump(exclude_none=True),
+            reason=f"rule {rule.name}: {incident.title}"[:512],
+            issued_at=now,
+            expires_at=now + timedelta(seconds=self.settings.request_ttl_s),
+            nonce=new_nonce(),
+            requires_approval=needs_approval(
+                rule.action.type, rule.approval == "required", self.settings
+            ),
+            verify_metric=rule.verify.metric if rule.verify else None,
+            recover_below=rule.verify.below if rule.verify else None,
+        )
+        return sign_one(request, self.key)
+
+    @staticmethod
+    def _targets(incident: Incident) -> list[str]:
+        if incident.kind == "host" and incident.node_id is not None:
+            return [incident.node_id]
+        return list(incident.affected_nodes)
+
+    def _group_of(self, incident: Incident) -> tuple[str | None, int | None]:
+        if incident.group:
+            key, value = next(iter(incident.group.items()))
+            return f"{key}={value}", incident.population or self.inventory.population(key, value)
+        for key in self.settings.group_labels:
+            value = incident.labels.get(key)
+            if value is not None:
+                return f"{key}={value}", self.inventory.population(key, value) or None
+        return None, None

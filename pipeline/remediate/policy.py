@@ -1,0 +1,107 @@
+"""What may be done, how often, and on how much of the fleet at once.
+
+The blast-radius guard runs twice: where requests are issued (with the group's population, so a
+share can be enforced) and again on every node (with the requests it has seen on the topic, so a
+faulty or second issuer still cannot take out more than ``max_nodes`` nodes in one window).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from datetime import datetime, timedelta
+
+from pipeline.config import RemediationSettings
+from pipeline.errors import ActionRefused
+from pipeline.remediate.catalogue import CATALOGUE
+
+
+def check_allowed(action: str, settings: RemediationSettings) -> None:
+    """Raise ActionRefused unless ``action`` is in the catalogue and the node's allowlist."""
+    if action not in CATALOGUE:
+        raise ActionRefused(f"{action!r} is not a catalogue action")
+    if action not in settings.allowed_actions:
+        raise ActionRefused(f"{action!r} is not in allowed_actions {settings.allowed_actions}")
+
+
+def needs_approval(action: str, requested: bool, settings: RemediationSettings) -> bool:
+    """Whether an operator must approve: the issuer asked, or the node's settings insist."""
+    return requested or action in settings.approval_required
+
+
+class RateLimiter:
+    """At most ``max_actions`` per key within any ``window_s`` (a sliding window)."""
+
+    def __init__(self, max_actions: int, window_s: float) -> None:
+        self.max_actions = max_actions
+        self.window_s = window_s
+        self._times: dict[str, deque[datetime]] = {}
+
+    def check(self, key: str, now: datetime) -> None:
+        """Raise ActionRefused if one more action for ``key`` would exceed the limit."""
+        times = self._times.setdefault(key, deque())
+        while times and times[0] <= now - timedelta(seconds=self.window_s):
+            times.popleft()
+        if len(times) >= self.max_actions:
+            raise ActionRefused(
+                f"rate limit: {len(times)} actions on {key} in the last {self.window_s:g} s "
+                f"(max {self.max_actions})"
+            )
+
+    def record(self, key: str, now: datetime) -> None:
+        """Count one action for ``key``."""
+        self._times.setdefault(key, deque()).append(now)
+
+
+def allowed_in_group(max_share: float, population: int) -> int:
+    """How many of ``population`` hosts may be acted on; at least one so small groups heal."""
+    return max(1, math.floor(max_share * population))
+
+
+class BlastRadiusGuard:
+    """Never act on more than ``max_nodes`` nodes, or ``max_share`` of a group, per window.
+
+    Parameters
+    ----------
+    max_nodes
+        Distinct nodes fleet-wide per ``window_s``.
+    max_share
+        Share of one group's (e.g. ``role=web``) population per ``window_s``.
+    window_s
+        The sliding window.
+    """
+
+    def __init__(self, max_nodes: int, max_share: float, window_s: float) -> None:
+        self.max_nodes = max_nodes
+        self.max_share = max_share
+        self.window_s = window_s
+        self._admitted: deque[tuple[datetime, str, str | None]] = deque()
+
+    def admit(self, node_id: str, group: str | None, population: int | None, now: datetime) -> None:
+        """Admit one action on ``node_id`` (member of ``group``) or raise ActionRefused."""
+        self._expire(now)
+        nodes = {n for _, n, _ in self._admitted}
+        if node_id not in nodes and len(nodes) >= self.max_nodes:
+            raise ActionRefused(
+                f"blast radius: {len(nodes)} nodes acted on in {self.window_s:g} s "
+                f"(max {self.max_nodes})"
+            )
+        if group is not None and population:
+            in_group = {n for _, n, g in self._admitted if g == group}
+            limit = allowed_in_group(self.max_share, population)
+            if node_id not in in_group and len(in_group) >= limit:
+                raise ActionRefused(
+                    f"blast radius: {len(in_group)} of {population} {group} nodes acted on "
+                    f"(max {self.max_share:.0%} = {limit})"
+                )
+        self._admitted.append((now, node_id, group))
+
+    def seen_nodes(self, now: datetime) -> int:
+        """Distinct nodes admitted within the window ending ``now``."""
+        self._expire(now)
+        return len({n for _, n, _ in self._admitted})
+
+    def _expire(self, now: datetime) -> None:
+        horizon = now - timedelta(seconds=self.window_s)
+        while self._admitted and self._admitted[0][0] <= horizon:
+            self._admitted.popleft()

@@ -1,0 +1,211 @@
+"""YAML runbooks: rules that map incidents to one catalogue action, validated with line numbers.
+
+A runbook is checked in full when it is loaded (and by ``fleetwatch runbooks check FILE``); every
+problem is reported as ``FILE:LINE: field.path: message`` so an operator can jump to it.
+
+Examples
+--------
+>>> book = parse_runbook('''
+... version: 1
+... rules:
+...   - name: runaway-cpu
+...     match: {metric: "cpu.*", severity: [critical], kind: host}
+...     action: {type: stop_process, params: {top: cpu}}
+... ''')
+>>> book.rules[0].action.type
+'stop_process'
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from pipeline.errors import FleetwatchError
+from pipeline.models import Incident, MetricName, Severity
+from pipeline.remediate.catalogue import ActionParams, parse_params
+
+Loc = tuple[str | int, ...]
+
+
+class RunbookError(FleetwatchError):
+    """A runbook is malformed; ``problems`` holds one ``FILE:LINE: field: message`` per fault."""
+
+    def __init__(self, problems: list[str]) -> None:
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(problems[0] + more)
+        self.problems = problems
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleMatch(_Strict):
+    """Which incidents a rule applies to; every given condition must hold."""
+
+    metric: str = "*"
+    severity: Annotated[list[Severity], BeforeValidator(_as_list)] = ["warning", "critical"]
+    labels: dict[str, str] = Field(default_factory=dict)
+    kind: Literal["host", "fleet", "any"] = "any"
+
+
+class RuleAction(_Strict):
+    """The catalogue action and its parameters (checked against the catalogue on load)."""
+
+    type: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class RuleVerify(_Strict):
+    """The metric to re-read after acting and the level it must fall below."""
+
+    metric: MetricName
+    below: float
+
+
+class Rule(_Strict):
+    """One runbook rule."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    match: RuleMatch = Field(default_factory=RuleMatch)
+    action: RuleAction
+    verify: RuleVerify | None = None
+    approval: Literal["auto", "required"] = "auto"
+    owner: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")] | None = None
+
+    def params(self) -> ActionParams:
+        """The action's typed parameters (already validated on load)."""
+        return parse_params(self.action.type, self.action.params)
+
+    def matches(self, incident: Incident) -> bool:
+        """Whether this rule applies to ``incident``."""
+        rule = self.match
+        labels = incident.labels | incident.group
+        return (
+            rule.kind in ("any", incident.kind)
+            and incident.severity in rule.severity
+            and any(fnmatch.fnmatchcase(m, rule.metric) for m in incident.metrics)
+            and all(fnmatch.fnmatchcase(labels.get(k, ""), v) for k, v in rule.labels.items())
+        )
+
+
+class Runbook(_Strict):
+    """An ordered list of rules; the first matching rule wins."""
+
+    version: Literal[1]
+    rules: Annotated[list[Rule], Field(min_length=1, max_length=500)]
+
+    def match_one(self, incident: Incident) -> Rule | None:
+        """The first rule that applies to ``incident``, or None."""
+        return next((rule for rule in self.rules if rule.matches(incident)), None)
+
+
+def load_runbook(path: Path) -> Runbook:
+    """Read and validate a runbook file.
+
+    Raises
+    ------
+    RunbookError
+        Naming file, line and field of every problem.
+    """
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise RunbookError([f"{path}: cannot read: {exc.strerror}"]) from None
+    return parse_runbook(text, str(path))
+
+
+def parse_runbook(text: str, source: str = "<runbook>") -> Runbook:
+    """Validate runbook YAML ``text``; ``source`` names it in error messages."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise RunbookError([f"{source}:{line}: YAML: {exc.problem}"]) from None
+    if root is None:
+        raise RunbookError([f"{source}:1: <root>: the runbook is empty"])
+    data = _to_python(root, source)
+    problems = _check_actions(data, root, source)
+    try:
+        book = Runbook.model_validate(data)
+    except ValidationError as exc:
+        problems = _problems(exc, (), root, source) + problems
+    if problems:
+        raise RunbookError(problems)
+    return book
+
+
+def _check_actions(data: Any, root: yaml.Node, source: str) -> list[str]:
+    """Each rule's action against the catalogue, even when other fields are wrong too."""
+    rules = data.get("rules") if isinstance(data, dict) else None
+    problems: list[str] = []
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        action = rule.get("action") if isinstance(rule, dict) else None
+        if not isinstance(action, dict) or not isinstance(action.get("type"), str):
+            continue  # the model reports the missing or mistyped action itself
+        params = action.get("params", {})
+        base: Loc = ("rules", index, "action")
+        try:
+            parse_params(action["type"], params if isinstance(params, dict) else {})
+        except ValidationError as exc:
+            problems += _problems(exc, (*base, "params"), root, source)
+        except ValueError as exc:
+            problems.append(_problem(source, root, (*base, "type"), str(exc)))
+    return problems
+
+
+def _problems(exc: ValidationError, prefix: Loc, root: yaml.Node, source: str) -> list[str]:
+    return [
+        _problem(source, root, (*prefix, *err["loc"]), err["msg"])
+        for err in exc.errors(include_url=False)
+    ]
+
+
+def _problem(source: str, root: yaml.Node, loc: Loc, message: str) -> str:
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    return f"{source}:{_line_of(root, loc)}: {field or '<root>'}: {message}"
+
+
+def _line_of(node: yaml.Node, loc: Loc) -> int:
+    """1-based line of the deepest node ``loc`` reaches (a missing key → its parent's line)."""
+    for part in loc:
+        child = _child(node, part)
+        if child is None:
+            break
+        node = child
+    return node.start_mark.line + 1
+
+
+def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == part:
+                return value
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]
+    return None
+
+
+def _to_python(node: yaml.Node, source: str) -> Any:
+    """Build plain data from the node tree, refusing duplicate keys (YAML keeps the last)."""
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _to_python(key_node, source)
+            if key in result:
+                line = key_node.start_mark.line + 1
+                raise RunbookError([f"{source}:{line}: {key}: duplicate key"])
+            result[key] = _to_python(value_node, source)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(item, source) for item in node.value]
+    return yaml.SafeLoader("").construct_object(node, deep=True)

@@ -1,0 +1,62 @@
+"""Factories shared by the remediation unit tests (all offline)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from influxdb_client import Point
+
+from pipeline.config import RemediationSettings
+from pipeline.models import AnomalyEvent, RemediationRequest, utc_now
+from pipeline.remediate.signing import new_nonce, sign_one
+from tests.conftest import BASE_TIME, make_event
+
+KEY = b"k" * 40
+OTHER_KEY = b"x" * 40
+
+
+class ListSink:
+    """Collects points instead of writing them, so tests can read the audit trail."""
+
+    def __init__(self) -> None:
+        self.points: list[Point] = []
+
+    def add_many(self, points: Iterable[Point]) -> None:
+        self.points.extend(points)
+
+    def steps(self) -> list[str]:
+        return [p._tags["step"] for p in self.points if "step" in p._tags]
+
+
+def settings(**overrides: Any) -> RemediationSettings:
+    return RemediationSettings(hmac_key="k" * 40, **overrides)
+
+
+def event_at(node: str, seconds: float, **overrides: Any) -> AnomalyEvent:
+    at = BASE_TIME + timedelta(seconds=seconds)
+    fields: dict[str, Any] = {
+        "event_id": f"e-{node}-{seconds}",
+        "node_id": node,
+        "labels": {"role": "web", "zone": "z1"},
+        "window_start_at": at,
+        "window_end_at": at + timedelta(seconds=10),
+    }
+    return make_event(**(fields | overrides))
+
+
+def request(key: bytes = KEY, **overrides: Any) -> RemediationRequest:
+    now = utc_now()
+    fields: dict[str, Any] = {
+        "request_id": "rq-1",
+        "node_id": "node-1",
+        "incident_id": "inc-1",
+        "action": "drop_caches",
+        "params": {"level": 1},
+        "reason": "test",
+        "issued_at": now,
+        "expires_at": now + timedelta(minutes=5),
+        "nonce": new_nonce(),
+    }
+    return sign_one(RemediationRequest(**(fields | overrides)), key)

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pipeline.models import Contributor, Incident
+from pipeline.remediate.incidents import GroupingPolicy, IncidentTracker
+from pipeline.remediate.inventory import Inventory
+from tests.conftest import BASE_TIME
+from tests.unit.remediate.conftest import event_at
+
+POLICY = GroupingPolicy(gap_s=300, resolve_after_s=300, settle_s=30, fleet_min_hosts=5)
+
+
+def _fleet_inventory(web: int = 50, db: int = 10) -> Inventory:
+    inventory = Inventory()
+    for i in range(web + db):
+        labels = {"role": "web" if i < web else "db", "zone": f"z{i % 3}"}
+        inventory.observe_one(f"n{i:02d}", labels, BASE_TIME)
+    return inventory
+
+
+def _fleet_fault(tracker: IncidentTracker, nodes: int = 50) -> list[Incident]:
+    out = []
+    for i in range(nodes):
+        labels = {"role": "web", "zone": f"z{i % 3}"}
+        out += tracker.observe_one(event_at(f"n{i:02d}", i * 0.2, labels=labels))
+    return out + tracker.tick(BASE_TIME + timedelta(seconds=60))
+
+
+def test_all_metrics_of_one_host_become_one_incident_after_settling() -> None:
+    tracker = IncidentTracker(POLICY)
+    assert tracker.observe_one(event_at("n1", 0, metric="cpu.usage_user")) == []
+    assert tracker.observe_one(event_at("n1", 20, metric="mem.used_percent")) == []
+    assert tracker.tick(BASE_TIME + timedelta(seconds=35)) == []  # settles 30 s after first seen
+    (incident,) = tracker.tick(BASE_TIME + timedelta(seconds=41))
+    assert (incident.kind, incident.status, incident.node_id) == ("host", "open", "n1")
+    assert incident.metrics == ["cpu.usage_user", "mem.used_percent"]
+    assert incident.event_count == 2
+    (update,) = tracker.observe_one(event_at("n1", 50, metric="load.load1", severity="warning"))
+    assert (update.status, update.incident_id) == ("updated", incident.incident_id)
+    assert update.severity == "critical"
+
+
+def test_fleet_fault_on_50_hosts_is_one_fleet_incident_with_blast_radius() -> None:
+    tracker = IncidentTracker(POLICY, _fleet_inventory())
+    published = _fleet_fault(tracker)
+    assert {i.incident_id for i in published} == {published[0].incident_id}
+    assert published[0].status == "open"
+    last = published[-1]
+    assert (last.kind, last.group, last.affected_count) == ("fleet", {"role": "web"}, 50)
+    assert (last.population, last.share) == (50, 1.0)
+    assert last.event_count == 50
+    assert "50 of 50 hosts with role=web" in last.title
+    assert not [s for s in tracker.open.values() if s.kind == "host"]
+
+
+def test_same_events_give_the_same_ids() -> None:
+    first = _fleet_fault(IncidentTracker(POLICY, _fleet_inventory()))
+    second = _fleet_fault(IncidentTracker(POLICY, _fleet_inventory()))
+    assert [i.incident_id for i in first] == [i.incident_id for i in second]
+    assert first[-1].dedup_key == "fleet:role=web:cpu.usage_user:up"
+
+
+def test_few_hosts_of_a_large_group_stay_host_incidents() -> None:
+    tracker = IncidentTracker(POLICY, _fleet_inventory(web=100))
+    for i in range(6):  # 6 of 100 is under fleet_min_share 0.2
+        tracker.observe_one(event_at(f"n{i:02d}", i))
+    published = tracker.tick(BASE_TIME + timedelta(seconds=60))
+    assert sorted(i.kind for i in published) == ["host"] * 6
+    assert published[0].hints.peers  # the other hosts deviating the same way
+
+
+def test_quiet_incident_resolves_and_flapping_is_suppressed() -> None:
+    policy = GroupingPolicy(settle_s=0, resolve_after_s=60, flap_threshold=2)
+    tracker = IncidentTracker(policy)
+    tracker.observe_one(event_at("n1", 0))
+    (opened,) = tracker.tick(BASE_TIME + timedelta(seconds=11))
+    (resolved,) = tracker.tick(BASE_TIME + timedelta(seconds=100))
+    assert (opened.status, resolved.status) == ("open", "resolved")
+    assert resolved.resolved_at == BASE_TIME + timedelta(seconds=100)
+    (again,) = tracker.observe_one(event_at("n1", 300))  # reopened: same id, not a new page
+    assert (again.incident_id, again.status, again.reopen_count) == (
+        opened.incident_id,
+        "updated",
+        1,
+    )
+    assert not again.flapping
+    tracker.tick(BASE_TIME + timedelta(seconds=400))
+    (flap,) = tracker.observe_one(event_at("n1", 600))
+    assert (flap.incident_id, flap.reopen_count, flap.flapping) == (opened.incident_id, 2, True)
+    # flapping incidents need four times the quiet period to resolve
+    assert tracker.tick(BASE_TIME + timedelta(seconds=700)) == []
+    (final,) = tracker.tick(BASE_TIME + timedelta(seconds=860))
+    assert (final.status, final.flapping) == ("resolved", True)
+
+
+def test_incident_outside_the_flap_window_is_new() -> None:
+    tracker = IncidentTracker(GroupingPolicy(settle_s=0, resolve_after_s=60, flap_window_s=600))
+    tracker.observe_one(event_at("n1", 0))
+    (first,) = tracker.tick(BASE_TIME + timedelta(seconds=11))
+    tracker.tick(BASE_TIME + timedelta(seconds=100))
+    tracker.observe_one(event_at("n1", 2000))
+    tracker.tick(BASE_TIME + timedelta(seconds=2000))  # forgets resolved ones past the window
+    (second,) = tracker.tick(BASE_TIME + timedelta(seconds=2011))
+    assert second.incident_id != first.incident_id and second.reopen_count == 0
+
+
+def test_hints_first_metric_top_and_similar_with_outcome() -> None:
+    policy = GroupingPolicy(settle_s=0, resolve_after_s=60)
+    tracker = IncidentTracker(policy)
+    tracker.observe_one(event_at("n1", 0, metric="mem.used_percent", score=0.92))
+    tracker.observe_one(event_at("n1", 5, metric="cpu.usage_user", score=0.99))
+    (first,) = tracker.tick(BASE_TIME + timedelta(seconds=20))
+    assert first.hints.first_metric == "mem.used_percent"
+    assert [d.metric for d in first.hints.top] == ["cpu.usage_user", "mem.used_percent"]
+    assert first.hints.top[0].observed == 98.0 and first.hints.top[0].expected == 20.0
+    tracker.record_outcome(first.incident_id, "stop_process", "succeeded")
+    tracker.tick(BASE_TIME + timedelta(seconds=200))
+    tracker.observe_one(event_at("n2", 3000, metric="cpu.usage_user"))
+    tracker.observe_one(event_at("n2", 3001, metric="mem.used_percent"))
+    (second,) = tracker.tick(BASE_TIME + timedelta(seconds=3020))
+    (similar,) = second.hints.similar
+    assert (similar.incident_id, similar.similarity) == (first.incident_id, 1.0)
+    assert (similar.action, similar.outcome) == ("stop_process", "succeeded")
+
+
+def test_host_event_uses_its_top_contributor() -> None:
+    tracker = IncidentTracker(GroupingPolicy(settle_s=0))
+    contributors = [
+        Contributor(metric="disk.root.used_percent", score=0.9, observed=99.0, expected=50.0),
+        Contributor(metric="cpu.usage_user", score=0.4, observed=30.0, expected=20.0),
+    ]
+    tracker.observe_one(event_at("n1", 0, scope="host", metric=None, contributors=contributors))
+    (incident,) = tracker.tick(BASE_TIME + timedelta(seconds=11))
+    assert incident.metrics == ["disk.root.used_percent"]
+    assert incident.hints.top[0].observed == 99.0
+
+
+def test_acknowledge_sets_owner_and_by() -> None:
+    tracker = IncidentTracker(GroupingPolicy(settle_s=0))
+    tracker.observe_one(event_at("n1", 0))
+    (incident,) = tracker.tick(BASE_TIME + timedelta(seconds=11))
+    acked = tracker.acknowledge(incident.incident_id, "alice", "team-web")
+    assert acked is not None
+    assert (acked.acknowledged_by, acked.owner, acked.status) == ("alice", "team-web", "updated")
+    assert tracker.acknowledge("inc-unknown", "alice", None) is None
