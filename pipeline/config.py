@@ -209,20 +209,6 @@ class RemediationSettings(Section):
     )
 
 
-AGENT_COLLECTORS = (
-    "cpu",
-    "load",
-    "mem",
-    "pressure",
-    "disk",
-    "net",
-    "processes",
-    "services",
-    "temp",
-)
-_COLLECTOR_LIST = rf"^({'|'.join(AGENT_COLLECTORS)})(,({'|'.join(AGENT_COLLECTORS)}))*$"
-
-
 S = TypeVar("S", bound=Section)
 
 
