@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from pipeline.errors import ActionRefused
+from pipeline.remediate.policy import (
+    BlastRadiusGuard,
+    RateLimiter,
+    allowed_in_group,
+    check_allowed,
+)
+from tests.conftest import BASE_TIME
+from tests.unit.remediate.conftest import settings
+
+
+def test_rate_limit_is_a_sliding_window() -> None:
+    limiter = RateLimiter(max_actions=2, window_s=60)
+    for second in (0, 10):
+        limiter.check("n1", BASE_TIME + timedelta(seconds=second))
+        limiter.record("n1", BASE_TIME + timedelta(seconds=second))
+    with pytest.raises(ActionRefused, match="rate limit"):
+        limiter.check("n1", BASE_TIME + timedelta(seconds=30))
+    limiter.check("n2", BASE_TIME + timedelta(seconds=30))
+    limiter.check("n1", BASE_TIME + timedelta(seconds=61))
+
+
+@pytest.mark.parametrize(("share", "population", "allowed"), [(0.2, 50, 10), (0.1, 5, 1)])
+def test_share_of_a_group(share: float, population: int, allowed: int) -> None:
+    assert allowed_in_group(share, population) == allowed
+
+
+def test_blast_radius_admits_only_the_share_of_a_group() -> None:
+    guard = BlastRadiusGuard(max_nodes=100, max_share=0.2, window_s=900)
+    admitted = 0
+    for i in range(50):
+        try:
+            guard.admit(f"n{i}", "role=web", 50, BASE_TIME)
+            admitted += 1
+        except ActionRefused as exc:
+            assert "of 50 role=web" in str(exc)
+    assert admitted == 10
+    guard.admit("n0", "role=web", 50, BASE_TIME)  # a node already admitted is not a new one
+    guard.admit("d0", "role=db", 10, BASE_TIME)
+    guard.admit("n40", "role=web", 50, BASE_TIME + timedelta(seconds=901))  # window moved on
+
+
+def test_blast_radius_absolute_cap() -> None:
+    guard = BlastRadiusGuard(max_nodes=3, max_share=1.0, window_s=60)
+    for i in range(3):
+        guard.admit(f"n{i}", None, None, BASE_TIME)
+    with pytest.raises(ActionRefused, match="3 nodes"):
+        guard.admit("n9", None, None, BASE_TIME)
+    assert guard.seen_nodes(BASE_TIME) == 3
+
+
+def test_allowlist() -> None:
+    check_allowed("drop_caches", settings())
+    with pytest.raises(ActionRefused, match="not in allowed_actions"):
+        check_allowed("run_script", settings())
+    with pytest.raises(ActionRefused, match="not a catalogue action"):
+        check_allowed("rm_rf", settings(allowed_actions=["rm_rf"]))
