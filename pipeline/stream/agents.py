@@ -101,7 +101,10 @@ async def emit(worker: Worker, detection: Detection) -> None:
 
 async def _dead_letter(worker: Worker, letter: DeadLetter, origin: Origin, event: Any) -> None:
     log.warning("dead letter from %s: %s", origin, letter.reason)
-    await worker.deadletter_topic.send(key=origin.topic.encode(), value=encode(letter))
+    try:
+        await worker.deadletter_topic.send(key=origin.topic.encode(), value=encode(letter))
+    except Exception as exc:  # noqa: BLE001 - losing a letter beats stopping the stream
+        log.error("dead letter from %s could not be sent, dropped: %r", origin, exc)
     worker.meters.dead_letters.inc()
     event.ack()
 

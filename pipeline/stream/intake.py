@@ -30,14 +30,24 @@ def intake_one(model: type[M], raw: bytes | None, origin: Origin) -> M | DeadLet
         return _dead_letter(exc.reason, "InvalidMessage", raw, origin)
 
 
+# A dead letter carries ``raw`` as base64 (4/3 larger) and must fit Kafka's default 1 MiB message
+# limit; the offending message stays in its own topic for the retention period, whole.
+MAX_RAW_BYTES = 700_000
+
+
 def _dead_letter(reason: str, error_type: str, raw: bytes, origin: Origin) -> DeadLetter:
+    note = (
+        f" (raw truncated to {MAX_RAW_BYTES} of {len(raw)} bytes)"
+        if len(raw) > MAX_RAW_BYTES
+        else ""
+    )
     return DeadLetter(
-        reason=reason[:512],
+        reason=reason[: 512 - len(note)] + note,
         error_type=error_type,
         topic=origin.topic,
         partition=origin.partition,
         offset=origin.offset,
-        raw=raw[:1_048_576],
+        raw=raw[:MAX_RAW_BYTES],
     )
 
 
