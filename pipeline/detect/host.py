@@ -41,6 +41,9 @@ class RobustHostDetector(AnomalyDetector):
         Half-space trees shape.
     host_quantile, host_min_threshold
         Calibration of the host threshold.
+    onset_block
+        The host score is reported only when it exceeds every host score of the last
+        ``onset_block`` to ``2 * onset_block`` samples (0 disables): one alert per onset.
     seed
         Seed of the trees.
     series_params
@@ -66,6 +69,7 @@ class RobustHostDetector(AnomalyDetector):
         window_size: int = 250,
         host_quantile: float = 0.995,
         host_min_threshold: float = 0.7,
+        onset_block: int = 250,
         seed: int = 42,
         **series_params: Any,
     ) -> None:
@@ -76,14 +80,16 @@ class RobustHostDetector(AnomalyDetector):
         self.window_size = window_size
         self.host_quantile = host_quantile
         self.host_min_threshold = host_min_threshold
+        self.onset_block = onset_block
         self.seed = seed
         self.series_params = series_params
         self.params = robust.SeriesParams(**series_params)
         self.slots = SlotMap(max_series)
         self.state = robust.empty_state(0, self.params)
         self.trees = ArrayHalfSpaceTrees(n_features, n_trees, height, window_size, seed)
-        # host threshold quantile, flag on (0/1), last sample time (epoch s), trees' 99th pct
-        self.host = np.zeros(4)
+        # host threshold quantile, flag on (0/1), last sample time (epoch s), trees' 99th pct,
+        # onset block maxima (current, previous) and the current block's length
+        self.host = np.zeros(7)
         self.step = 0
         self._keys: tuple[str, ...] = ()
         self._rows: robust.Rows = slice(0, 0)
@@ -91,7 +97,8 @@ class RobustHostDetector(AnomalyDetector):
     def _get_params(self) -> dict[str, Any]:
         params = {k: getattr(self, k) for k in ("max_series", "n_features", "n_trees", "height")}
         params |= {k: getattr(self, k) for k in ("window_size", "host_quantile", "seed")}
-        return params | {"host_min_threshold": self.host_min_threshold} | self.series_params
+        params |= {"host_min_threshold": self.host_min_threshold, "onset_block": self.onset_block}
+        return params | self.series_params
 
     def process_one(self, metrics: dict[str, float], at: datetime) -> HostScore:
         """Score ``metrics`` sampled at ``at``, then learn them (NaN/inf are never learned)."""
@@ -143,7 +150,8 @@ class RobustHostDetector(AnomalyDetector):
         tree_q = float(self.host[3])
         tree_score = max(0.0, raw_tree - tree_q) / max(1e-9, 1.0 - tree_q) if tree_q else 0.0
         top = float(arrays.score.max()) if len(keys) else 0.0
-        score = max(top, tree_score)
+        sustained = max(top, tree_score)
+        score = self._onset(sustained, learn)
         warming = self.trees.windows == 0 or not bool(arrays.score.any())
         threshold = max(float(self.host[0]), self.host_min_threshold)
         flagged = bool(
@@ -172,6 +180,22 @@ class RobustHostDetector(AnomalyDetector):
             series=SeriesTable(arrays, SERIES_DETECTOR),
             warming_up=warming,
         )
+
+    def _onset(self, sustained: float, learn: bool) -> float:
+        """The host score only at an onset: above every score of the last one to two blocks.
+
+        A sustained deviation raises one alert, not one per sample; two block maxima stand in for
+        a sliding-window maximum in O(1) state.
+        """
+        if self.onset_block <= 0:
+            return sustained
+        current, previous, length = self.host[4], self.host[5], self.host[6]
+        score = sustained if sustained > max(current, previous) else 0.0
+        if learn:
+            self.host[4], self.host[6] = max(current, sustained), length + 1
+            if self.host[6] >= self.onset_block:
+                self.host[5], self.host[4], self.host[6] = self.host[4], 0.0, 0.0
+        return float(score)
 
     def snapshot(self) -> bytes:
         """Versioned bytes from which :func:`restore` rebuilds an identical detector."""
