@@ -24,7 +24,15 @@ th,td{border:1px solid #ddd;padding:4px 8px;text-align:left}th{background:#f0f0f
 .critical{color:#b00;font-weight:bold}.warning{color:#c60}.info{color:#357}
 .chart{background:#fff;border:1px solid #ddd;border-radius:6px;margin:8px 0;padding:4px}
 .incident{margin:18px 0}.empty{color:#666;font-style:italic}
+svg{max-width:100%;height:auto;display:block}
 """
+
+
+_CHART_KEY = (
+    "<p class=meta>Charts: blue line = the metric (window means); pale band = its expected range "
+    "(source named on each chart); red shading = flagged windows; red dot = observed value; "
+    "dark bar = the detector's expected range when it flagged.</p>"
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ def render_page(data: ReportData) -> str:
         "<h2>Fleet anomaly timeline</h2>",
         _timeline(data),
         "<h2>Top incidents</h2>",
+        _CHART_KEY,
         _incidents(data),
         "<h2>Top anomalies</h2>",
         _anomaly_table(data.top_anomalies),

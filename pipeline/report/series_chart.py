@@ -58,7 +58,9 @@ def series_chart(panel: SeriesPanel) -> str:
 def _all_values(panel: SeriesPanel) -> list[float]:
     values = [p.value for p in panel.points]
     values += [v for b in panel.band for v in (b.low, b.high)]
-    values += [w.observed for w in panel.windows if w.observed is not None]
+    for window in panel.windows:
+        marks = (window.observed, window.expected_low, window.expected_high)
+        values += [v for v in marks if v is not None]
     return values
 
 
@@ -182,8 +184,9 @@ def _legend(panel: SeriesPanel) -> list[str]:
     title = f"{panel.node_id} · {panel.metric}"
     detail = f"{len(panel.windows)} flagged window(s), peak score {peak:.2f}"
     return [
-        svg.element("text", title, x=LEFT, y=18, font_size=13, font_weight="bold", fill="#222"),
-        svg.element("text", detail, x=LEFT + 8 + 7.5 * len(title), y=18, fill="#a11"),
+        svg.text_pair(
+            title, detail, "#a11", x=LEFT, y=18, font_size=13, font_weight="bold", fill="#222"
+        ),  # fmt: skip
         svg.element(
             "text",
             f"band: {panel.band_source}",

@@ -87,15 +87,25 @@ def value_label(value: float) -> str:
     return f"{value:.4g}"
 
 
-def element(tag: str, text: str | None = None, **attrs: str | float) -> str:
-    """One SVG element; attribute values and text are XML-escaped (``class_`` → ``class``)."""
-    rendered = "".join(
+def attributes(**attrs: str | float) -> str:
+    """`` name="value"`` pairs, XML-escaped (``stroke_width`` → ``stroke-width``, ``class_``)."""
+    return "".join(
         f" {name.rstrip('_').replace('_', '-')}={quoteattr(str(value))}"
         for name, value in attrs.items()
     )
+
+
+def element(tag: str, text: str | None = None, **attrs: str | float) -> str:
+    """One SVG element; attribute values and text are XML-escaped."""
     if text is None:
-        return f"<{tag}{rendered}/>"
-    return f"<{tag}{rendered}>{escape(text)}</{tag}>"
+        return f"<{tag}{attributes(**attrs)}/>"
+    return f"<{tag}{attributes(**attrs)}>{escape(text)}</{tag}>"
+
+
+def text_pair(first: str, second: str, second_fill: str, **attrs: str | float) -> str:
+    """Two runs of text on one line, the second in its own colour right after the first."""
+    tail = attributes(dx=10, font_weight="normal", fill=second_fill)
+    return f"<text{attributes(**attrs)}>{escape(first)}<tspan{tail}>{escape(second)}</tspan></text>"
 
 
 def polyline(points: Sequence[tuple[float, float]], **attrs: str | float) -> str:
