@@ -1,0 +1,83 @@
+"""Child processes of the demo (workers, incident stage, remediators), started and watched."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+
+@dataclass
+class Component:
+    """One ``python -m pipeline ...`` child process with its own log file."""
+
+    name: str
+    args: Sequence[str]
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the process; its output goes to ``log_path``."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "pipeline", *self.args],
+            env=os.environ | self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.process is not None and self.process.poll() is None
+
+    def last_log_line(self) -> str:
+        """The last non-empty line the process wrote, for one-line failure reports."""
+        try:
+            lines = self.log_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return lines[-1] if lines else ""
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """SIGTERM, wait up to ``timeout_s`` for a clean shutdown (sinks flush), then SIGKILL."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+@dataclass
+class Components:
+    """The demo's children: started in order, stopped in reverse, checked for early death."""
+
+    members: list[Component] = field(default_factory=list)
+
+    def start(self, component: Component) -> Component:
+        """Start ``component`` and keep it for ``dead()`` and ``stop_all()``."""
+        component.start()
+        self.members.append(component)
+        return component
+
+    def dead(self) -> list[Component]:
+        """Components whose process ended although nobody stopped it."""
+        return [member for member in self.members if not member.alive]
+
+    def stop_all(self) -> None:
+        """Stop every component, last started first."""
+        for member in reversed(self.members):
+            member.stop()
