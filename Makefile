@@ -21,6 +21,7 @@ demo: install
 
 test: install lint
 	bash deploy/local/stack.sh fetch
+	bash deploy/local/browser.sh >/dev/null
 	$(BIN)/pytest
 
 test-unit: install
