@@ -1,7 +1,8 @@
 """Every remediation step as an InfluxDB point (incidents use ``pipeline.store.incidents``).
 
-Points are timed in nanoseconds at the moment of the step and tagged by node, action and step, so
-two steps of one request never overwrite each other and the trail reads in order.
+Points are timed in milliseconds (the sink's precision) at the moment of the step, strictly
+increasing per log, and tagged by node, action and step, so two steps never overwrite each other
+and the trail reads in order.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class AuditLog:
 
     def __init__(self, sink: PointSink) -> None:
         self.sink = sink
-        self._last_ns = 0
+        self._last_ms = 0
 
     def record(
         self,
@@ -64,13 +65,13 @@ class AuditLog:
             .tag("step", step)
             .field("request_id", request_id)
             .field("incident_id", incident_id)
-            .field("detail", detail[:1000])
-            .time(self._now_ns(), WritePrecision.NS)
+            .field("detail", " ".join(detail.split())[:1000])
+            .time(self._now_ms(), WritePrecision.MS)
         )
         self.sink.add_many([point])
         log.info("%s %s on %s (%s): %s", step, action, node_id, request_id, detail)
 
-    def _now_ns(self) -> int:
-        # strictly increasing, so two steps within one clock tick both survive
-        self._last_ns = max(time.time_ns(), self._last_ns + 1)
-        return self._last_ns
+    def _now_ms(self) -> int:
+        # strictly increasing, so two steps within one millisecond both survive
+        self._last_ms = max(time.time_ns() // 1_000_000, self._last_ms + 1)
+        return self._last_ms

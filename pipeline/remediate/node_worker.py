@@ -50,6 +50,7 @@ def run_node_remediator(
     stop: Callable[[], bool] | None = None,
     proc_root: Path = Path("/proc"),
     ready: threading.Event | None = None,
+    group_id: str | None = None,
 ) -> Counter[str]:
     """Execute this node's remediation requests until ``stop()`` (or SIGTERM/SIGINT).
 
@@ -69,6 +70,8 @@ def run_node_remediator(
         Where /proc is (tests may point elsewhere).
     ready
         Set once the consumer has its partitions, so a caller knows requests will be seen.
+    group_id
+        Consumer group; default ``fleetwatch-remediator-<node_id>`` (one per node).
 
     Returns
     -------
@@ -95,7 +98,8 @@ def run_node_remediator(
     mode = "APPLY" if settings.apply else "dry-run"
     log.info("remediator for %s running in %s mode", node_id, mode)
     try:
-        return _loop(kafka, topic_settings, remediator, stop, ready)
+        group = group_id or f"fleetwatch-remediator-{node_id}"
+        return _loop(kafka, topic_settings, remediator, stop, ready, group)
     finally:
         sink.close()
 
@@ -106,6 +110,7 @@ def _loop(
     remediator: NodeRemediator,
     stop: Callable[[], bool],
     ready: threading.Event | None,
+    group_id: str,
 ) -> Counter[str]:
     prefix = topic_settings.prefix
     requests_topic = topics.REMEDIATION.name(prefix)
@@ -114,7 +119,7 @@ def _loop(
         kafka,
         requests_topic,
         control_topic,
-        group_id=f"fleetwatch-remediator-{remediator.node_id}",
+        group_id=group_id,
         max_poll_interval_ms=600_000,  # verification may take minutes
     )
     producer = make_producer(kafka)

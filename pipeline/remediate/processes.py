@@ -45,7 +45,7 @@ def read_process(proc_root: Path, pid: int) -> ProcessInfo | None:
     fields = stat[stat.rfind(")") + 2 :].split()
     if fields[0] in ("Z", "X"):
         return None
-    command = raw_cmd.replace(b"\0", b" ").decode(errors="replace").strip() or comm
+    command = " ".join(raw_cmd.replace(b"\0", b" ").decode(errors="replace").split()) or comm
     return ProcessInfo(
         pid=pid,
         command=command,

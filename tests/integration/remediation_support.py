@@ -1,0 +1,157 @@
+"""Shared pieces of the remediation integration tests: threads running the real loops, topic
+readers and audit queries (real Kafka and InfluxDB, nothing mocked)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from influxdb_client import InfluxDBClient
+
+from pipeline import topics
+from pipeline.bus import make_consumer, make_producer
+from pipeline.config import InfluxSettings, KafkaSettings, RemediationSettings, TopicSettings
+from pipeline.models import M, WireModel, decode, encode
+from pipeline.remediate.incident_worker import run_incident_stage
+from pipeline.remediate.node_worker import run_node_remediator
+
+KEY = "integration-test-hmac-key-0123456789abcdef"
+
+
+def remediation_settings(tmp_path: Path, **overrides: Any) -> RemediationSettings:
+    fields: dict[str, Any] = {
+        "hmac_key": KEY,
+        "state_dir": tmp_path / "state",
+        "settle_s": 1,
+        "incident_gap_s": 120,
+        "verify_timeout_s": 20,
+    }
+    return RemediationSettings(**(fields | overrides))
+
+
+@contextmanager
+def running(target: Callable[..., Any], **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Run one of the loops in a thread until the block ends; yields its result holder."""
+    stop = threading.Event()
+    holder: dict[str, Any] = {}
+
+    def body() -> None:
+        try:
+            holder["result"] = target(stop=stop.is_set, **kwargs)
+        except BaseException as exc:  # surfaced to the test below
+            holder["error"] = exc
+
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+    try:
+        yield holder
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    if "error" in holder:
+        raise holder["error"]
+
+
+def incident_stage(
+    kafka: KafkaSettings, topic_settings: TopicSettings, influx: InfluxSettings, settings: Any
+) -> Any:
+    return running(
+        run_incident_stage,
+        kafka=kafka,
+        topic_settings=topic_settings,
+        influx=influx,
+        settings=settings,
+        group_id=f"{topic_settings.prefix}incidents",
+        tick_s=0.5,
+    )
+
+
+def node_remediator(
+    kafka: KafkaSettings,
+    topic_settings: TopicSettings,
+    influx: InfluxSettings,
+    settings: Any,
+    node_id: str,
+    **kwargs: Any,
+) -> Any:
+    ready = threading.Event()
+    context = running(
+        run_node_remediator,
+        kafka=kafka,
+        topic_settings=topic_settings,
+        influx=influx,
+        settings=settings,
+        node_id=node_id,
+        labels={"role": "web"},
+        ready=ready,
+        group_id=f"{topic_settings.prefix}{node_id}-{'apply' if settings.apply else 'dry'}",
+        **kwargs,
+    )
+    return context, ready
+
+
+def publish(kafka: KafkaSettings, topic: str, messages: list[tuple[str, WireModel]]) -> None:
+    producer = make_producer(kafka)
+    for key, message in messages:
+        producer.send(topic, key=key.encode(), value=encode(message))
+    producer.flush(timeout=30)
+    producer.close()
+
+
+def publish_raw(kafka: KafkaSettings, topic: str, key: str, raw: bytes) -> None:
+    producer = make_producer(kafka)
+    producer.send(topic, key=key.encode(), value=raw)
+    producer.flush(timeout=30)
+    producer.close()
+
+
+def collect(
+    kafka: KafkaSettings,
+    topic_settings: TopicSettings,
+    spec: topics.TopicSpec,
+    model: type[M],
+    done: Callable[[list[M]], bool],
+    deadline_s: float,
+) -> list[M]:
+    """Read ``spec``'s topic from the start until ``done(messages)`` or the deadline."""
+    consumer = make_consumer(
+        kafka, spec.name(topic_settings.prefix), group_id=None, consumer_timeout_ms=500
+    )
+    found: list[M] = []
+    deadline = time.monotonic() + deadline_s
+    try:
+        while time.monotonic() < deadline:
+            for record in consumer:
+                found.append(decode(model, record.value))
+            if done(found):
+                return found
+    finally:
+        consumer.close()
+    raise AssertionError(f"timed out after {deadline_s} s on {spec.base_name}: {found[-5:]}")
+
+
+def audit_rows(influx: InfluxSettings) -> list[dict[str, Any]]:
+    """Every remediation_audit step as {node, action, step, request_id, detail}."""
+    flux = (
+        f'from(bucket: "{influx.bucket}") |> range(start: 2020-01-01T00:00:00Z)'
+        ' |> filter(fn: (r) => r._measurement == "remediation_audit")'
+        ' |> pivot(rowKey: ["_time", "node", "action", "step"], columnKey: ["_field"],'
+        ' valueColumn: "_value")'
+    )
+    with InfluxDBClient(url=influx.url, token="", org="-") as client:
+        tables = client.query_api().query(flux, org="-")
+    return [record.values for table in tables for record in table.records]
+
+
+def wait_for(predicate: Callable[[], Any], deadline_s: float, what: str) -> Any:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")
