@@ -141,8 +141,8 @@ class Issuer:
         if incident.group:
             key, value = next(iter(incident.group.items()))
             return f"{key}={value}", incident.population or self.inventory.population(key, value)
-        for key in self.settings.group_labels:
-            value = incident.labels.get(key)
-            if value is not None:
-                return f"{key}={value}", self.inventory.population(key, value) or None
+        for label in self.settings.group_labels:
+            found = incident.labels.get(label)
+            if found is not None:
+                return f"{label}={found}", self.inventory.population(label, found) or None
         return None, None

@@ -182,7 +182,7 @@ def _line_of(node: yaml.Node, loc: Loc) -> int:
         if child is None:
             break
         node = child
-    return node.start_mark.line + 1
+    return int(node.start_mark.line) + 1
 
 
 def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
