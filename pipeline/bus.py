@@ -50,6 +50,24 @@ def make_producer(kafka: KafkaSettings, **overrides: Any) -> KafkaProducer:
     return KafkaProducer(**(options | overrides))
 
 
+# What producer and consumer calls raise, for callers that must not import kafka-python.
+BusError = KafkaError
+
+
+def best_compression() -> str:
+    """The most efficient codec kafka-python can use here: zstd > lz4 > snappy, else gzip."""
+    from kafka import codec
+
+    for name, available in (
+        ("zstd", codec.has_zstd),
+        ("lz4", codec.has_lz4),
+        ("snappy", codec.has_snappy),
+    ):
+        if available():
+            return name
+    return "gzip"
+
+
 def make_consumer(kafka: KafkaSettings, *topics: str, **overrides: Any) -> KafkaConsumer:
     """A consumer of raw bytes; callers decode with ``pipeline.models.decode``."""
     options = connection_options(kafka) | {

@@ -209,6 +209,77 @@ class RemediationSettings(Section):
     )
 
 
+AGENT_COLLECTORS = (
+    "cpu",
+    "load",
+    "mem",
+    "pressure",
+    "disk",
+    "net",
+    "processes",
+    "services",
+    "temp",
+)
+_COLLECTOR_LIST = rf"^({'|'.join(AGENT_COLLECTORS)})(,({'|'.join(AGENT_COLLECTORS)}))*$"
+
+
+class AgentSettings(Section):
+    """The node agent (``fleetwatch agent``)."""
+
+    section: ClassVar[str] = "agent"
+    model_config = SettingsConfigDict(env_prefix="FLEETWATCH_AGENT_")
+
+    node_id: str = Field(
+        "",
+        pattern=r"^([A-Za-z0-9][A-Za-z0-9._-]{0,252})?$",
+        description="FLEETWATCH_AGENT_NODE_ID: key of this node's batches ('' = the hostname)",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description='FLEETWATCH_AGENT_LABELS: JSON, e.g. {"role": "web", "zone": "z1"}',
+    )
+    interval_s: float = Field(10.0, ge=1.0, le=3600, description="FLEETWATCH_AGENT_INTERVAL_S")
+    collectors: str = Field(
+        ",".join(AGENT_COLLECTORS),
+        pattern=_COLLECTOR_LIST,
+        description="FLEETWATCH_AGENT_COLLECTORS: comma-separated subset of "
+        + ",".join(AGENT_COLLECTORS),
+    )
+    watch_units: list[str] = Field(
+        default_factory=list,
+        description='FLEETWATCH_AGENT_WATCH_UNITS: JSON list, e.g. ["nginx.service"]',
+    )
+    spool_dir: Path = Field(
+        Path.home() / ".local" / "state" / "fleetwatch" / "agent-spool",
+        description="FLEETWATCH_AGENT_SPOOL_DIR: batches not yet acknowledged by Kafka",
+    )
+    spool_max_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=64 * 1024,
+        description="FLEETWATCH_AGENT_SPOOL_MAX_BYTES: oldest batches are dropped beyond this",
+    )
+    compression: Literal["auto", "zstd", "lz4", "snappy", "gzip", "none"] = Field(
+        "auto", description="FLEETWATCH_AGENT_COMPRESSION: auto = best codec installed, else gzip"
+    )
+    send_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="FLEETWATCH_AGENT_SEND_TIMEOUT_S: wait for acks=all"
+    )
+    shutdown_timeout_s: float = Field(
+        10.0, ge=0, le=300, description="FLEETWATCH_AGENT_SHUTDOWN_TIMEOUT_S: flush on SIGTERM"
+    )
+    proc_root: Path = Field(Path("/proc"), description="FLEETWATCH_AGENT_PROC_ROOT")
+    sys_root: Path = Field(Path("/sys"), description="FLEETWATCH_AGENT_SYS_ROOT")
+    rootfs: Path = Field(
+        Path("/"), description="FLEETWATCH_AGENT_ROOTFS: host / (e.g. /host in a DaemonSet)"
+    )
+    run_root: Path = Field(Path("/run"), description="FLEETWATCH_AGENT_RUN_ROOT: host /run")
+
+    @property
+    def collector_names(self) -> tuple[str, ...]:
+        """Enabled collectors in the order given, without repeats."""
+        return tuple(dict.fromkeys(self.collectors.split(",")))
+
+
 S = TypeVar("S", bound=Section)
 
 

@@ -44,4 +44,8 @@ def stage_modules() -> tuple[ModuleType, ...]:
     from pipeline.commands import remediate
 
     modules.append(remediate)
+    from pipeline.commands import agent, simulate
+
+    modules.append(agent)
+    modules.append(simulate)
     return tuple(modules)
