@@ -66,12 +66,12 @@ def _all_values(panel: SeriesPanel) -> list[float]:
 
 def _axes(panel: SeriesPanel, x: svg.Scale, y: svg.Scale) -> list[str]:
     parts = []
-    for tick in svg.nice_ticks(y.lo, y.hi):
-        py = y(tick)
+    for level in svg.nice_ticks(y.lo, y.hi):
+        py = y(level)
         parts.append(svg.element("line", x1=LEFT, x2=WIDTH - RIGHT, y1=py, y2=py, stroke="#eee"))
         parts.append(
             svg.element(
-                "text", svg.value_label(tick), x=LEFT - 6, y=py + 4, text_anchor="end", fill="#555"
+                "text", svg.value_label(level), x=LEFT - 6, y=py + 4, text_anchor="end", fill="#555"
             )
         )
     span = panel.stop_at - panel.start_at
@@ -90,8 +90,10 @@ def _axes(panel: SeriesPanel, x: svg.Scale, y: svg.Scale) -> list[str]:
                 fill="#555",
             )
         )
-    frame = {"x": LEFT, "y": TOP, "width": WIDTH - LEFT - RIGHT, "height": HEIGHT - TOP - BOTTOM}
-    parts.append(svg.element("rect", fill="none", stroke="#ccc", **frame))
+    width, height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    parts.append(
+        svg.element("rect", x=LEFT, y=TOP, width=width, height=height, fill="none", stroke="#ccc")
+    )
     return parts
 
 

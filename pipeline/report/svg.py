@@ -113,14 +113,15 @@ def polyline(points: Sequence[tuple[float, float]], **attrs: str | float) -> str
     if len(points) < 2:
         return ""
     coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-    return element("polyline", points=coords, fill="none", **attrs)
+    return f"<polyline{attributes(points=coords, fill='none', **attrs)}/>"
 
 
 def polygon(points: Sequence[tuple[float, float]], **attrs: str | float) -> str:
     """A closed polygon through pixel points (nothing for fewer than three)."""
     if len(points) < 3:
         return ""
-    return element("polygon", points=" ".join(f"{x:.1f},{y:.1f}" for x, y in points), **attrs)
+    coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    return f"<polygon{attributes(points=coords, **attrs)}/>"
 
 
 def document(width: int, height: int, body: Iterable[str], label: str) -> str:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import urllib3
-from influxdb_client import InfluxDBClient
 from influxdb_client.client.exceptions import InfluxDBError
+from influxdb_client.client.influxdb_client import InfluxDBClient
 
 from pipeline.config import InfluxSettings
 from pipeline.errors import QueryError
