@@ -26,9 +26,9 @@ def rolling_band(
     --------
     >>> from datetime import datetime, timedelta, timezone
     >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    >>> pts = [SeriesPoint(t0 + timedelta(seconds=i), 10.0 + i % 2) for i in range(8)]
+    >>> pts = [SeriesPoint(t0 + timedelta(seconds=i), 10.0 + i % 3) for i in range(8)]
     >>> band = rolling_band(pts)
-    >>> len(band), band[0].at == pts[5].at, band[0].low < 10.0 < 11.0 < band[0].high
+    >>> len(band), band[0].at == pts[5].at, band[0].low < 10.0 < 12.0 < band[0].high
     (3, True, True)
     """
     if min_history < 2 or history < min_history:
