@@ -62,13 +62,13 @@ async def handle_event(worker: Worker, event: Any) -> str:
         await _dead_letter(worker, batch, origin, event)
         return "dead_letter"
     checkpoints = worker.checkpoints
-    model = checkpoints.model_for(batch.node_id, event)
-    if model.has_applied(origin.partition, origin.offset):
-        worker.meters.replayed.inc()
-        event.ack()
-        return "replayed"
     checkpoints.busy = batch.node_id
     try:
+        model = checkpoints.model_for(batch.node_id, event)
+        if model.has_applied(origin.partition, origin.offset):
+            worker.meters.replayed.inc()
+            event.ack()
+            return "replayed"
         detection = worker.processor.process_one(model, batch)
         model.mark_applied(origin.partition, origin.offset)
         await emit(worker, detection)

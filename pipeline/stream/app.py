@@ -79,9 +79,8 @@ def make_worker(
     table = app.Table(
         STATE_TABLE,
         default=None,
-        schema=faust.Schema(
-            key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
-        ),
+        key_type=bytes,  # Faust picks the "raw" codec from the bytes type, for changelog and store
+        value_type=bytes,
         partitions=topic_settings.partitions,
     )
     processor = BatchProcessor(stream)
