@@ -173,7 +173,7 @@ def incidents(
         severities,
         statuses,
     )
-    reason = selection.describe() + (f" status={','.join(statuses)}" if statuses else "")
+    reason = selection.describe(status=statuses)
     print_records("incidents", incident_rows(records), output, incident_cells, reason)
 
 

@@ -41,13 +41,16 @@ def print_records(
     table_row: Callable[[dict[str, Any]], tuple[str, ...]],
     empty_reason: str,
 ) -> None:
-    """Print ``rows`` in ``output`` form; an empty result says so (on stderr for scripts)."""
+    """Print ``rows`` in ``output`` form; an empty result says so (on stderr for scripts).
+
+    ``empty_reason`` completes ``no <kind> ...``, e.g. ``matching node=a in 10:00 → 11:00 UTC``.
+    """
     if output == "json":
         click.echo(json.dumps(list(rows), indent=2))
     elif output == "csv":
         click.echo(_csv(rows), nl=False)
     if not rows:
-        click.echo(f"no {kind} match {empty_reason}", err=output != "table")
+        click.echo(f"no {kind} {empty_reason}", err=output != "table")
         return
     if output == "table":
         columns = ANOMALY_COLUMNS if kind == "anomalies" else INCIDENT_COLUMNS

@@ -68,18 +68,15 @@ class AnomalyFilter:
             if severity not in SEVERITIES:
                 raise ValueError(f"--severity {severity!r} is not one of {', '.join(SEVERITIES)}")
 
-    def describe(self) -> str:
-        """``node=a,b metric=cpu.x in 10:00 → 11:00 UTC`` for empty-result messages."""
-        parts = [
-            f"{name}={','.join(values)}"
-            for name, values in (
-                ("node", self.nodes),
-                ("metric", self.metrics),
-                ("severity", self.severities),
-            )
-            if values
-        ]
-        return " ".join([*parts, f"in {self.time_range.describe()}"])
+    def describe(self, **more: tuple[str, ...]) -> str:
+        """What was asked, for empty-result messages: ``matching node=a in 10:00 → 11:00 UTC``.
+
+        Without filters only ``in ...`` remains; ``more`` adds filters applied elsewhere.
+        """
+        filters = {"node": self.nodes, "metric": self.metrics, "severity": self.severities} | more
+        parts = [f"{name}={','.join(values)}" for name, values in filters.items() if values]
+        where = f"in {self.time_range.describe()}"
+        return f"matching {' '.join(parts)} {where}" if parts else where
 
 
 def anomalies_flux(

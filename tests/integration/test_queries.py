@@ -80,10 +80,10 @@ def test_table_and_csv_outputs(influx: InfluxSettings, seeded: Seeded) -> None:
 def test_empty_result_says_so(influx: InfluxSettings, seeded: Seeded) -> None:
     result = run(influx, "anomalies", "--node", "nobody", "--severity", "info")
     assert result.exit_code == 0
-    assert result.stdout.startswith("no anomalies match node=nobody severity=info in ")
+    assert result.stdout.startswith("no anomalies matching node=nobody severity=info in ")
     as_json = run(influx, "incidents", "--node", "nobody", "--json")
     assert (as_json.exit_code, as_json.stdout.strip()) == (0, "[]")
-    assert as_json.stderr.startswith("no incidents match node=nobody")
+    assert as_json.stderr.startswith("no incidents matching node=nobody")
 
 
 @pytest.mark.parametrize(

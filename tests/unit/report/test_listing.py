@@ -46,13 +46,13 @@ def test_table_shows_the_cells_verbatim(capsys: pytest.CaptureFixture[str]) -> N
 
 @pytest.mark.parametrize(
     ("output", "stdout", "stderr"),
-    [("table", "no anomalies match node=a", ""), ("json", "[]", "no anomalies match node=a"),
-     ("csv", "", "no anomalies match node=a")],
+    [("table", "no anomalies matching node=a", ""), ("json", "[]", "no anomalies matching node=a"),
+     ("csv", "", "no anomalies matching node=a")],
 )  # fmt: skip
 def test_empty_result_says_so(
     capsys: pytest.CaptureFixture[str], output: str, stdout: str, stderr: str
 ) -> None:
-    print_records("anomalies", [], output, anomaly_cells, "node=a")  # type: ignore[arg-type]
+    print_records("anomalies", [], output, anomaly_cells, "matching node=a")  # type: ignore[arg-type]
     captured = capsys.readouterr()
     assert captured.out.strip() == stdout
     assert captured.err.strip() == stderr

@@ -61,7 +61,10 @@ def test_filter_names_the_bad_value(field: str, value: tuple[str, ...], message:
 
 def test_filter_accepts_host_metric_and_describes_itself() -> None:
     selection = AnomalyFilter(HOUR, nodes=("a", "b"), metrics=("_host",), severities=("critical",))
-    assert selection.describe().startswith("node=a,b metric=_host severity=critical in 2026-03-01")
+    assert selection.describe().startswith(
+        "matching node=a,b metric=_host severity=critical in 2026-03-01"
+    )
+    assert AnomalyFilter(HOUR).describe() == "in 2026-03-01 11:00:00 → 12:00:00 UTC"
 
 
 def test_anomalies_flux_composes_filters_then_pivots_sorts_limits() -> None:
