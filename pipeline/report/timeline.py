@@ -93,6 +93,11 @@ def _bars(cells: Sequence[HeatCell], x: svg.Scale, buckets: int) -> list[str]:
     peak = max(totals.values(), default=0) or 1
     y = svg.Scale(0, peak, BARS_TOP + BARS_HEIGHT, BARS_TOP)
     parts = [svg.element("text", f"anomalies per bucket (peak {peak})", x=LEFT, y=16, fill="#333")]
+    for index, severity in enumerate(("critical", "warning", "info")):
+        left = WIDTH - RIGHT - 230 + index * 80
+        parts.append(svg.element("rect", x=left, y=7, width=10, height=10,
+                                 fill=SEVERITY_COLOUR[severity]))  # fmt: skip
+        parts.append(svg.element("text", severity, x=left + 14, y=16, fill="#333"))
     for bucket in range(buckets):
         base = 0
         for severity in ("critical", "warning", "info"):
