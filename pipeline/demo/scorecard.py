@@ -4,17 +4,17 @@ A detection *explains* a fault when it is on one of the fault's nodes and its wi
 fault's span (plus ``grace_s`` after the end, for detectors that close windows late); it
 *detects* the fault when it also is on one of the fault's metrics (a host-wide detection counts
 for every metric). A detection that explains no fault is a false alarm. Delays run from the
-fault's start to the first detecting event's ``detected_at``.
+fault's start to the first detecting event's ``detected_at`` (or ``window_end_at``).
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Literal
 
 from pipeline.models import AnomalyEvent
 
@@ -44,9 +44,23 @@ class InjectedFault:
     start_at: datetime
     end_at: datetime
 
+    @classmethod
+    def from_ground_truth(cls, record: Mapping[str, Any]) -> InjectedFault:
+        """Parse one line of the simulator's ground-truth file (times in ISO-8601 with zone)."""
+        return cls(
+            fault_id=str(record["fault_id"]),
+            kind=str(record["kind"]),
+            node_ids=frozenset(record["node_ids"]),
+            metrics=tuple(record.get("metrics") or ()),
+            start_at=datetime.fromisoformat(record["start_at"]),
+            end_at=datetime.fromisoformat(record["end_at"]),
+        )
+
     def __post_init__(self) -> None:
         if not self.node_ids:
             raise ValueError(f"fault {self.fault_id!r} names no node")
+        if self.start_at.tzinfo is None or self.end_at.tzinfo is None:
+            raise ValueError(f"fault {self.fault_id!r} times must carry a time zone")
         if self.end_at <= self.start_at:
             raise ValueError(f"fault {self.fault_id!r} ends before it starts")
 
@@ -118,6 +132,7 @@ def score_run(
     incident_ids: Iterable[str] = (),
     action_ids: Iterable[str] = (),
     grace_s: float = 120.0,
+    clock: Literal["detected_at", "window_end_at"] = "detected_at",
 ) -> Scorecard:
     """Score one run. Events, incidents and actions are counted once per id (replays dedupe).
 
@@ -133,10 +148,13 @@ def score_run(
         Ids of every remediation request proposed.
     grace_s
         Seconds after a fault ends during which its detections still explain it.
+    clock
+        What a delay runs to: ``detected_at`` (wall clock, for a live run) or ``window_end_at``
+        (data time, for a simulation faster than real time).
     """
     unique = list({d.event_id: d for d in detections}.values())
     grace = timedelta(seconds=grace_s)
-    outcomes = tuple(_outcome(fault, unique, grace) for fault in faults)
+    outcomes = tuple(_outcome(fault, unique, grace, clock) for fault in faults)
     delays = [o.delay_s for o in outcomes if o.delay_s is not None]
     false_alarms = sum(1 for d in unique if not any(_explains(d, f, grace) for f in faults))
     return Scorecard(
@@ -169,13 +187,17 @@ def _detects(detection: Detection, fault: InjectedFault, grace: timedelta) -> bo
 
 
 def _outcome(
-    fault: InjectedFault, detections: Sequence[Detection], grace: timedelta
+    fault: InjectedFault, detections: Sequence[Detection], grace: timedelta, clock: str
 ) -> FaultOutcome:
-    hits = sorted((d for d in detections if _detects(d, fault, grace)), key=lambda d: d.detected_at)
+    def known_at(detection: Detection) -> datetime:
+        moment: datetime = getattr(detection, clock)
+        return moment
+
+    hits = sorted((d for d in detections if _detects(d, fault, grace)), key=known_at)
     if not hits:
         return FaultOutcome(fault.fault_id, fault.kind, False, None, None, 0, len(fault.node_ids))
     first = hits[0]
-    delay_s = max(0.0, (first.detected_at - fault.start_at).total_seconds())
+    delay_s = max(0.0, (known_at(first) - fault.start_at).total_seconds())
     nodes_detected = len({d.node_id for d in hits})
     return FaultOutcome(
         fault.fault_id,

@@ -101,3 +101,29 @@ def test_fault_needs_nodes_and_a_positive_span() -> None:
         fault("x-1", set(), (), 0, 10)
     with pytest.raises(ValueError, match="ends before"):
         fault("x-1", {"n"}, (), 10, 10)
+
+
+def test_window_clock_measures_delay_in_data_time() -> None:
+    # Replayed faster than real time: detected_at (wall clock) is far from the data's times.
+    late_wall_clock = det("a", "n1", "cpu.usage_user", 110, 9_999)
+    card = score_run([FAULTS[0]], [late_wall_clock], clock="window_end_at")
+    assert card.faults[0].delay_s == pytest.approx(40.0)  # window 110-140, fault from 100
+    assert score_run([FAULTS[0]], [late_wall_clock]).faults[0].delay_s == pytest.approx(9_899.0)
+
+
+def test_fault_from_the_simulators_ground_truth_line() -> None:
+    record = {
+        "fault_id": "f1", "kind": "bad_deploy", "node_ids": ["w1", "w2"], "role": "web",
+        "metrics": ["cpu.usage_user", "mem.used_percent"], "start_at": at(100).isoformat(),
+        "end_at": at(300).isoformat(), "intensity": 1.0,
+    }  # fmt: skip
+    fault_record = InjectedFault.from_ground_truth(record)
+    assert fault_record.node_ids == frozenset({"w1", "w2"})
+    assert (fault_record.start_at, fault_record.metrics[0]) == (at(100), "cpu.usage_user")
+    card = score_run([fault_record], [det("x", "w2", "mem.used_percent", 150, 170)])
+    assert card.faults_detected == 1
+
+
+def test_fault_times_need_a_zone() -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        InjectedFault("f", "k", frozenset({"n"}), (), datetime(2026, 1, 1), datetime(2026, 1, 2))  # noqa: DTZ001
