@@ -23,6 +23,7 @@ from pipeline.models import MetricBatch, encode
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 30.0
+BOOTSTRAP_TIMEOUT_MS = 3000
 
 
 class Publisher:
@@ -136,7 +137,9 @@ class Publisher:
                     compression_type=None if codec == "none" else codec,
                     linger_ms=5,
                     max_block_ms=timeout_ms,
-                    bootstrap_timeout_ms=timeout_ms,
+                    # Refused connections are retried until this deadline, and the agent's
+                    # sampling waits meanwhile: keep it short, a reachable broker answers fast.
+                    bootstrap_timeout_ms=min(timeout_ms, BOOTSTRAP_TIMEOUT_MS),
                     request_timeout_ms=max(1000, timeout_ms - 100),
                     delivery_timeout_ms=timeout_ms,
                     retries=2**31 - 1,  # delivery_timeout_ms is the bound, not a retry count
