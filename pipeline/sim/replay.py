@@ -77,7 +77,7 @@ def replay_rounds(series: list[Series], interval_s: float) -> Iterator[list[Metr
     if not rows:
         return
     seqs = [0] * len(series)
-    bucket_start, current = rows[0][0], []
+    bucket_start, current = rows[0][0], list[MetricBatch]()
     for at, index, value in rows:
         if (at - bucket_start).total_seconds() >= interval_s and current:
             yield current

@@ -29,14 +29,20 @@ IGNORED_DEVICES = re.compile(r"^(loop|ram|zram|sr|fd)\d*$")
 
 
 class StatvfsResult(Protocol):
-    """The fields of ``os.statvfs_result`` we read."""
+    """The fields of ``os.statvfs_result`` we read (read-only, as there)."""
 
-    f_frsize: int
-    f_blocks: int
-    f_bfree: int
-    f_bavail: int
-    f_files: int
-    f_ffree: int
+    @property
+    def f_frsize(self) -> int: ...  # noqa: D102
+    @property
+    def f_blocks(self) -> int: ...  # noqa: D102
+    @property
+    def f_bfree(self) -> int: ...  # noqa: D102
+    @property
+    def f_bavail(self) -> int: ...  # noqa: D102
+    @property
+    def f_files(self) -> int: ...  # noqa: D102
+    @property
+    def f_ffree(self) -> int: ...  # noqa: D102
 
 
 class DiskCollector(Collector):
