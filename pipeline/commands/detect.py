@@ -54,13 +54,13 @@ def detect(path: Path, out_dir: Path, detector: str, interval_s: float) -> None:
         for file in files:
             table = read_table(file, interval_s)
             rows = progress.add_task(f"  {file.name}", total=len(table.rows))
-            score, flag = run_host(
+            run = run_host(
                 make_host_detector(detector),
                 table.times,
                 table.metrics,
                 lambda task_id=rows: progress.advance(task_id),
             )
-            write_scored(out_dir / file.relative_to(root), table, score, flag)
+            write_scored(out_dir / file.relative_to(root), table, run.score, run.flag)
             progress.remove_task(rows)
             progress.advance(task)
     click.echo(f"scored {len(files)} file(s) into {out_dir}")

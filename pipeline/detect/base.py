@@ -30,7 +30,13 @@ class SeriesScore:
 
 @dataclass(frozen=True)
 class HostScore:
-    """One host's verdict for one batch: the host score and every series' score."""
+    """One host's verdict for one batch: the host score and every series' score.
+
+    ``score`` is the host's anomaly level (it may stay high while a host misbehaves). A detector
+    that raises alerts on onsets sets ``onset``: the score the alert rule compared with
+    ``threshold`` for ``flagged`` (0 between onsets). :attr:`alert_score` is whichever of the two
+    the flag was decided on.
+    """
 
     score: float
     flagged: bool
@@ -40,6 +46,12 @@ class HostScore:
     # O(1) Python objects; iterating it builds the SeriesScore objects on demand.
     series: Mapping[str, SeriesScore] = field(default_factory=dict)
     warming_up: bool = False
+    onset: float | None = None
+
+    @property
+    def alert_score(self) -> float:
+        """The score ``flagged`` was decided on: ``onset`` when set, else ``score``."""
+        return self.score if self.onset is None else self.onset
 
     def contributors(self, limit: int = 5) -> list[SeriesScore]:
         """The series that contributed most, highest score first."""

@@ -1,4 +1,4 @@
-"""The default host detector: robust per-series models plus half-space trees on the host vector."""
+"""The default host detector: robust per-series models plus a residual covariance per host."""
 
 from __future__ import annotations
 
@@ -10,16 +10,18 @@ from river.base import AnomalyDetector
 
 from pipeline.detect import robust
 from pipeline.detect.base import HostScore
-from pipeline.detect.halfspace import ArrayHalfSpaceTrees
+from pipeline.detect.covariance import ResidualCovariance
 from pipeline.detect.series_table import SeriesTable
 from pipeline.detect.slots import SlotMap
 from pipeline.detect.snapshot import decode_snapshot, encode_snapshot
 from pipeline.detect.threshold import calibrate, flag_with_hysteresis
 
 KIND = "default"
-STATE_VERSION = 1
+STATE_VERSION = 2
 SERIES_DETECTOR = "robust_hw"
-HOST_DETECTOR = "hst"
+HOST_DETECTOR = "mahalanobis"
+# Slots of the host state array.
+THRESHOLD, FLAG_ON, LAST_AT, SUSTAINED, BLOCK_MAX, PREVIOUS_MAX, BLOCK_LENGTH = range(7)
 
 
 class RobustHostDetector(AnomalyDetector):
@@ -27,25 +29,30 @@ class RobustHostDetector(AnomalyDetector):
 
     Each series has a robust Holt-Winters model (level, damped trend, daily profile, MAD scale,
     Huber-clipped updates so outliers and level shifts do not poison it). The host vector of
-    squashed residuals feeds array half-space trees, which catch joint deviations. The host score
-    is the larger of the top series score and the trees' score; every threshold is a streaming
-    quantile of that score's own past, with hysteresis.
+    standardized residuals feeds a streaming Mahalanobis distance, which catches joint deviations
+    and broken relationships between series. The instantaneous host score is the larger of the top
+    series score and the distance's score; from it come two figures:
+
+    - ``score``, the sustained host score: an exponential average of the instantaneous score, so
+      it stays high while a host misbehaves (what the worker writes as the host's score series);
+    - ``onset``, the instantaneous score only when it beats every score of the last one to two
+      ``onset_block`` samples, else 0: one alert per episode. ``flagged`` compares it with a
+      threshold that is a streaming quantile of its own past, with hysteresis.
 
     Parameters
     ----------
     max_series
         Series kept per host; the least recently seen is evicted beyond it.
     n_features
-        Length of the host vector given to the trees (series are folded onto it).
-    n_trees, height, window_size
-        Half-space trees shape.
+        Length of the residual vector of the covariance model (series are folded onto it).
+    cov_alpha, cov_shrinkage
+        Forgetting rate and diagonal shrinkage of the residual covariance.
+    sustain_alpha
+        Weight of the newest instantaneous score in the sustained score.
     host_quantile, host_min_threshold
         Calibration of the host threshold.
     onset_block
-        The host score is reported only when it exceeds every host score of the last
-        ``onset_block`` to ``2 * onset_block`` samples (0 disables): one alert per onset.
-    seed
-        Seed of the trees.
+        Block length of the onset rule (0 reports every instantaneous score as an onset).
     series_params
         Overrides of :class:`pipeline.detect.robust.SeriesParams` fields.
 
@@ -64,41 +71,41 @@ class RobustHostDetector(AnomalyDetector):
         self,
         max_series: int = 4096,
         n_features: int = 32,
-        n_trees: int = 16,
-        height: int = 6,
-        window_size: int = 250,
+        cov_alpha: float = 0.001,
+        cov_shrinkage: float = 0.05,
+        sustain_alpha: float = 0.1,
         host_quantile: float = 0.995,
         host_min_threshold: float = 0.7,
         onset_block: int = 250,
-        seed: int = 42,
         **series_params: Any,
     ) -> None:
+        if not 0.0 < sustain_alpha <= 1.0:
+            raise ValueError(f"sustain_alpha must be in (0, 1], got {sustain_alpha}")
         self.max_series = max_series
         self.n_features = n_features
-        self.n_trees = n_trees
-        self.height = height
-        self.window_size = window_size
+        self.cov_alpha = cov_alpha
+        self.cov_shrinkage = cov_shrinkage
+        self.sustain_alpha = sustain_alpha
         self.host_quantile = host_quantile
         self.host_min_threshold = host_min_threshold
         self.onset_block = onset_block
-        self.seed = seed
         self.series_params = series_params
         self.params = robust.SeriesParams(**series_params)
         self.slots = SlotMap(max_series)
         self.state = robust.empty_state(0, self.params)
-        self.trees = ArrayHalfSpaceTrees(n_features, n_trees, height, window_size, seed)
-        # host threshold quantile, flag on (0/1), last sample time (epoch s), trees' 99th pct,
-        # onset block maxima (current, previous) and the current block's length
+        self.covariance = ResidualCovariance(n_features, cov_alpha, cov_shrinkage)
         self.host = np.zeros(7)
         self.step = 0
         self._keys: tuple[str, ...] = ()
         self._rows: robust.Rows = slice(0, 0)
+        self._fold = np.zeros(0, dtype=np.intp)
 
     def _get_params(self) -> dict[str, Any]:
-        params = {k: getattr(self, k) for k in ("max_series", "n_features", "n_trees", "height")}
-        params |= {k: getattr(self, k) for k in ("window_size", "host_quantile", "seed")}
-        params |= {"host_min_threshold": self.host_min_threshold, "onset_block": self.onset_block}
-        return params | self.series_params
+        names = (
+            *("max_series", "n_features", "cov_alpha", "cov_shrinkage", "sustain_alpha"),
+            *("host_quantile", "host_min_threshold", "onset_block"),
+        )
+        return {k: getattr(self, k) for k in names} | self.series_params
 
     def process_one(self, metrics: dict[str, float], at: datetime) -> HostScore:
         """Score ``metrics`` sampled at ``at``, then learn them (NaN/inf are never learned)."""
@@ -110,14 +117,14 @@ class RobustHostDetector(AnomalyDetector):
         """River API: learn one metric dict (``at`` defaults to the last sample time)."""
         self.step += 1
         self._route(tuple(x))
-        at_s = at.timestamp() if at else float(self.host[2])
+        at_s = at.timestamp() if at else float(self.host[LAST_AT])
         self._evaluate(self._rows, self._keys, x, at_s, learn=True)
 
     def score_one(self, x: dict[str, Any], at: datetime | None = None) -> float:
-        """River API: the host score of ``x`` without learning it (unknown metrics ignored)."""
+        """River API: the sustained host score of ``x`` without learning it."""
         known = tuple(k for k in x if k in self.slots.position)
         rows = np.array([self.slots.position[k] for k in known], dtype=np.intp)
-        at_s = at.timestamp() if at else float(self.host[2])
+        at_s = at.timestamp() if at else float(self.host[LAST_AT])
         return self._evaluate(rows, known, {k: x[k] for k in known}, at_s, learn=False).score
 
     def _route(self, keys: tuple[str, ...]) -> None:
@@ -130,6 +137,7 @@ class RobustHostDetector(AnomalyDetector):
         robust.reset_rows(self.state, fresh)
         contiguous = np.array_equal(rows, np.arange(len(rows)))
         self._keys, self._rows = keys, slice(0, len(rows)) if contiguous else rows
+        self._fold = rows % self.n_features
 
     def _evaluate(
         self,
@@ -141,67 +149,80 @@ class RobustHostDetector(AnomalyDetector):
     ) -> HostScore:
         values = np.fromiter(metrics.values(), dtype=np.float64, count=len(keys))
         arrays, z = robust.process(self.state, rows, keys, values, at_s, self.params, learn)
-        u = np.full(self.n_features, 0.5)
-        slot = np.arange(len(keys)) if isinstance(rows, slice) else rows
-        u[slot % self.n_features] = 0.5 + 0.5 * np.tanh(z / 4.0)
-        raw_tree = self.trees.score_vector(u)
-        # Raw tree scores sit around 0.5 on normal data; only their excess over their own 99th
-        # percentile counts, so the host score is near 0 for a normal host.
-        tree_q = float(self.host[3])
-        tree_score = max(0.0, raw_tree - tree_q) / max(1e-9, 1.0 - tree_q) if tree_q else 0.0
         top = float(arrays.score.max()) if len(keys) else 0.0
-        sustained = max(top, tree_score)
-        score = self._onset(sustained, learn)
-        warming = self.trees.windows == 0 or not bool(arrays.score.any())
-        threshold = max(float(self.host[0]), self.host_min_threshold)
-        flagged = bool(
-            flag_with_hysteresis(
-                np.array([score]), np.array([threshold]), np.array([self.host[1] > 0]), 0.15
-            )[0]
-        )
+        joint = self._joint(rows, z, learn)
+        instant = max(top, joint)
+        onset = self._onset(instant, learn)
+        sustained = self.host[SUSTAINED] + self.sustain_alpha * (instant - self.host[SUSTAINED])
+        warming = not bool(arrays.score.any())
+        threshold = max(float(self.host[THRESHOLD]), self.host_min_threshold)
+        on = np.array([self.host[FLAG_ON] > 0])
+        flagged = bool(flag_with_hysteresis(np.array([onset]), np.array([threshold]), on, 0.15)[0])
         flagged = flagged and not warming
         if learn:
-            if np.isfinite(values).any():
-                self.trees.learn_vector(u)
-            if self.trees.windows:
-                tree_q = np.array([float(self.host[3]) or raw_tree])
-                self.host[3] = calibrate(tree_q, np.array([raw_tree]), 0.99, 0.01)[0]
             if not warming:
                 rate = self.params.quantile_rate
-                self.host[0] = calibrate(
-                    self.host[:1], np.array([score]), self.host_quantile, rate
+                self.host[THRESHOLD] = calibrate(
+                    self.host[THRESHOLD : THRESHOLD + 1],
+                    np.array([onset]),
+                    self.host_quantile,
+                    rate,
                 )[0]
-            self.host[1], self.host[2] = float(flagged), at_s
+            self.host[FLAG_ON], self.host[LAST_AT] = float(flagged), at_s
+            self.host[SUSTAINED] = sustained
         return HostScore(
-            score=score,
+            score=float(sustained),
             flagged=flagged,
             threshold=threshold,
-            detector=SERIES_DETECTOR if top >= tree_score else HOST_DETECTOR,
+            detector=SERIES_DETECTOR if top >= joint else HOST_DETECTOR,
             series=SeriesTable(arrays, SERIES_DETECTOR),
             warming_up=warming,
+            onset=onset,
         )
 
-    def _onset(self, sustained: float, learn: bool) -> float:
+    def _joint(self, rows: robust.Rows, z: np.ndarray, learn: bool) -> float:
+        """Score in [0, 1) of the residual vector's Mahalanobis distance (0 below two series).
+
+        One series has no joint deviation to show, and its distance would only echo its own
+        score, so single-series hosts skip the covariance model.
+        """
+        if len(z) < 2:
+            return 0.0
+        fold = self._fold if isinstance(rows, slice) else rows % self.n_features
+        k = self.n_features
+        if len(z) <= k and isinstance(rows, slice):
+            x, active = np.zeros(k), np.zeros(k)
+            x[: len(z)], active[: len(z)] = z, z != 0.0
+        else:
+            x = np.bincount(fold, weights=z, minlength=k).astype(np.float64)
+            active = (np.bincount(fold, weights=z != 0.0, minlength=k) > 0).astype(np.float64)
+        distance = self.covariance.process(x, learn, active)
+        # ~1 per feature on normal data; the same squashing as a series' score.
+        return distance / (distance + self.params.score_k)
+
+    def _onset(self, instant: float, learn: bool) -> float:
         """The host score only at an onset: above every score of the last one to two blocks.
 
         A sustained deviation raises one alert, not one per sample; two block maxima stand in for
         a sliding-window maximum in O(1) state.
         """
         if self.onset_block <= 0:
-            return sustained
-        current, previous, length = self.host[4], self.host[5], self.host[6]
-        score = sustained if sustained > max(current, previous) else 0.0
+            return instant
+        current, previous = self.host[BLOCK_MAX], self.host[PREVIOUS_MAX]
+        score = instant if instant > max(current, previous) else 0.0
         if learn:
-            self.host[4], self.host[6] = max(current, sustained), length + 1
-            if self.host[6] >= self.onset_block:
-                self.host[5], self.host[4], self.host[6] = self.host[4], 0.0, 0.0
+            self.host[BLOCK_MAX] = max(current, instant)
+            self.host[BLOCK_LENGTH] += 1
+            if self.host[BLOCK_LENGTH] >= self.onset_block:
+                self.host[PREVIOUS_MAX], self.host[BLOCK_MAX] = self.host[BLOCK_MAX], 0.0
+                self.host[BLOCK_LENGTH] = 0.0
         return float(score)
 
     def snapshot(self) -> bytes:
         """Versioned bytes from which :func:`restore` rebuilds an identical detector."""
         n = len(self.slots.names)
         arrays = {f"series.{k}": v[:n] for k, v in self.state.items()}
-        arrays |= {f"trees.{k}": v for k, v in self.trees.state().items()}
+        arrays |= {f"covariance.{k}": v for k, v in self.covariance.state().items()}
         arrays |= {"host": self.host, "last_step": self.slots.last_step}
         meta = {
             "state_version": STATE_VERSION,
@@ -213,7 +234,10 @@ class RobustHostDetector(AnomalyDetector):
 
     @classmethod
     def restore(cls, data: bytes) -> RobustHostDetector:
-        """Rebuild a detector from :meth:`snapshot` bytes.
+        """Rebuild a detector from :meth:`snapshot` bytes (v1 snapshots are migrated).
+
+        A v1 snapshot (half-space trees on the host vector) keeps its series models, threshold
+        and onset state; the covariance model starts afresh and warms up again.
 
         Raises
         ------
@@ -221,12 +245,25 @@ class RobustHostDetector(AnomalyDetector):
             When the bytes are not a snapshot of this detector at a known state version.
         """
         kind, meta, arrays = decode_snapshot(data)
-        if kind != KIND or meta.get("state_version") != STATE_VERSION:
-            raise ValueError(f"snapshot of {kind!r} v{meta.get('state_version')} is not {KIND} v1")
-        detector = cls(**meta["params"])
+        version = meta.get("state_version")
+        if kind != KIND or version not in (1, STATE_VERSION):
+            raise ValueError(
+                f"snapshot of {kind!r} v{version} is not {KIND} v1 or v{STATE_VERSION}"
+            )
+        params = dict(meta["params"])
+        if version == 1:
+            for gone in ("n_trees", "height", "window_size", "seed"):
+                params.pop(gone, None)
+        detector = cls(**params)
         detector.slots.restore(meta["names"], arrays["last_step"])
         detector.state = {k: arrays[f"series.{k}"].copy() for k in robust.STATE_FIELDS}
-        detector.trees.load({k[6:]: v for k, v in arrays.items() if k.startswith("trees.")})
         detector.host = arrays["host"].astype(np.float64).copy()
+        if version == 1:
+            detector.host[SUSTAINED] = 0.0  # v1 kept the trees' quantile in this slot
+        else:
+            prefix = "covariance."
+            detector.covariance.load(
+                {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            )
         detector.step = int(meta["step"])
         return detector

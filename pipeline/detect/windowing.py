@@ -165,10 +165,11 @@ class WindowTracker:
 
 def _absorb(window: _Window, score: HostScore) -> None:
     """Keep the peak of the host and of every flagged series."""
-    if score.flagged and (window.host is None or score.score > window.host.score):
+    alert = score.alert_score
+    if score.flagged and (window.host is None or alert > window.host.score):
         contributors = [_contributor(s) for s in score.contributors(10)]
         window.host = _Peak(
-            score.score,
+            alert,
             score.threshold,
             score.detector,
             contributors=[c for c in contributors if c is not None],

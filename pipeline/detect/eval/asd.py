@@ -55,8 +55,9 @@ def evaluate_server(
         EPOCH + timedelta(seconds=INTERVAL_S * i) for i in range(len(train.rows) + len(test.rows))
     ]
     metrics = {n: np.concatenate([train.metrics[n], test.metrics[n]]) for n in names}
-    score, _ = run_host(make_host_detector(detector), times, metrics, on_row)
-    ours = score[len(train.rows) :]
+    # Point-wise scoring asks how anomalous each row is: the sustained host score.
+    run = run_host(make_host_detector(detector), times, metrics, on_row)
+    ours = run.score[len(train.rows) :]
     noise = np.random.default_rng(0).uniform(size=len(ours))
     return ServerResult(
         server,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -13,20 +14,34 @@ from pipeline.detect.base import HostDetector
 Floats = npt.NDArray[np.float64]
 
 
+@dataclass(frozen=True)
+class HostRun:
+    """Per row: the host score, the alert score the flag was decided on, and the flag."""
+
+    score: Floats
+    alert: Floats
+    flag: npt.NDArray[np.bool_]
+
+
 def run_host(
     detector: HostDetector,
     times: list[datetime],
     metrics: dict[str, Floats],
     on_row: Callable[[], None] | None = None,
-) -> tuple[Floats, npt.NDArray[np.bool_]]:
-    """Process every row in order; return the host score and flag of each row."""
+) -> HostRun:
+    """Process every row in order; return what the detector said of each row.
+
+    ``score`` is what the worker writes as the host's score series; ``alert`` is
+    :attr:`pipeline.detect.base.HostScore.alert_score`, what a host AnomalyEvent's score is the
+    peak of.
+    """
     names = list(metrics)
     matrix = np.column_stack([metrics[n] for n in names]) if names else np.zeros((len(times), 0))
-    score = np.zeros(len(times))
+    score, alert = np.zeros(len(times)), np.zeros(len(times))
     flag = np.zeros(len(times), dtype=np.bool_)
     for i, at in enumerate(times):
         result = detector.process_one(dict(zip(names, matrix[i].tolist(), strict=True)), at)
-        score[i], flag[i] = result.score, result.flagged
+        score[i], alert[i], flag[i] = result.score, result.alert_score, result.flagged
         if on_row is not None:
             on_row()
-    return score, flag
+    return HostRun(score, alert, flag)

@@ -1,0 +1,135 @@
+"""Streaming Mahalanobis distance of a host's residual vector: joint deviations of many series.
+
+Each series' standardized residual (``z``) is folded onto a fixed-length vector; an exponentially
+weighted mean and covariance of that vector give, with shrinkage toward the diagonal, a precision
+matrix. The squared Mahalanobis distance per active feature is ~1 on normal data and grows when
+series deviate together or when their usual relationship breaks, even if no single series does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+Floats = npt.NDArray[np.float64]
+STATE_FIELDS = ("mean", "cov", "scoring", "seen", "ready", "counters")
+
+
+class ResidualCovariance:
+    """Mahalanobis distance of folded residuals against their own streaming covariance.
+
+    Parameters
+    ----------
+    n_features
+        Length of the folded vector (series ``i`` lands on feature ``i % n_features``).
+    alpha
+        Forgetting rate of the mean and covariance after the first ``1 / alpha`` samples.
+    shrinkage
+        Weight of the diagonal in the regularised covariance (0 = full, 1 = diagonal only).
+    refresh
+        The precision matrix is recomputed every ``refresh`` learned samples (and at each of the
+        first ``refresh``): inverting a small matrix now and then is cheaper than every step.
+    warmup
+        Samples a feature needs before it takes part in the distance.
+    clip
+        Residuals are clipped to ``[-clip, clip]`` so one wild value cannot wreck the covariance.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> model = ResidualCovariance(n_features=4)
+    >>> for _ in range(500):
+    ...     common = rng.normal()
+    ...     _ = model.process(common + 0.3 * rng.normal(size=4), learn=True)
+    >>> together = model.process(np.full(4, 1.5), learn=False)
+    >>> apart = model.process(np.array([1.5, -1.5, 1.5, -1.5]), learn=False)
+    >>> bool(apart > 5 * together)
+    True
+    """
+
+    def __init__(
+        self,
+        n_features: int = 32,
+        alpha: float = 0.001,
+        shrinkage: float = 0.05,
+        refresh: int = 32,
+        warmup: int = 100,
+        clip: float = 10.0,
+    ) -> None:
+        if n_features < 1 or refresh < 1:
+            raise ValueError("n_features and refresh must be >= 1")
+        if not (0.0 < alpha < 1.0 and 0.0 <= shrinkage <= 1.0):
+            raise ValueError(
+                f"alpha must be in (0, 1) and shrinkage in [0, 1]: {alpha}, {shrinkage}"
+            )
+        self.n_features = n_features
+        self.alpha = alpha
+        self.shrinkage = shrinkage
+        self.refresh = refresh
+        self.warmup = warmup
+        self.clip = clip
+        self.mean = np.zeros(n_features)
+        self.cov = np.eye(n_features)
+        self.scoring = np.zeros((n_features, n_features))
+        self.seen = np.zeros(n_features)
+        self.ready = np.zeros(n_features)
+        self.count = 0
+        self._n_ready = 0.0
+
+    def process(self, x: Floats, learn: bool, active: Floats | None = None) -> float:
+        """Squared distance of ``x`` per ready feature (0 until two features are ready).
+
+        ``active`` (0/1 per feature, default all 1) marks the features a series fed in this
+        batch: only they are learned, each at its own warm-start rate, so a feature whose series
+        is missing or still warming up is neither dragged toward 0 nor learned too slowly later.
+        """
+        d = np.clip(x, -self.clip, self.clip) - self.mean
+        n_ready = self._n_ready
+        distance = float(d @ self.scoring @ d) / n_ready if n_ready >= 2 else 0.0
+        if learn:
+            self._learn(d, np.ones(self.n_features) if active is None else active)
+        return max(distance, 0.0)
+
+    def _learn(self, d: Floats, active: Floats) -> None:
+        rate = active * np.maximum(self.alpha, 1.0 / (self.seen + 1.0))
+        self.mean += rate * d
+        # Exponentially weighted covariance, pair (i, j) at rate sqrt(rate_i * rate_j); rows of
+        # inactive features are left alone.
+        root = np.sqrt(rate)
+        w = np.sqrt(rate * (1.0 - rate)) * d
+        self.cov *= 1.0 - np.outer(root, root)
+        self.cov += np.outer(w, w)
+        self.seen += active
+        self.count += 1
+        if self.count % self.refresh == 0 or self.count < self.refresh:
+            self._invert()
+
+    def _invert(self) -> None:
+        """Shrunk, ridged inverse; features not yet ready are masked out of the distance."""
+        diagonal = np.diag(self.cov)
+        regular = (1.0 - self.shrinkage) * self.cov
+        regular[np.diag_indices_from(regular)] = diagonal + 1e-3 * (1.0 + diagonal.mean())
+        self.ready = (self.seen >= self.warmup).astype(np.float64)
+        self.scoring = np.linalg.inv(regular) * np.outer(self.ready, self.ready)
+        self._n_ready = float(self.ready.sum())
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Arrays that, with the constructor parameters, define the model."""
+        return {
+            "mean": self.mean,
+            "cov": self.cov,
+            "scoring": self.scoring,
+            "seen": self.seen,
+            "ready": self.ready,
+            "counters": np.array([self.count], dtype=np.int64),
+        }
+
+    def load(self, state: dict[str, np.ndarray]) -> None:
+        """Restore the arrays written by :meth:`state`."""
+        self.mean = state["mean"].astype(np.float64).copy()
+        self.cov = state["cov"].astype(np.float64).copy()
+        self.scoring = state["scoring"].astype(np.float64).copy()
+        self.seen = state["seen"].astype(np.float64).copy()
+        self.ready = state["ready"].astype(np.float64).copy()
+        self._n_ready = float(self.ready.sum())
+        self.count = int(state["counters"][0])
