@@ -19,6 +19,7 @@ from pipeline.config import (
     TopicSettings,
     load,
 )
+from pipeline.errors import FleetwatchError
 
 F = TypeVar("F", bound=Callable[..., Any])
 SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"
@@ -163,15 +164,39 @@ def worker(
 
 
 @cli.command()
-@click.option("--nodes", type=click.IntRange(1, 10_000), default=20, show_default=True)
-@click.option("--rounds", type=click.IntRange(1, 1_000), default=6, show_default=True)
-@click.option("--keep", is_flag=True, help="Leave the stack running afterwards.")
+@click.option(
+    "--minutes",
+    type=click.FloatRange(1.0, 120.0),
+    default=3.0,
+    show_default=True,
+    help="Wall-clock length of the whole run.",
+)
+@click.option(
+    "--nodes",
+    type=click.IntRange(10, 2000),
+    default=50,
+    show_default=True,
+    help="Virtual nodes in the simulated fleet.",
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="Scenario seed.")
+@click.option("--keep", is_flag=True, help="Leave the stack running to explore afterwards.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scorecard as JSON on stdout.")
 @one_line_errors
-def demo(nodes: int, rounds: int, keep: bool) -> None:
-    """Bring up the local stack and run a live round trip through the whole pipeline."""
-    from pipeline.roundtrip import run_roundtrip
+def demo(minutes: float, nodes: int, seed: int, keep: bool, as_json: bool) -> None:
+    """Run the whole pipeline live on a simulated fleet with injected faults; print a scorecard."""
+    import json
 
-    run_roundtrip(nodes=nodes, rounds=rounds, keep=keep)
+    from rich.console import Console
+
+    from pipeline.demo.run import DemoOptions, render_scorecard, run_demo
+
+    console = Console(stderr=as_json)
+    card = run_demo(DemoOptions(minutes=minutes, nodes=nodes, keep=keep, seed=seed), console)
+    console.print(render_scorecard(card))
+    if as_json:
+        click.echo(json.dumps(card.as_dict(), indent=2, default=str))
+    if card.faults_detected == 0:
+        raise FleetwatchError("the pipeline detected none of the injected faults")
 
 
 @cli.group()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from pipeline.errors import StackError
@@ -39,3 +41,21 @@ def run_stack(action: str, data_dir: Path | None = None) -> dict[str, str]:
         raise StackError(last.removeprefix("fleetwatch-local: "))
     lines = completed.stdout.splitlines()
     return dict(line.split("=", 1) for line in lines if line.startswith("FLEETWATCH_"))
+
+
+def reset_database(influx_url: str, database: str) -> None:
+    """Drop and re-create an InfluxDB 1.8 database of the local stack (the demo's own data).
+
+    Raises
+    ------
+    StackError
+        When InfluxDB does not answer.
+    """
+    for statement in (f'DROP DATABASE "{database}"', f'CREATE DATABASE "{database}"'):
+        body = urllib.parse.urlencode({"q": statement}).encode()
+        request = urllib.request.Request(f"{influx_url}/query", data=body, method="POST")  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - the local stack
+                pass
+        except OSError as exc:
+            raise StackError(f"InfluxDB at {influx_url} did not answer: {exc}") from None

@@ -20,6 +20,7 @@ from pipeline.models import (
     encode,
     utc_now,
 )
+from pipeline.remediate.clock import DataClock
 from pipeline.remediate.incidents import GroupingPolicy, IncidentTracker
 from pipeline.remediate.intake import decode_or_dead_letter
 from pipeline.remediate.inventory import Inventory
@@ -103,9 +104,19 @@ def _loop(
     tick_s: float,
 ) -> None:
     prefix = topic_settings.prefix
+    clock = DataClock()
+
+    def on_anomaly(event: AnomalyEvent) -> StageOutput:
+        clock.observe(event.window_end_at)
+        return stage.on_anomaly(event, utc_now())
+
+    def on_metrics(batch: MetricBatch) -> None:
+        clock.observe(batch.sampled_at)
+        stage.on_metrics(batch)
+
     handlers: dict[str, tuple[type[Any], Callable[[Any], StageOutput | None]]] = {
-        topics.ANOMALIES.name(prefix): (AnomalyEvent, lambda m: stage.on_anomaly(m, utc_now())),
-        topics.METRICS.name(prefix): (MetricBatch, stage.on_metrics),
+        topics.ANOMALIES.name(prefix): (AnomalyEvent, on_anomaly),
+        topics.METRICS.name(prefix): (MetricBatch, on_metrics),
         topics.CONTROL.name(prefix): (OperatorCommand, lambda m: stage.on_command(m, utc_now())),
         topics.REMEDIATION_RESULTS.name(prefix): (RemediationResult, stage.on_result),
     }
@@ -121,7 +132,7 @@ def _loop(
                         _send_dead_letter(producer, prefix, message)
                         continue
                     _publish(producer, prefix, handle(message))
-            _publish(producer, prefix, stage.tick(utc_now()))
+            _publish(producer, prefix, stage.tick(utc_now(), clock.now()))
             producer.flush(timeout=30)
             consumer.commit()
     finally:

@@ -126,10 +126,15 @@ class IncidentStage:
         if incident_id is not None and result.outcome != "dry_run":
             self.tracker.record_outcome(incident_id, result.action, result.outcome)
 
-    def tick(self, now: datetime) -> StageOutput:
-        """Settle, resolve and expire by time."""
-        self.tracker.inventory.expire(now)
-        return self._publishable(self.tracker.tick(now), now)
+    def tick(self, now: datetime, data_now: datetime | None = None) -> StageOutput:
+        """Settle, resolve and expire by data time; issue requests stamped with wall time.
+
+        ``data_now`` is the stream's own clock (``DataClock``); it equals ``now`` for a live
+        fleet and runs ahead of it in a time-compressed simulation or a replay.
+        """
+        data_now = data_now or now
+        self.tracker.inventory.expire(data_now)
+        return self._publishable(self.tracker.tick(data_now), now)
 
     def _publishable(self, incidents: list[Incident], now: datetime) -> StageOutput:
         output = StageOutput()

@@ -1,0 +1,245 @@
+"""``fleetwatch demo``: the whole pipeline, live, on a simulated fleet with scripted faults.
+
+Real Kafka and InfluxDB (deploy/local) → a stream worker and the incident stage as child
+processes → the simulated fleet published through the agent's own publisher → dry-run executors
+for every virtual node. The run ends with a scorecard of injected faults against detections.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+
+from pipeline import topics
+from pipeline.bus import ensure_topics
+from pipeline.config import InfluxSettings, KafkaSettings, RemediationSettings, TopicSettings
+from pipeline.demo.components import Component, Components
+from pipeline.demo.live import Progress, render_live, render_scorecard
+from pipeline.demo.remediators import FleetRemediators
+from pipeline.demo.scenario import demo_scenario, speed_for
+from pipeline.demo.scorecard import Detection, InjectedFault, Scorecard, score_run
+from pipeline.demo.watch import TopicWatcher
+from pipeline.errors import FleetwatchError
+from pipeline.local import reset_database, run_stack
+from pipeline.sim import SimulatedFleet, run_simulation
+from pipeline.sim.session import make_publisher
+
+RUNBOOK = Path(__file__).resolve().parents[2] / "deploy" / "runbooks" / "default.yaml"
+DEMO_DATABASE = "fleetwatch_demo"
+DEMO_BUCKET = f"{DEMO_DATABASE}/autogen"
+# Wall seconds outside the simulation: stack, components, draining the last windows.
+OVERHEAD_S = 45.0
+SETTLE_S = 8.0
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What ``fleetwatch demo`` was asked for."""
+
+    minutes: float = 3.0
+    nodes: int = 50
+    keep: bool = False
+    seed: int = 7
+
+
+def run_demo(options: DemoOptions, console: Console) -> Scorecard:
+    """Run the demo end to end; raises FleetwatchError when the pipeline is broken."""
+    # The executors of 50 virtual nodes would log every dry run; the live view shows them.
+    logging.getLogger("pipeline.remediate").setLevel(logging.WARNING)
+    was_running = bool(run_stack("status"))
+    with console.status("starting Kafka and InfluxDB on 127.0.0.1 (the first run fetches them)"):
+        addresses = run_stack("up")
+    kafka = KafkaSettings(bootstrap=addresses["FLEETWATCH_KAFKA_BOOTSTRAP"])
+    influx = InfluxSettings(url=addresses["FLEETWATCH_INFLUX_URL"], bucket=DEMO_BUCKET)
+    reset_database(influx.url, DEMO_DATABASE)  # each run's anomalies alone, for --keep
+    run_id = uuid.uuid4().hex[:6]
+    topic_settings = TopicSettings(prefix=f"demo{run_id}.")
+    ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
+    work_dir = Path(tempfile.mkdtemp(prefix=f"fleetwatch-demo-{run_id}-"))
+    hmac_key = secrets.token_hex(32)
+    children = Components()
+    try:
+        card = _run(options, console, kafka, influx, topic_settings, work_dir, hmac_key, children)
+    finally:
+        children.stop_all()
+        if not options.keep and not was_running:  # never stop a stack somebody else started
+            run_stack("down")
+    _explain_keep(console, options, addresses | {"FLEETWATCH_INFLUX_BUCKET": DEMO_BUCKET}, work_dir)
+    return card
+
+
+def _run(
+    options: DemoOptions,
+    console: Console,
+    kafka: KafkaSettings,
+    influx: InfluxSettings,
+    topic_settings: TopicSettings,
+    work_dir: Path,
+    hmac_key: str,
+    children: Components,
+) -> Scorecard:
+    scenario = demo_scenario(options.nodes, options.seed)
+    fleet = SimulatedFleet(scenario)
+    with console.status("starting the stream worker and the incident stage"):
+        web_port = _start_components(children, kafka, influx, topic_settings, work_dir, hmac_key)
+        _wait_for_worker(children, web_port)
+    remediators = FleetRemediators(
+        kafka,
+        topic_settings,
+        influx,
+        RemediationSettings(hmac_key=hmac_key, state_dir=work_dir / "remediation"),
+    )
+    with console.status(f"starting dry-run executors on {options.nodes} virtual nodes"):
+        remediators.start({node.node_id: node.labels for node in fleet.nodes})
+    watcher = TopicWatcher(kafka, topic_settings)
+    watcher.start()
+    try:
+        _simulate(options, console, kafka, topic_settings, fleet, work_dir, watcher, children)
+    finally:
+        watcher.stop()
+        remediators.stop()
+    with watcher.lock:
+        tally = watcher.tally
+        return score_run(
+            [InjectedFault.from_ground_truth(f.ground_truth()) for f in fleet.faults],
+            [Detection.from_event(event) for event in tally.events.values()],
+            incident_ids=tally.incidents,
+            action_ids=tally.requests,
+            clock="window_end_at",
+        )
+
+
+def _start_components(
+    children: Components,
+    kafka: KafkaSettings,
+    influx: InfluxSettings,
+    topic_settings: TopicSettings,
+    work_dir: Path,
+    hmac_key: str,
+) -> int:
+    servers = [
+        "--kafka-bootstrap", kafka.bootstrap, "--influx-url", influx.url,
+        "--topic-prefix", topic_settings.prefix,
+    ]  # fmt: skip
+    env = {
+        "FLEETWATCH_REMEDIATION_HMAC_KEY": hmac_key,
+        "FLEETWATCH_STREAM_WRITE_DETAIL": "true",
+        "FLEETWATCH_INFLUX_BUCKET": influx.bucket,
+    }
+    web_port = _free_port()
+    children.start(
+        Component(
+            "worker",
+            ["worker", *servers, "--app-id", f"{topic_settings.prefix}worker",
+             "--data-dir", str(work_dir / "worker"), "--web-port", str(web_port)],
+            work_dir / "worker.log",
+            env,
+        )
+    )  # fmt: skip
+    children.start(
+        Component(
+            "incident stage",
+            ["incidents-worker", *servers, "--runbook", str(RUNBOOK),
+             "--group-id", f"{topic_settings.prefix}incidents"],
+            work_dir / "incidents.log",
+            env,
+        )
+    )  # fmt: skip
+    return web_port
+
+
+def _wait_for_worker(children: Components, web_port: int, deadline_s: float = 60.0) -> None:
+    """The worker answers /metrics once its app has started."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        _raise_if_dead(children)
+        try:
+            url = f"http://127.0.0.1:{web_port}/metrics"
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback, our worker
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise FleetwatchError(f"the stream worker did not start within {deadline_s:.0f} s")
+
+
+def _simulate(
+    options: DemoOptions,
+    console: Console,
+    kafka: KafkaSettings,
+    topic_settings: TopicSettings,
+    fleet: SimulatedFleet,
+    work_dir: Path,
+    watcher: TopicWatcher,
+    children: Components,
+) -> None:
+    speed = speed_for(fleet.scenario, max(30.0, options.minutes * 60 - OVERHEAD_S))
+    progress = Progress(options.nodes, 0, fleet.rounds, 0, 0, 0.0, "—")
+    stop = threading.Event()
+
+    def on_round(count: int, batches: list) -> None:  # type: ignore[type-arg]
+        progress.rounds_done = count
+        progress.batches += len(batches)
+        progress.points += sum(len(batch.metrics) for batch in batches)
+        progress.simulated_clock = f"{batches[0].sampled_at:%H:%M}" if batches else "—"
+
+    publisher = make_publisher(kafka, topic_settings)
+    thread = threading.Thread(
+        target=run_simulation,
+        args=(fleet, publisher, speed, work_dir / "ground_truth.jsonl"),
+        kwargs={"stop": stop, "on_round": on_round},
+        daemon=True,
+    )
+    started = time.monotonic()
+    thread.start()
+    with Live(console=console, refresh_per_second=4, transient=False) as live:
+        settle_until = None
+        while settle_until is None or time.monotonic() < settle_until:
+            progress.elapsed_s = time.monotonic() - started
+            with watcher.lock:
+                live.update(render_live(progress, watcher.tally))
+            if children.dead():
+                stop.set()
+                _raise_if_dead(children)
+            if settle_until is None and not thread.is_alive():
+                settle_until = time.monotonic() + SETTLE_S  # let the last windows arrive
+            time.sleep(0.25)
+    publisher.close(timeout_s=10)
+
+
+def _raise_if_dead(children: Components) -> None:
+    for child in children.dead():
+        raise FleetwatchError(f"the {child.name} died: {child.last_log_line() or 'no output'}")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _explain_keep(
+    console: Console, options: DemoOptions, addresses: dict[str, str], work_dir: Path
+) -> None:
+    console.print(f"logs and ground truth: {work_dir}")
+    if options.keep:
+        console.print("the stack is still running; explore it with:")
+        for key, value in addresses.items():
+            console.print(f"  export {key}={value}")
+        console.print(
+            "  fleetwatch anomalies --since 6h; fleetwatch report --since 6h -o report.html"
+        )
+
+
+__all__ = ["DemoOptions", "render_scorecard", "run_demo"]

@@ -1,0 +1,43 @@
+"""The demo's scripted scenario: a mixed fleet, every fault kind operators fear, time-compressed."""
+
+from __future__ import annotations
+
+from pipeline.sim import FaultSpec, Scenario
+
+# Simulated span: an hour of normal life for the detectors to learn, then the faults.
+WARMUP_S = 3600.0
+FAULT_DURATION_S = 1800.0
+INTERVAL_S = 10.0
+DEMO_FAULTS: tuple[FaultSpec, ...] = (
+    FaultSpec("cpu_runaway", start_s=WARMUP_S + 600),
+    FaultSpec("memory_leak", start_s=WARMUP_S + 1500),
+    FaultSpec("disk_filling", start_s=WARMUP_S + 2400),
+    FaultSpec("network_loss", start_s=WARMUP_S + 3300),
+    FaultSpec("bad_deploy", start_s=WARMUP_S + 4200, role="web", share=0.3),
+)
+# Quiet time after the last fault ends, so late windows close and false alarms can show.
+TAIL_S = 900.0
+
+
+def demo_scenario(nodes: int, seed: int = 7) -> Scenario:
+    """The scripted scenario for ``nodes`` virtual nodes (at least 10, so every role exists)."""
+    if nodes < 10:
+        raise ValueError(f"the demo needs at least 10 nodes, got {nodes}")
+    last_start = max(spec.start_s or 0.0 for spec in DEMO_FAULTS)
+    return Scenario(
+        nodes=nodes,
+        faults=DEMO_FAULTS,
+        seed=seed,
+        interval_s=INTERVAL_S,
+        duration_s=last_start + FAULT_DURATION_S + TAIL_S,
+        fault_duration_s=FAULT_DURATION_S,
+        warmup_s=WARMUP_S,
+        node_prefix="demo",
+    )
+
+
+def speed_for(scenario: Scenario, wall_budget_s: float) -> float:
+    """Simulated seconds per wall second so the whole span fits ``wall_budget_s``."""
+    if wall_budget_s <= 0:
+        raise ValueError(f"wall_budget_s must be positive, got {wall_budget_s}")
+    return scenario.duration_s / wall_budget_s
