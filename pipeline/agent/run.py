@@ -89,8 +89,12 @@ def run_agent(
     kafka: KafkaSettings,
     topic_settings: TopicSettings,
     stop: threading.Event | None = None,
+    on_batch: Callable[[MetricBatch], None] | None = None,
 ) -> None:
-    """Sample every ``interval_s`` until ``stop`` is set (SIGTERM/SIGINT set it by default)."""
+    """Sample every ``interval_s`` until ``stop`` is set (SIGTERM/SIGINT set it by default).
+
+    ``on_batch`` sees every sampled batch (the remediation executor verifies recovery with it).
+    """
     if stop is None:
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -112,19 +116,28 @@ def run_agent(
         len(spool),
     )
     try:
-        _loop(settings.interval_s, sampler, publisher, stop)
+        _loop(settings.interval_s, sampler, publisher, stop, on_batch)
     finally:
         publisher.close(settings.shutdown_timeout_s)
         log.info("agent stopped; %d batches left in the spool", len(spool))
 
 
-def _loop(interval_s: float, sampler: Sampler, publisher: Publisher, stop: threading.Event) -> None:
+def _loop(
+    interval_s: float,
+    sampler: Sampler,
+    publisher: Publisher,
+    stop: threading.Event,
+    on_batch: Callable[[MetricBatch], None] | None = None,
+) -> None:
     own = SelfMetrics()
     sampler.prime()
     publisher.drain(interval_s * 0.8)  # what a previous run left behind goes first
     next_at = time.monotonic() + interval_s
     while not stop.wait(max(0.0, next_at - time.monotonic())):
-        publisher.publish_many([sampler.sample_one(extra=own.read(publisher))])
+        batch = sampler.sample_one(extra=own.read(publisher))
+        publisher.publish_many([batch])
+        if on_batch is not None:
+            on_batch(batch)
         publisher.drain(interval_s * 0.8)
         next_at += interval_s
         if time.monotonic() > next_at:  # a stall (suspend, slow disk): skip ticks, no burst

@@ -70,9 +70,21 @@ def register(cli: click.Group, bench: click.Group) -> None:
     @cli.command()
     @agent_options
     @click.option("--once", is_flag=True, help="Print one round as JSON and exit.")
+    @click.option(
+        "--remediate",
+        is_flag=True,
+        help="Also execute this node's signed remediation requests (dry-run unless --apply).",
+    )
+    @click.option("--apply", is_flag=True, help="With --remediate: act instead of dry-run.")
+    @click.option("--influx-url", help="InfluxDB for the audit trail (env FLEETWATCH_INFLUX_URL).")
     @one_line_errors
-    def agent(once: bool, **flags: Any) -> None:
+    def agent(
+        once: bool, remediate: bool, apply: bool, influx_url: str | None, **flags: Any
+    ) -> None:
         """Run the node agent: sample this machine, spool, publish to Kafka."""
+        if apply and not remediate:
+            raise click.UsageError("--apply only makes sense with --remediate")
+        config_file = flags["config_file"]
         settings, kafka, topic_settings = build_agent_settings(**flags)
         if once:
             from pipeline.agent.run import sample_once
@@ -81,7 +93,12 @@ def register(cli: click.Group, bench: click.Group) -> None:
             return
         from pipeline.agent.run import run_agent
 
-        run_agent(settings, kafka, topic_settings)
+        if not remediate:
+            run_agent(settings, kafka, topic_settings)
+            return
+        from pipeline.commands.node import run_agent_with_remediator
+
+        run_agent_with_remediator(settings, kafka, topic_settings, config_file, influx_url, apply)
 
     @bench.command("agent")
     @click.option("--seconds", type=click.FloatRange(5), default=180.0, show_default=True)

@@ -1,0 +1,62 @@
+"""A node's two jobs in one process: the agent publishing metrics, the executor acting on them.
+
+The agent and remediation stages may not import each other; this is where they meet. The
+executor verifies recovery with the agent's own latest sample of the metric it acted on.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+
+from pipeline.agent.run import resolve_node_id, run_agent
+from pipeline.config import (
+    AgentSettings,
+    InfluxSettings,
+    KafkaSettings,
+    RemediationSettings,
+    TopicSettings,
+    load,
+)
+from pipeline.models import MetricBatch
+from pipeline.remediate.node_worker import run_node_remediator
+
+log = logging.getLogger(__name__)
+
+
+def run_agent_with_remediator(
+    settings: AgentSettings,
+    kafka: KafkaSettings,
+    topic_settings: TopicSettings,
+    config_file: Path | None,
+    influx_url: str | None,
+    apply: bool,
+) -> None:
+    """Run the agent in this thread and this node's remediation executor beside it."""
+    influx = load(InfluxSettings, config_file, url=influx_url)
+    remediation = load(RemediationSettings, config_file, apply=True if apply else None)
+    node_id = resolve_node_id(settings)
+    latest: dict[str, float] = {}
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def remember(batch: MetricBatch) -> None:
+        latest.update(batch.metrics)
+
+    executor = threading.Thread(
+        target=run_node_remediator,
+        name="remediator",
+        args=(kafka, topic_settings, influx, remediation, node_id, dict(settings.labels)),
+        kwargs={"probe": latest.get, "stop": stop.is_set, "proc_root": settings.proc_root},
+        daemon=True,
+    )
+    executor.start()
+    log.info("node %s: remediation %s", node_id, "APPLIES actions" if apply else "dry-run")
+    try:
+        run_agent(settings, kafka, topic_settings, stop=stop, on_batch=remember)
+    finally:
+        stop.set()
+        executor.join(timeout=30)
