@@ -17,7 +17,8 @@ from pipeline.detect.snapshot import decode_snapshot, encode_snapshot
 from pipeline.detect.threshold import calibrate, flag_with_hysteresis
 
 KIND = "default"
-STATE_VERSION = 2
+STATE_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)  # older ones are migrated in restore()
 SERIES_DETECTOR = "robust_hw"
 HOST_DETECTOR = "mahalanobis"
 # Slots of the host state array.
@@ -149,7 +150,9 @@ class RobustHostDetector(AnomalyDetector):
     ) -> HostScore:
         values = np.fromiter(metrics.values(), dtype=np.float64, count=len(keys))
         arrays, z = robust.process(self.state, rows, keys, values, at_s, self.params, learn)
-        top = float(arrays.score.max()) if len(keys) else 0.0
+        # A series counts for the host by both its surprise and its novelty: the host alerts on
+        # what is new, not on every repeat of a familiar spike.
+        top = float((arrays.score + arrays.novelty).max()) / 2.0 if len(keys) else 0.0
         joint = self._joint(rows, z, learn)
         instant = max(top, joint)
         onset = self._onset(instant, learn)
@@ -234,10 +237,11 @@ class RobustHostDetector(AnomalyDetector):
 
     @classmethod
     def restore(cls, data: bytes) -> RobustHostDetector:
-        """Rebuild a detector from :meth:`snapshot` bytes (v1 snapshots are migrated).
+        """Rebuild a detector from :meth:`snapshot` bytes (older versions are migrated).
 
         A v1 snapshot (half-space trees on the host vector) keeps its series models, threshold
-        and onset state; the covariance model starts afresh and warms up again.
+        and onset state; the covariance model starts afresh and warms up again. Series from v1
+        and v2 (no value range yet) start with a range of their level ± 3 scales.
 
         Raises
         ------
@@ -246,17 +250,17 @@ class RobustHostDetector(AnomalyDetector):
         """
         kind, meta, arrays = decode_snapshot(data)
         version = meta.get("state_version")
-        if kind != KIND or version not in (1, STATE_VERSION):
-            raise ValueError(
-                f"snapshot of {kind!r} v{version} is not {KIND} v1 or v{STATE_VERSION}"
-            )
+        if kind != KIND or version not in READABLE_VERSIONS:
+            readable = ", ".join(f"v{v}" for v in READABLE_VERSIONS)
+            raise ValueError(f"snapshot of {kind!r} v{version} is not {KIND} {readable}")
         params = dict(meta["params"])
         if version == 1:
             for gone in ("n_trees", "height", "window_size", "seed"):
                 params.pop(gone, None)
         detector = cls(**params)
         detector.slots.restore(meta["names"], arrays["last_step"])
-        detector.state = {k: arrays[f"series.{k}"].copy() for k in robust.STATE_FIELDS}
+        series = {k[len("series.") :]: v for k, v in arrays.items() if k.startswith("series.")}
+        detector.state = robust.migrate_state(series)
         detector.host = arrays["host"].astype(np.float64).copy()
         if version == 1:
             detector.host[SUSTAINED] = 0.0  # v1 kept the trees' quantile in this slot

@@ -12,13 +12,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from pipeline.detect.novelty import learn_range, novelty_score
 from pipeline.detect.series_table import SeriesArrays
 from pipeline.detect.threshold import calibrate, flag_with_hysteresis
 
 Floats = npt.NDArray[np.float64]
 Rows = npt.NDArray[np.intp] | slice
 
-STATE_FIELDS = ("count", "level", "trend", "scale", "zq", "quantile", "on", "season")
+STATE_FIELDS = ("count", "level", "trend", "scale", "zq", "quantile", "on", "season", "low", "high")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class SeriesParams:
     quantile_rate: float = 0.02
     min_threshold: float = 0.7
     hysteresis: float = 0.15
+    novelty_k: float = 0.05
+    novelty_forget: float = 1e-5
 
     def __post_init__(self) -> None:
         if self.warmup < 1 or self.season_bins < 1:
@@ -58,11 +61,24 @@ class SeriesParams:
 
 def empty_state(rows: int, params: SeriesParams) -> dict[str, np.ndarray]:
     """Fresh state arrays for ``rows`` series."""
-    state = {name: np.zeros(rows) for name in ("level", "trend", "scale", "zq", "quantile")}
+    floats = ("level", "trend", "scale", "zq", "quantile", "low", "high")
+    state = {name: np.zeros(rows) for name in floats}
     state["count"] = np.zeros(rows, dtype=np.int64)
     state["on"] = np.zeros(rows, dtype=np.bool_)
     state["season"] = np.zeros((rows, params.season_bins))
     return state
+
+
+def migrate_state(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Copies of restored state arrays; a range missing (older snapshots) is level ± 3 scales."""
+    state = {name: array.copy() for name, array in state.items()}
+    if "low" not in state:
+        state["low"] = state["level"] - 3.0 * state["scale"]
+        state["high"] = state["level"] + 3.0 * state["scale"]
+    missing = set(STATE_FIELDS) - set(state)
+    if missing:
+        raise ValueError(f"series state lacks {', '.join(sorted(missing))}")
+    return {name: state[name] for name in STATE_FIELDS}
 
 
 def grow(state: dict[str, np.ndarray], rows: int, params: SeriesParams) -> dict[str, np.ndarray]:
@@ -84,6 +100,11 @@ def reset_rows(state: dict[str, np.ndarray], rows: npt.NDArray[np.intp]) -> None
 
 def season_bin(at_s: float | Floats, params: SeriesParams) -> Any:
     """Which bin of the daily profile a timestamp (epoch seconds, or one per row) falls in."""
+    if isinstance(at_s, float):  # the streaming case: plain arithmetic is ~10x cheaper
+        phase_s = at_s % params.season_period_s
+        return min(
+            int(phase_s / params.season_period_s * params.season_bins), params.season_bins - 1
+        )
     phase = (np.asarray(at_s) % params.season_period_s) / params.season_period_s
     bins = np.minimum((phase * params.season_bins).astype(np.intp), params.season_bins - 1)
     return int(bins) if bins.ndim == 0 else bins
@@ -117,20 +138,25 @@ def process(
     warm = ok & (count >= p.warmup)
     az = np.abs(z)
     zq = state["zq"][rows]
-    ratio = az / np.maximum(zq, p.zq_floor)
+    surprise = np.maximum(zq, p.zq_floor)
+    ratio = az / surprise
     score = np.where(warm, ratio / (ratio + p.score_k), 0.0)
     threshold = np.maximum(state["quantile"][rows], p.min_threshold)
     flagged = flag_with_hysteresis(score, threshold, state["on"][rows], p.hysteresis) & warm
-    z_band = p.score_k * threshold / (1.0 - threshold) * np.maximum(zq, p.zq_floor)
+    novelty = novelty_score(
+        state["low"][rows], state["high"][rows], values, level, warm, p.novelty_k
+    )
     arrays = SeriesArrays(
         names=names,
         score=score,
         flagged=flagged,
         observed=values,
         expected=expected,
-        expected_low=expected - z_band * scale_eff,
-        expected_high=expected + z_band * scale_eff,
         threshold=threshold,
+        scale=scale_eff,
+        surprise=surprise,
+        novelty=novelty,
+        score_k=p.score_k,
     )
     if learn:
         # With a slice, the gathered arrays are views: `_learn` must run last.
@@ -143,6 +169,7 @@ def process(
             warm, calibrate(state["quantile"][rows], score, p.quantile, p.quantile_rate), 0.0
         )
         state["on"][rows] = flagged
+        learn_range(state, rows, ok, values, expected, count == 0, p.novelty_forget)
         _learn(state, rows, ok, residual, scale_eff, count, b, p)
     return arrays, np.where(warm, z, 0.0)
 

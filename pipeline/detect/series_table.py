@@ -16,16 +16,28 @@ Bools = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class SeriesArrays:
-    """Per-series results of one batch, aligned with ``names``."""
+    """Per-series results of one batch, aligned with ``names``.
+
+    The band is not stored: it is ``expected ± half_width(i)``, computed only for the series a
+    caller looks at (most batches have none flagged, and scoring stays a few array operations).
+    """
 
     names: tuple[str, ...]
     score: Floats
     flagged: Bools
     observed: Floats
     expected: Floats
-    expected_low: Floats
-    expected_high: Floats
     threshold: Floats
+    scale: Floats  # residual scale of each series
+    surprise: Floats  # its typical |z| (the score's unit)
+    novelty: Floats  # how far outside its range so far (pipeline.detect.novelty)
+    score_k: float = 3.0  # score = ratio / (ratio + score_k)
+
+    def half_width(self, i: int) -> float:
+        """Half-width of series ``i``'s band: the residual at which its score hits its threshold."""
+        threshold = float(self.threshold[i])
+        ratio = self.score_k * threshold / (1.0 - threshold)
+        return ratio * float(self.surprise[i]) * float(self.scale[i])
 
 
 class SeriesTable(Mapping[str, SeriesScore]):
@@ -41,12 +53,12 @@ class SeriesTable(Mapping[str, SeriesScore]):
     Examples
     --------
     >>> import numpy as np
-    >>> one = np.array([1.0])
-    >>> table = SeriesTable(
-    ...     SeriesArrays(("cpu.usage_user",), one, np.array([True]), one, one, one, one, one), "x"
-    ... )
-    >>> table["cpu.usage_user"].flagged, len(table)
-    (True, 1)
+    >>> one, half = np.array([1.0]), np.array([0.5])
+    >>> flag = np.array([True])
+    >>> arrays = SeriesArrays(("cpu.usage_user",), one, flag, one, one, half, one, one, one)
+    >>> table = SeriesTable(arrays, "x")
+    >>> table["cpu.usage_user"].flagged, table["cpu.usage_user"].expected_high, len(table)
+    (True, 4.0, 1)
     """
 
     def __init__(self, arrays: SeriesArrays, detector: str) -> None:
@@ -56,14 +68,15 @@ class SeriesTable(Mapping[str, SeriesScore]):
 
     def _at(self, i: int) -> SeriesScore:
         a = self.arrays
+        expected, half = float(a.expected[i]), a.half_width(i)
         return SeriesScore(
             metric=a.names[i],
             score=float(a.score[i]),
             flagged=bool(a.flagged[i]),
             observed=float(a.observed[i]),
-            expected=float(a.expected[i]),
-            expected_low=float(a.expected_low[i]),
-            expected_high=float(a.expected_high[i]),
+            expected=expected,
+            expected_low=expected - half,
+            expected_high=expected + half,
             detector=self.detector,
             threshold=float(a.threshold[i]),
         )
