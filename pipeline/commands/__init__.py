@@ -48,4 +48,7 @@ def stage_modules() -> tuple[ModuleType, ...]:
 
     modules.append(agent)
     modules.append(simulate)
+    from pipeline.commands import soak
+
+    modules.append(soak)
     return tuple(modules)

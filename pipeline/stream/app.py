@@ -12,6 +12,7 @@ from pipeline import topics
 from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
 from pipeline.store.influx import InfluxSink
 from pipeline.stream.checkpoint import Checkpoints
+from pipeline.stream.credentials import broker_credentials
 from pipeline.stream.meters import Meters
 from pipeline.stream.process import BatchProcessor
 
@@ -53,6 +54,7 @@ def make_app(
     return FleetApp(
         stream.app_id,
         broker=[f"kafka://{address}" for address in kafka.bootstrap.split(",")],
+        broker_credentials=broker_credentials(kafka),  # SASL/TLS as every other client
         store="rocksdb://" if stream.store == "rocksdb" else "memory://",
         datadir=str(stream.data_dir),
         web_host="127.0.0.1",

@@ -1,0 +1,1 @@
+"""Long-running benchmarks of the whole pipeline on real servers (``fleetwatch bench soak``)."""

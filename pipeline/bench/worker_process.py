@@ -1,0 +1,127 @@
+"""A ``fleetwatch worker`` child process of a benchmark, and what it reports about itself."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from pipeline.agent.overhead import memory_bytes
+from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
+
+_SAMPLE = re.compile(r"^([a-z_]+) (\S+)$", re.MULTILINE)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    r"""Unlabelled samples of a Prometheus text exposition, by name.
+
+    Examples
+    --------
+    >>> parse_metrics("# HELP x y\nfleetwatch_batches_total 12.0\nfleetwatch_lag 3\n")
+    {'fleetwatch_batches_total': 12.0, 'fleetwatch_lag': 3.0}
+    """
+    return {name: float(value) for name, value in _SAMPLE.findall(text)}
+
+
+@dataclass
+class WorkerProcess:
+    """One ``python -m pipeline worker`` with its own state directory, port and log.
+
+    Settings travel as environment variables, never as arguments, so that secrets (SASL
+    password, InfluxDB token) stay out of ``ps`` and ``/proc/<pid>/cmdline``.
+    """
+
+    kafka: KafkaSettings
+    influx: InfluxSettings
+    topic_settings: TopicSettings
+    app_id: str
+    data_dir: Path
+    log_path: Path
+    web_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the worker; returns at once (poll ``metrics()`` to see it come up)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "pipeline", "worker"],
+            env=os.environ | self.environment(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def environment(self) -> dict[str, str]:
+        """FLEETWATCH_* variables for every setting the worker needs."""
+        env = {
+            "FLEETWATCH_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+            "FLEETWATCH_KAFKA_SECURITY_PROTOCOL": self.kafka.security_protocol,
+            "FLEETWATCH_INFLUX_URL": self.influx.url,
+            "FLEETWATCH_INFLUX_TOKEN": self.influx.token.get_secret_value(),
+            "FLEETWATCH_INFLUX_ORG": self.influx.org,
+            "FLEETWATCH_INFLUX_BUCKET": self.influx.bucket,
+            "FLEETWATCH_TOPICS_PREFIX": self.topic_settings.prefix,
+            "FLEETWATCH_TOPICS_PARTITIONS": str(self.topic_settings.partitions),
+            "FLEETWATCH_STREAM_APP_ID": self.app_id,
+            "FLEETWATCH_STREAM_DATA_DIR": str(self.data_dir),
+            "FLEETWATCH_STREAM_WEB_PORT": str(self.web_port),
+        }
+        if self.kafka.sasl_mechanism:
+            env["FLEETWATCH_KAFKA_SASL_MECHANISM"] = self.kafka.sasl_mechanism
+            env["FLEETWATCH_KAFKA_SASL_USERNAME"] = self.kafka.sasl_username or ""
+        if self.kafka.sasl_password is not None:
+            env["FLEETWATCH_KAFKA_SASL_PASSWORD"] = self.kafka.sasl_password.get_secret_value()
+        if self.kafka.ssl_cafile:
+            env["FLEETWATCH_KAFKA_SSL_CAFILE"] = str(self.kafka.ssl_cafile)
+        return env
+
+    @property
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.process is not None and self.process.poll() is None
+
+    def metrics(self) -> dict[str, float]:
+        """The worker's ``/metrics`` samples; empty while its web server is not up."""
+        url = f"http://127.0.0.1:{self.web_port}/metrics"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+                return parse_metrics(response.read().decode())
+        except OSError:
+            return {}
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the worker now (0 once it has exited)."""
+        if self.process is None or not self.alive:
+            return 0
+        try:
+            return memory_bytes(self.process.pid)[0]
+        except OSError:
+            return 0
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """SIGTERM (the worker saves its models and flushes its sink), then SIGKILL if stuck."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
