@@ -41,12 +41,22 @@ def learn_range(
     ok: Bools,
     values: Floats,
     expected: Floats,
-    first: Bools,
+    first: Bools | None,
     forget: float,
 ) -> None:
-    """Widen each row's range to its finite value; relax it toward ``expected`` by ``forget``."""
+    """Widen each row's range to its finite value; relax it toward ``expected`` by ``forget``.
+
+    ``first`` marks rows seeing their first value (their range starts there); None means no row
+    is new and every value is finite, the steady case that needs no masks.
+    """
     low, high = state["low"][rows], state["high"][rows]
-    relaxed_high = np.where(first, values, high - forget * (high - expected))
-    relaxed_low = np.where(first, values, low + forget * (expected - low))
+    relaxed_high = high - forget * (high - expected)
+    relaxed_low = low + forget * (expected - low)
+    if first is None:
+        state["high"][rows] = np.maximum(values, relaxed_high)
+        state["low"][rows] = np.minimum(values, relaxed_low)
+        return
+    relaxed_high = np.where(first, values, relaxed_high)
+    relaxed_low = np.where(first, values, relaxed_low)
     state["high"][rows] = np.where(ok, np.maximum(values, relaxed_high), high)
     state["low"][rows] = np.where(ok, np.minimum(values, relaxed_low), low)

@@ -6,6 +6,7 @@ fixed number of array operations whatever the number of metrics.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -53,6 +54,13 @@ class SeriesParams:
         for name in ("alpha_level", "alpha_season", "alpha_scale", "quantile", "min_threshold"):
             if not 0.0 < getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in (0, 1), got {getattr(self, name)}")
+
+    @property
+    def steady_count(self) -> int:
+        """Samples after which every warm-start rate has given way to its fixed rate."""
+        return max(
+            self.warmup, math.ceil(1.0 / self.alpha_level), math.ceil(1.0 / self.alpha_scale), 2
+        )
 
     def as_dict(self) -> dict[str, float | int]:
         """Plain values, for snapshots."""
@@ -161,16 +169,21 @@ def process(
     if learn:
         # With a slice, the gathered arrays are views: `_learn` must run last.
         # The series' own typical surprise: a streaming quantile of |z| with a relative step.
-        step = p.zq_rate * np.maximum(zq, p.zq_floor)
-        state["zq"][rows] = np.where(
-            ok & (count > 1), zq + step * np.where(az > zq, p.zq_level, p.zq_level - 1.0), zq
-        )
-        state["quantile"][rows] = np.where(
-            warm, calibrate(state["quantile"][rows], score, p.quantile, p.quantile_rate), 0.0
-        )
+        # Steady batches (every value finite, every series past all warm-starts) are the common
+        # case and skip the masks: the same arithmetic in about half the array operations.
+        steady = len(count) > 0 and bool(ok.all()) and int(count.min()) >= p.steady_count
+        step = p.zq_rate * surprise
+        zq_next = zq + step * np.where(az > zq, p.zq_level, p.zq_level - 1.0)
+        quantile = calibrate(state["quantile"][rows], score, p.quantile, p.quantile_rate)
+        state["zq"][rows] = zq_next if steady else np.where(ok & (count > 1), zq_next, zq)
+        state["quantile"][rows] = quantile if steady else np.where(warm, quantile, 0.0)
         state["on"][rows] = flagged
-        learn_range(state, rows, ok, values, expected, count == 0, p.novelty_forget)
-        _learn(state, rows, ok, residual, scale_eff, count, b, p)
+        first = None if steady else count == 0
+        learn_range(state, rows, ok, values, expected, first, p.novelty_forget)
+        if steady:
+            _learn_steady(state, rows, residual, scale_eff, b, p)
+        else:
+            _learn(state, rows, ok, residual, scale_eff, count, b, p)
     return arrays, np.where(warm, z, 0.0)
 
 
@@ -205,6 +218,31 @@ def _learn(
     scale = state["scale"][rows]
     state["scale"][rows] = scale + a_scale * (deviation - scale)
     state["count"][rows] = count + ok
+
+
+def _learn_steady(
+    state: dict[str, np.ndarray],
+    rows: Rows,
+    residual: Floats,
+    scale_eff: Floats,
+    b: Any,
+    p: SeriesParams,
+) -> None:
+    """:func:`_learn` when every row is finite and past ``p.steady_count`` samples."""
+    limit = p.huber * scale_eff
+    clipped = np.clip(residual, -limit, limit)
+    trend = state["trend"][rows]
+    state["level"][rows] += p.trend_damping * trend + p.alpha_level * clipped
+    state["trend"][rows] = p.trend_damping * trend + p.alpha_trend * clipped
+    seasonal = p.alpha_season * (1.0 - p.alpha_level) * clipped
+    if np.ndim(b) == 0:
+        state["season"][rows, b] += seasonal
+    else:
+        state["season"][_span(rows, b), b] += seasonal
+    deviation = np.minimum(np.abs(residual), p.scale_clip * scale_eff)
+    scale = state["scale"][rows]
+    state["scale"][rows] = scale + p.alpha_scale * (deviation - scale)
+    state["count"][rows] += 1
 
 
 def _span(rows: Rows, b: Any) -> Any:
