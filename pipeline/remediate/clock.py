@@ -3,6 +3,8 @@
 Incidents open, settle and resolve by the time of the data (``sampled_at``, ``window_end_at``),
 so a replay or a simulation faster than real time groups exactly as a live fleet would. While
 no data arrives the clock keeps running at wall-clock speed, so a quiet fleet still resolves.
+Data time never runs ahead of the wall clock: one node with a clock set in the future must not
+fast-forward every incident of the fleet to resolution.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ class DataClock:
     True
     >>> clock.now() < datetime(2026, 1, 1, 0, 1, tzinfo=UTC)
     True
+    >>> clock.observe(datetime(2999, 1, 1, tzinfo=UTC))  # a node with its clock far ahead
+    >>> clock.now() < datetime(2999, 1, 1, tzinfo=UTC)
+    True
     """
 
     def __init__(self) -> None:
@@ -32,7 +37,8 @@ class DataClock:
         self._seen_monotonic = 0.0
 
     def observe(self, at: datetime) -> None:
-        """Move the clock forward to ``at`` (data arriving late never moves it back)."""
+        """Move the clock forward to ``at`` (late data never moves it back, future data is now)."""
+        at = min(at, utc_now())
         if self._latest is None or at > self._latest:
             self._latest = at
             self._seen_monotonic = time.monotonic()

@@ -124,8 +124,12 @@ def _loop(
     producer = make_producer(kafka)
     try:
         while not stop():
-            for records in consumer.poll(timeout_ms=int(tick_s * 1000), max_records=5000).values():
-                for record in records:
+            polled = consumer.poll(timeout_ms=int(tick_s * 1000), max_records=5000)
+            # Metric batches first: a fleet incident's population must count every host of the
+            # poll before that poll's anomalies are grouped (a fresh group gets both at once).
+            metrics_topic = topics.METRICS.name(prefix)
+            for partition in sorted(polled, key=lambda tp: tp.topic != metrics_topic):
+                for record in polled[partition]:
                     model, handle = handlers[record.topic]
                     message = decode_or_dead_letter(model, record)
                     if isinstance(message, DeadLetter):
