@@ -12,6 +12,9 @@ import numpy as np
 import numpy.typing as npt
 
 Floats = npt.NDArray[np.float64]
+# The common shift is chi-square with 1 degree of freedom on normal data (the per-feature
+# distance averages many): scaled down so that both have about the same upper tail.
+COMMON_WEIGHT = 3.0
 STATE_FIELDS = ("mean", "cov", "scoring", "seen", "ready", "counters")
 
 
@@ -74,7 +77,7 @@ class ResidualCovariance:
         self.seen = np.zeros(n_features)
         self.ready = np.zeros(n_features)
         self.count = 0
-        self._n_ready = 0.0
+        self._derive()
 
     def process(self, x: Floats, learn: bool, active: Floats | None = None) -> float:
         """Squared distance of ``x`` per ready feature (0 until two features are ready).
@@ -85,7 +88,13 @@ class ResidualCovariance:
         """
         d = np.clip(x, -self.clip, self.clip) - self.mean
         n_ready = self._n_ready
-        distance = float(d @ self.scoring @ d) / n_ready if n_ready >= 2 else 0.0
+        distance = 0.0
+        if n_ready >= 2:
+            # Per-feature distance, or the common shift (every series moving together, the
+            # generalised likelihood ratio along the all-ones direction), whichever is larger: a
+            # small shift shared by many series is diluted in the former, not in the latter.
+            common = float(self.common @ d) ** 2 / self._common_norm
+            distance = max(float(d @ self.scoring @ d) / n_ready, common / COMMON_WEIGHT)
         if learn:
             self._learn(d, np.ones(self.n_features) if active is None else active)
         return max(distance, 0.0)
@@ -111,7 +120,12 @@ class ResidualCovariance:
         regular[np.diag_indices_from(regular)] = diagonal + 1e-3 * (1.0 + diagonal.mean())
         self.ready = (self.seen >= self.warmup).astype(np.float64)
         self.scoring = np.linalg.inv(regular) * np.outer(self.ready, self.ready)
+        self._derive()
+
+    def _derive(self) -> None:
         self._n_ready = float(self.ready.sum())
+        self.common = self.scoring.sum(axis=0)
+        self._common_norm = max(float(self.common.sum()), 1e-12)
 
     def state(self) -> dict[str, np.ndarray]:
         """Arrays that, with the constructor parameters, define the model."""
@@ -131,5 +145,5 @@ class ResidualCovariance:
         self.scoring = state["scoring"].astype(np.float64).copy()
         self.seen = state["seen"].astype(np.float64).copy()
         self.ready = state["ready"].astype(np.float64).copy()
-        self._n_ready = float(self.ready.sum())
+        self._derive()
         self.count = int(state["counters"][0])
