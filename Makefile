@@ -29,6 +29,7 @@ test-unit: install
 
 lint: install
 	$(BIN)/ruff check pipeline tests
+	$(BIN)/lint-imports
 	$(BIN)/fleetwatch schemas export --check
 
 stack-up: install

@@ -4,57 +4,19 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from pipeline import __version__
-from pipeline.commands import one_line_errors
+from pipeline.commands import build_servers, one_line_errors, server_options
 from pipeline.config import (
-    InfluxSettings,
-    KafkaSettings,
     StreamSettings,
-    TopicSettings,
     load,
 )
 from pipeline.errors import FleetwatchError
 
-F = TypeVar("F", bound=Callable[..., Any])
 SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"
-
-
-def server_options(command: F) -> F:
-    """Options every command that talks to Kafka or InfluxDB accepts."""
-    options = [
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(path_type=Path, exists=True),
-            help="TOML config file ([kafka], [influx], [topics], ... tables).",
-        ),
-        click.option("--kafka-bootstrap", help="Kafka host:port (env FLEETWATCH_KAFKA_BOOTSTRAP)."),
-        click.option("--influx-url", help="InfluxDB URL (env FLEETWATCH_INFLUX_URL)."),
-        click.option("--topic-prefix", help="Topic name prefix (env FLEETWATCH_TOPICS_PREFIX)."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def build_servers(
-    config_file: Path | None,
-    kafka_bootstrap: str | None,
-    influx_url: str | None,
-    topic_prefix: str | None,
-) -> tuple[KafkaSettings, InfluxSettings, TopicSettings]:
-    """Settings of the servers every component shares."""
-    return (
-        load(KafkaSettings, config_file, bootstrap=kafka_bootstrap),
-        load(InfluxSettings, config_file, url=influx_url),
-        load(TopicSettings, config_file, prefix=topic_prefix),
-    )
 
 
 @click.group()

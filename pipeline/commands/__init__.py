@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
 import click
 
+from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings, load
 from pipeline.errors import FleetwatchError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,6 +29,38 @@ def one_line_errors(command: F) -> F:
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
+
+
+def server_options(command: F) -> F:
+    """Options every command that talks to Kafka or InfluxDB accepts."""
+    options = [
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path, exists=True),
+            help="TOML config file ([kafka], [influx], [topics], ... tables).",
+        ),
+        click.option("--kafka-bootstrap", help="Kafka host:port (env FLEETWATCH_KAFKA_BOOTSTRAP)."),
+        click.option("--influx-url", help="InfluxDB URL (env FLEETWATCH_INFLUX_URL)."),
+        click.option("--topic-prefix", help="Topic name prefix (env FLEETWATCH_TOPICS_PREFIX)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def build_servers(
+    config_file: Path | None,
+    kafka_bootstrap: str | None,
+    influx_url: str | None,
+    topic_prefix: str | None,
+) -> tuple[KafkaSettings, InfluxSettings, TopicSettings]:
+    """Settings of the servers every component shares."""
+    return (
+        load(KafkaSettings, config_file, bootstrap=kafka_bootstrap),
+        load(InfluxSettings, config_file, url=influx_url),
+        load(TopicSettings, config_file, prefix=topic_prefix),
+    )
 
 
 def stage_modules() -> tuple[ModuleType, ...]:

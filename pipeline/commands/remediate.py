@@ -14,7 +14,7 @@ SEVERITIES = ["info", "warning", "critical"]
 
 
 def _servers(flags: dict[str, Any]) -> tuple[Any, Any, Any]:
-    from pipeline.cli import build_servers
+    from pipeline.commands import build_servers
 
     return build_servers(
         flags.pop("config_file"),
@@ -47,7 +47,7 @@ def _labels(items: tuple[str, ...]) -> dict[str, str]:
 
 def register(cli: click.Group, bench: click.Group) -> None:
     """Add the incident and remediation commands."""
-    from pipeline.cli import server_options
+    from pipeline.commands import server_options
 
     @cli.command("incidents-worker")
     @server_options
