@@ -39,15 +39,21 @@ class KafkaSettings(Section):
         "127.0.0.1:9092", description="FLEETWATCH_KAFKA_BOOTSTRAP: host:port[,host:port]"
     )
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
-        "PLAINTEXT", description="FLEETWATCH_KAFKA_SECURITY_PROTOCOL"
+        "PLAINTEXT",
+        description="FLEETWATCH_KAFKA_SECURITY_PROTOCOL: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL",
     )
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
-        None, description="FLEETWATCH_KAFKA_SASL_MECHANISM"
+        None, description="FLEETWATCH_KAFKA_SASL_MECHANISM: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"
     )
-    sasl_username: str | None = Field(None, description="FLEETWATCH_KAFKA_SASL_USERNAME")
-    sasl_password: SecretStr | None = Field(None, description="FLEETWATCH_KAFKA_SASL_PASSWORD")
+    sasl_username: str | None = Field(None, description="FLEETWATCH_KAFKA_SASL_USERNAME: SASL user")
+    sasl_password: SecretStr | None = Field(
+        None, description="FLEETWATCH_KAFKA_SASL_PASSWORD: SASL password (never logged)"
+    )
     ssl_cafile: Path | None = Field(None, description="FLEETWATCH_KAFKA_SSL_CAFILE: CA bundle")
-    client_id: str = Field("fleetwatch", description="FLEETWATCH_KAFKA_CLIENT_ID")
+    client_id: str = Field(
+        "fleetwatch",
+        description="FLEETWATCH_KAFKA_CLIENT_ID: client id shown in broker logs and quotas",
+    )
 
 
 class InfluxSettings(Section):
@@ -56,7 +62,9 @@ class InfluxSettings(Section):
     section: ClassVar[str] = "influx"
     model_config = SettingsConfigDict(env_prefix="FLEETWATCH_INFLUX_")
 
-    url: str = Field("http://127.0.0.1:8086", description="FLEETWATCH_INFLUX_URL")
+    url: str = Field(
+        "http://127.0.0.1:8086", description="FLEETWATCH_INFLUX_URL: InfluxDB base URL"
+    )
     token: SecretStr = Field(
         SecretStr(""),
         description="FLEETWATCH_INFLUX_TOKEN: API token (InfluxDB 1.8: 'user:password' or empty)",
@@ -66,7 +74,11 @@ class InfluxSettings(Section):
         "fleetwatch/autogen",
         description="FLEETWATCH_INFLUX_BUCKET ('database/retention' for InfluxDB 1.8)",
     )
-    timeout_ms: int = Field(10_000, ge=100, description="FLEETWATCH_INFLUX_TIMEOUT_MS")
+    timeout_ms: int = Field(
+        10_000,
+        ge=100,
+        description="FLEETWATCH_INFLUX_TIMEOUT_MS: HTTP timeout of one write or query",
+    )
 
 
 class TopicSettings(Section):
@@ -76,7 +88,9 @@ class TopicSettings(Section):
     model_config = SettingsConfigDict(env_prefix="FLEETWATCH_TOPICS_")
 
     prefix: str = Field(
-        "", pattern=r"^[A-Za-z0-9._-]{0,64}$", description="FLEETWATCH_TOPICS_PREFIX"
+        "",
+        pattern=r"^[A-Za-z0-9._-]{0,64}$",
+        description="FLEETWATCH_TOPICS_PREFIX: prefix of every topic name, e.g. 'staging.'",
     )
     partitions: int = Field(
         8, ge=1, le=4096, description="FLEETWATCH_TOPICS_PARTITIONS: for topics created missing"
@@ -94,8 +108,15 @@ class StreamSettings(Section):
         Path("/tmp/fleetwatch-worker"),  # noqa: S108 - a default for development; set in production
         description="FLEETWATCH_STREAM_DATA_DIR: Faust tables and local state",
     )
-    store: Literal["rocksdb", "memory"] = Field("rocksdb", description="FLEETWATCH_STREAM_STORE")
-    web_port: int = Field(6066, ge=0, le=65535, description="FLEETWATCH_STREAM_WEB_PORT (/metrics)")
+    store: Literal["rocksdb", "memory"] = Field(
+        "rocksdb", description="FLEETWATCH_STREAM_STORE: table store: rocksdb (rocksdict) or memory"
+    )
+    web_port: int = Field(
+        6066,
+        ge=0,
+        le=65535,
+        description="FLEETWATCH_STREAM_WEB_PORT: port of the worker's Prometheus /metrics",
+    )
     detector: str = Field(
         "default", description="FLEETWATCH_STREAM_DETECTOR: name in pipeline.detect.registry"
     )
@@ -144,7 +165,11 @@ class RemediationSettings(Section):
     )
     apply: bool = Field(False, description="FLEETWATCH_REMEDIATION_APPLY: act (else dry-run)")
     runbook: Path | None = Field(None, description="FLEETWATCH_REMEDIATION_RUNBOOK: YAML file")
-    request_ttl_s: int = Field(600, ge=10, description="FLEETWATCH_REMEDIATION_REQUEST_TTL_S")
+    request_ttl_s: int = Field(
+        600,
+        ge=10,
+        description="FLEETWATCH_REMEDIATION_REQUEST_TTL_S: a request expires this long after issue",
+    )
     allowed_actions: list[str] = Field(
         ["restart_unit", "stop_process", "drop_caches", "clean_files", "limit_cgroup"],
         description="FLEETWATCH_REMEDIATION_ALLOWED_ACTIONS: JSON list; others are refused",
@@ -156,14 +181,22 @@ class RemediationSettings(Section):
     rate_limit_per_node: int = Field(
         3, ge=0, description="FLEETWATCH_REMEDIATION_RATE_LIMIT_PER_NODE: actions per window"
     )
-    rate_window_s: int = Field(600, ge=1, description="FLEETWATCH_REMEDIATION_RATE_WINDOW_S")
+    rate_window_s: int = Field(
+        600,
+        ge=1,
+        description="FLEETWATCH_REMEDIATION_RATE_WINDOW_S: window of the per-node rate limit",
+    )
     blast_max_nodes: int = Field(
         10, ge=0, description="FLEETWATCH_REMEDIATION_BLAST_MAX_NODES: per blast window"
     )
     blast_max_share: float = Field(
         0.2, ge=0.0, le=1.0, description="FLEETWATCH_REMEDIATION_BLAST_MAX_SHARE: of a group"
     )
-    blast_window_s: int = Field(900, ge=1, description="FLEETWATCH_REMEDIATION_BLAST_WINDOW_S")
+    blast_window_s: int = Field(
+        900,
+        ge=1,
+        description="FLEETWATCH_REMEDIATION_BLAST_WINDOW_S: window of the blast-radius guard",
+    )
     process_allowlist: list[str] = Field(
         [], description="FLEETWATCH_REMEDIATION_PROCESS_ALLOWLIST: regexes of stoppable commands"
     )
@@ -177,35 +210,57 @@ class RemediationSettings(Section):
         [], description="FLEETWATCH_REMEDIATION_WEBHOOK_URLS: URLs call_webhook may POST to"
     )
     cgroup_root: Path = Field(
-        Path("/sys/fs/cgroup"), description="FLEETWATCH_REMEDIATION_CGROUP_ROOT"
+        Path("/sys/fs/cgroup"),
+        description="FLEETWATCH_REMEDIATION_CGROUP_ROOT: cgroup v2 mount for limit actions",
     )
     drop_caches_path: Path = Field(
-        Path("/proc/sys/vm/drop_caches"), description="FLEETWATCH_REMEDIATION_DROP_CACHES_PATH"
+        Path("/proc/sys/vm/drop_caches"),
+        description="FLEETWATCH_REMEDIATION_DROP_CACHES_PATH: file drop_caches writes to",
     )
     systemctl: Path = Field(
-        Path("/usr/bin/systemctl"), description="FLEETWATCH_REMEDIATION_SYSTEMCTL"
+        Path("/usr/bin/systemctl"),
+        description="FLEETWATCH_REMEDIATION_SYSTEMCTL: systemctl binary for restart_unit",
     )
     action_timeout_s: float = Field(
-        30.0, gt=0, description="FLEETWATCH_REMEDIATION_ACTION_TIMEOUT_S"
+        30.0,
+        gt=0,
+        description="FLEETWATCH_REMEDIATION_ACTION_TIMEOUT_S: longest one action may run",
     )
     verify_timeout_s: float = Field(
-        60.0, gt=0, description="FLEETWATCH_REMEDIATION_VERIFY_TIMEOUT_S"
+        60.0,
+        gt=0,
+        description="FLEETWATCH_REMEDIATION_VERIFY_TIMEOUT_S: wait for recovery after acting",
     )
     state_dir: Path = Field(
         Path("/tmp/fleetwatch-remediation"),  # noqa: S108 - a default for development
         description="FLEETWATCH_REMEDIATION_STATE_DIR: seen nonces, executed requests",
     )
     notify_url: str | None = Field(None, description="FLEETWATCH_REMEDIATION_NOTIFY_URL: webhook")
-    notify_per_minute: int = Field(30, ge=1, description="FLEETWATCH_REMEDIATION_NOTIFY_PER_MINUTE")
+    notify_per_minute: int = Field(
+        30,
+        ge=1,
+        description="FLEETWATCH_REMEDIATION_NOTIFY_PER_MINUTE: notifications per minute at most",
+    )
     group_labels: list[str] = Field(
         ["role", "service", "rack", "zone"],
         description="FLEETWATCH_REMEDIATION_GROUP_LABELS: labels fleet incidents group by",
     )
-    incident_gap_s: int = Field(300, ge=1, description="FLEETWATCH_REMEDIATION_INCIDENT_GAP_S")
+    incident_gap_s: int = Field(
+        300,
+        ge=1,
+        description="FLEETWATCH_REMEDIATION_INCIDENT_GAP_S: quiet time that resolves an incident",
+    )
     settle_s: int = Field(30, ge=0, description="FLEETWATCH_REMEDIATION_SETTLE_S: hold-down")
-    fleet_min_hosts: int = Field(5, ge=2, description="FLEETWATCH_REMEDIATION_FLEET_MIN_HOSTS")
+    fleet_min_hosts: int = Field(
+        5,
+        ge=2,
+        description="FLEETWATCH_REMEDIATION_FLEET_MIN_HOSTS: hosts needed for a fleet incident",
+    )
     fleet_min_share: float = Field(
-        0.2, ge=0.0, le=1.0, description="FLEETWATCH_REMEDIATION_FLEET_MIN_SHARE"
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="FLEETWATCH_REMEDIATION_FLEET_MIN_SHARE: group share for a fleet incident",
     )
 
 
@@ -238,7 +293,12 @@ class AgentSettings(Section):
         default_factory=dict,
         description='FLEETWATCH_AGENT_LABELS: JSON, e.g. {"role": "web", "zone": "z1"}',
     )
-    interval_s: float = Field(10.0, ge=1.0, le=3600, description="FLEETWATCH_AGENT_INTERVAL_S")
+    interval_s: float = Field(
+        10.0,
+        ge=1.0,
+        le=3600,
+        description="FLEETWATCH_AGENT_INTERVAL_S: seconds between sampling rounds (>= 1)",
+    )
     collectors: str = Field(
         ",".join(AGENT_COLLECTORS),
         pattern=_COLLECTOR_LIST,
@@ -267,8 +327,11 @@ class AgentSettings(Section):
     shutdown_timeout_s: float = Field(
         10.0, ge=0, le=300, description="FLEETWATCH_AGENT_SHUTDOWN_TIMEOUT_S: flush on SIGTERM"
     )
-    proc_root: Path = Field(Path("/proc"), description="FLEETWATCH_AGENT_PROC_ROOT")
-    sys_root: Path = Field(Path("/sys"), description="FLEETWATCH_AGENT_SYS_ROOT")
+    proc_root: Path = Field(
+        Path("/proc"),
+        description="FLEETWATCH_AGENT_PROC_ROOT: host /proc (e.g. /host/proc in a container)",
+    )
+    sys_root: Path = Field(Path("/sys"), description="FLEETWATCH_AGENT_SYS_ROOT: host /sys")
     rootfs: Path = Field(
         Path("/"), description="FLEETWATCH_AGENT_ROOTFS: host / (e.g. /host in a DaemonSet)"
     )
