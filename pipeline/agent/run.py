@@ -76,6 +76,7 @@ class SelfMetrics:
             "agent.spool_pending": float(len(publisher.spool)),
             "agent.spool_bytes": float(publisher.spool.pending_bytes),
             "agent.spool_dropped": float(publisher.spool.dropped),
+            "agent.spool_unpersisted": float(publisher.spool.unpersisted),
             "agent.publish_failures": float(publisher.failures),
             "agent.rss_bytes": float(_rss_bytes()),
         }

@@ -6,7 +6,10 @@ publishes that count as ``agent.spool_dropped`` so a loss is visible, never sile
 
 ``DirectorySpool`` stores one file per entry, named by a sequence number that keeps increasing
 across restarts (``state.json`` remembers it and the drop count). Files are written to a
-temporary name and renamed, so a crash leaves either the whole entry or nothing.
+temporary name and renamed, so a crash leaves either the whole entry or nothing. When the disk
+refuses a write (full, read-only, quota), the entry stays in memory only, still within
+``max_bytes``, and is counted in ``unpersisted`` (``agent.spool_unpersisted``): it is delivered
+if Kafka acknowledges it before the agent restarts, and lost otherwise.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class MemorySpool:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}")
         self.max_bytes = max_bytes
         self.dropped = 0
+        self.unpersisted = 0  # entries that could not be made durable (DirectorySpool)
         self.next_id = 0
         self.pending_bytes = 0
         self._order: dict[int, SpoolEntry] = {}  # insertion-ordered: ids only ever increase
@@ -130,6 +134,7 @@ class DirectorySpool(MemorySpool):
         super().__init__(max_bytes)
         self.directory = Path(directory)
         self.fsync = fsync
+        self.disk_failing = False
 
     def open(self) -> DirectorySpool:
         """Create the directory or load the entries a previous run left, in order."""
@@ -154,11 +159,33 @@ class DirectorySpool(MemorySpool):
 
     def _store(self, entry: SpoolEntry) -> None:
         header = len(entry.key).to_bytes(2, "big")
-        self._write_atomic(self._path(entry.entry_id), header + entry.key + entry.value)
+        try:
+            self._write_atomic(self._path(entry.entry_id), header + entry.key + entry.value)
+        except OSError as exc:
+            # A full disk must not stop sampling: keep the entry in memory, within max_bytes.
+            self.unpersisted += 1
+            self._disk_state(exc)
+            return
+        self._disk_state(None)
         self._write_state()
 
+    def _disk_state(self, error: OSError | None) -> None:
+        """Log once when the disk starts refusing writes and once when it accepts them again."""
+        if error is not None and not self.disk_failing:
+            log.warning(
+                "spool %s not writable (%s): keeping batches in memory only until it recovers",
+                self.directory,
+                error.strerror or error,
+            )
+        elif error is None and self.disk_failing:
+            log.warning("spool %s writable again", self.directory)
+        self.disk_failing = error is not None
+
     def _unstore(self, entry: SpoolEntry) -> None:
-        self._path(entry.entry_id).unlink(missing_ok=True)
+        try:
+            self._path(entry.entry_id).unlink(missing_ok=True)
+        except OSError as exc:  # read-only disk: the entry is sent again after a restart
+            self._disk_state(exc)
 
     def _drop_oldest(self) -> None:
         super()._drop_oldest()
@@ -186,13 +213,20 @@ class DirectorySpool(MemorySpool):
 
     def _write_state(self) -> None:
         state = json.dumps({"next_id": self.next_id, "dropped": self.dropped})
-        self._write_atomic(self.directory / STATE_FILE, state.encode())
+        try:
+            self._write_atomic(self.directory / STATE_FILE, state.encode())
+        except OSError as exc:  # the counts live on in memory and in every batch's metrics
+            self._disk_state(exc)
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
         tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("wb") as handle:
-            handle.write(data)
-            if self.fsync:
-                handle.flush()
-                os.fsync(handle.fileno())
-        tmp.replace(path)
+        try:
+            with tmp.open("wb") as handle:
+                handle.write(data)
+                if self.fsync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            tmp.replace(path)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a half-written file would only take more space
+            raise
