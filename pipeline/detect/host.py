@@ -149,7 +149,11 @@ class RobustHostDetector(AnomalyDetector):
         learn: bool,
     ) -> HostScore:
         values = np.fromiter(metrics.values(), dtype=np.float64, count=len(keys))
-        arrays, z = robust.process(self.state, rows, keys, values, at_s, self.params, learn)
+        last_at = float(self.host[LAST_AT])
+        interval_s = at_s - last_at if last_at > 0 else 0.0
+        arrays, z = robust.process(
+            self.state, rows, keys, values, at_s, self.params, learn, interval_s
+        )
         # A series counts for the host by both its surprise and its novelty: the host alerts on
         # what is new, not on every repeat of a familiar spike.
         top = float((arrays.score + arrays.novelty).max()) / 2.0 if len(keys) else 0.0

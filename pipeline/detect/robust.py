@@ -31,7 +31,10 @@ class SeriesParams:
     alpha_level: float = 0.05
     alpha_trend: float = 0.002
     trend_damping: float = 0.98
+    # The daily profile learns alpha_season per season_step_s of data, at most that per sample:
+    # per sample alone, 10 s samples would re-learn a bin within its hour and mirror the level.
     alpha_season: float = 0.05
+    season_step_s: float = 300.0
     season_bins: int = 24
     season_period_s: float = 86_400.0
     alpha_scale: float = 0.02
@@ -51,6 +54,8 @@ class SeriesParams:
     def __post_init__(self) -> None:
         if self.warmup < 1 or self.season_bins < 1:
             raise ValueError("warmup and season_bins must be >= 1")
+        if not self.season_step_s > 0:
+            raise ValueError(f"season_step_s must be > 0, got {self.season_step_s}")
         for name in ("alpha_level", "alpha_season", "alpha_scale", "quantile", "min_threshold"):
             if not 0.0 < getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in (0, 1), got {getattr(self, name)}")
@@ -61,6 +66,18 @@ class SeriesParams:
         return max(
             self.warmup, math.ceil(1.0 / self.alpha_level), math.ceil(1.0 / self.alpha_scale), 2
         )
+
+    def season_alpha(self, interval_s: float) -> float:
+        """Per-sample rate of the daily profile for samples ``interval_s`` apart.
+
+        Examples
+        --------
+        >>> params = SeriesParams()
+        >>> [round(params.season_alpha(s), 4) for s in (3600.0, 300.0, 30.0, 10.0)]
+        [0.05, 0.05, 0.005, 0.0017]
+        """
+        share = min(max(interval_s, 0.0) / self.season_step_s, 1.0)
+        return self.alpha_season * share
 
     def as_dict(self) -> dict[str, float | int]:
         """Plain values, for snapshots."""
@@ -126,8 +143,12 @@ def process(
     at_s: float | Floats,
     params: SeriesParams,
     learn: bool,
+    interval_s: float = 0.0,
 ) -> tuple[SeriesArrays, Floats]:
     """Score ``values`` (one per row, named ``names``) and, when ``learn``, update the rows.
+
+    ``interval_s`` is the time since the host's previous sample; it sets how fast the daily
+    profile learns (0: not at all).
 
     Returns the per-series results and each series' signed residual in units of its scale
     (0 where not scored), the host model's input.
@@ -180,10 +201,11 @@ def process(
         state["on"][rows] = flagged
         first = None if steady else count == 0
         learn_range(state, rows, ok, values, expected, first, p.novelty_forget)
+        a_season = p.season_alpha(interval_s) * (1.0 - p.alpha_level)
         if steady:
-            _learn_steady(state, rows, residual, scale_eff, b, p)
+            _learn_steady(state, rows, residual, scale_eff, b, a_season, p)
         else:
-            _learn(state, rows, ok, residual, scale_eff, count, b, p)
+            _learn(state, rows, ok, residual, scale_eff, count, b, a_season, p)
     return arrays, np.where(warm, z, 0.0)
 
 
@@ -195,6 +217,7 @@ def _learn(
     scale_eff: Floats,
     count: npt.NDArray[np.int64],
     b: Any,
+    a_season: float,
     p: SeriesParams,
 ) -> None:
     """Error-correction Holt-Winters update with Huber-clipped residuals; NaN rows untouched."""
@@ -208,8 +231,12 @@ def _learn(
     clipped = np.clip(residual, -limit, limit)
     trend = state["trend"][rows]
     state["level"][rows] += p.trend_damping * trend * ok + a_level * clipped
-    state["trend"][rows] = np.where(ok, p.trend_damping * trend + p.alpha_trend * clipped, trend)
-    seasonal = np.where(warming | ~ok, 0.0, p.alpha_season * (1.0 - p.alpha_level) * clipped)
+    # The first residual is against an empty level, not a change of it: no trend from it.
+    learns_trend = ok & (count > 0)
+    state["trend"][rows] = np.where(
+        learns_trend, p.trend_damping * trend + p.alpha_trend * clipped, trend
+    )
+    seasonal = np.where(warming | ~ok, 0.0, a_season * clipped)
     if np.ndim(b) == 0:
         state["season"][rows, b] += seasonal
     else:
@@ -226,6 +253,7 @@ def _learn_steady(
     residual: Floats,
     scale_eff: Floats,
     b: Any,
+    a_season: float,
     p: SeriesParams,
 ) -> None:
     """:func:`_learn` when every row is finite and past ``p.steady_count`` samples."""
@@ -234,7 +262,7 @@ def _learn_steady(
     trend = state["trend"][rows]
     state["level"][rows] += p.trend_damping * trend + p.alpha_level * clipped
     state["trend"][rows] = p.trend_damping * trend + p.alpha_trend * clipped
-    seasonal = p.alpha_season * (1.0 - p.alpha_level) * clipped
+    seasonal = a_season * clipped
     if np.ndim(b) == 0:
         state["season"][rows, b] += seasonal
     else:
