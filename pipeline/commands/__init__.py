@@ -85,4 +85,7 @@ def stage_modules() -> tuple[ModuleType, ...]:
     from pipeline.commands import soak
 
     modules.append(soak)
+    from pipeline.commands import stream
+
+    modules.append(stream)
     return tuple(modules)

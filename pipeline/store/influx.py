@@ -63,6 +63,7 @@ class InfluxSink:
         self.max_buffer_points = max_buffer_points
         self.max_backoff_s = max_backoff_s
         self.counters = SinkCounters()
+        self._added = 0
         self._buffer = LineBuffer(max_buffer_points, self.counters)
         self._backoff = Backoff(first_s=0.5, max_s=max_backoff_s)
         self._stopping = threading.Event()
@@ -74,6 +75,21 @@ class InfluxSink:
     def buffered(self) -> int:
         """Points waiting to be written."""
         return len(self._buffer)
+
+    @property
+    def added(self) -> int:
+        """Points ever queued: the sequence number of the latest one."""
+        return self._added
+
+    @property
+    def settled(self) -> int:
+        """Points that have left the buffer (written, rejected or dropped), oldest first.
+
+        The buffer is FIFO, so every point whose sequence number is at most this is settled: a
+        caller that remembered ``added`` after queueing knows when its points are durable.
+        """
+        counters = self.counters
+        return counters.written + counters.rejected + counters.dropped
 
     def start(self) -> None:
         """Open the client and start the writer thread (once)."""
@@ -92,9 +108,12 @@ class InfluxSink:
 
     def add_many(self, points: Iterable[Point | str]) -> None:
         """Queue points (or ready line-protocol lines) for writing; returns at once."""
-        lines = [p if isinstance(p, str) else p.to_line_protocol() for p in points]
+        lines = [
+            line for p in points if (line := p if isinstance(p, str) else p.to_line_protocol())
+        ]
         if lines:
-            self._buffer.extend(line for line in lines if line)
+            self._added += len(lines)
+            self._buffer.extend(lines)
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until the buffer is empty (or ``timeout_s``); True when everything was written."""

@@ -43,14 +43,14 @@ def register(worker: Worker) -> None:
 
     @app.timer(interval=TICK_S)
     async def tick() -> None:
-        if checkpoints.frozen and not app.rebalancing:
+        if checkpoints.frozen and not app.rebalancing and not worker.stopping:
             checkpoints.frozen = False  # in case a rebalance ended without telling the sensor
         await _close_quiet_windows(worker)
         meters.saves.inc(checkpoints.save_due())
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
-        return web.bytes(meters.render(), content_type=CONTENT_TYPE)
+        return web.bytes(meters.render(), headers={"Content-Type": CONTENT_TYPE})
 
 
 async def handle_event(worker: Worker, event: Any) -> str:
@@ -79,7 +79,7 @@ async def handle_event(worker: Worker, event: Any) -> str:
         checkpoints.busy = None
     worker.meters.batches.inc()
     worker.meters.points.inc(len(batch.metrics))
-    checkpoints.applied(batch.node_id, event)
+    checkpoints.applied(batch.node_id, event, worker.sink.added)
     if checkpoints.save_one_if_due(batch.node_id):
         worker.meters.saves.inc()
     return "processed"
@@ -126,6 +126,12 @@ async def _close_quiet_windows(worker: Worker) -> None:
 
 
 def _stop(worker: Worker) -> None:
-    """Save every node's models before the consumer stops, then write what the sink holds."""
+    """Save every node's models before the consumer stops, then write what the sink holds.
+
+    Saving stops for good here: messages still processed while Faust winds down have nowhere
+    to write their points, so they are left unacknowledged for the next owner to re-read.
+    """
     worker.meters.saves.inc(worker.checkpoints.save_due(force=True))
+    worker.checkpoints.frozen = True
+    worker.stopping = True
     worker.sink.close()

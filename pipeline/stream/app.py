@@ -17,6 +17,9 @@ from pipeline.stream.meters import Meters
 from pipeline.stream.process import BatchProcessor
 
 STATE_TABLE = "node-models"
+# How long a rebalance or shutdown waits for InfluxDB before saving models: within Kafka's
+# rebalance budget; nodes whose points are still unwritten then are left to be re-read.
+SETTLE_TIMEOUT_S = 5.0
 
 
 class FleetApp(faust.App):
@@ -45,6 +48,7 @@ class Worker:
     anomalies_topic: faust.TopicT
     remediation_topic: faust.TopicT
     deadletter_topic: faust.TopicT
+    stopping: bool = False
 
 
 def make_app(
@@ -86,16 +90,19 @@ def make_worker(
         partitions=topic_settings.partitions,
     )
     processor = BatchProcessor(stream)
+    sink = InfluxSink(influx, max_buffer_points=stream.sink_buffer_points)
     worker = Worker(
         app=app,
         settings=stream,
-        sink=InfluxSink(influx, max_buffer_points=stream.sink_buffer_points),
+        sink=sink,
         processor=processor,
         checkpoints=Checkpoints(
             table,  # type: ignore[arg-type]  # a Faust Table is a MutableMapping
             new_model=processor.new_model,
             restore_model=processor.restore_model,
             interval_s=stream.snapshot_interval_s,
+            settled=lambda: sink.settled,
+            settle=lambda: sink.flush(timeout_s=SETTLE_TIMEOUT_S),
         ),
         meters=Meters(),
         metrics_topic=raw_topic(app, topics.METRICS.name(topic_settings.prefix)),

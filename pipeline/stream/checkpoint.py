@@ -10,6 +10,7 @@ next.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import weakref
 from collections.abc import Callable, Iterator, MutableMapping
@@ -48,6 +49,7 @@ class LiveNode:
     dirty: bool = False
     last_event: Any = None
     seen_at: float = 0.0
+    sink_seq: int = 0  # the sink's sequence number after this node's latest points
 
 
 class Checkpoints:
@@ -63,6 +65,10 @@ class Checkpoints:
         Least time between two saves of one node.
     event_context
         Context manager making an event current while its node is saved.
+    settled, settle
+        How far the InfluxDB sink has written (its FIFO sequence number), and a call that
+        waits for it to write everything. A node is saved only once its points are settled:
+        a saved message is never re-read, so its points must not be lost with the worker.
     clock
         Monotonic seconds.
     """
@@ -74,6 +80,8 @@ class Checkpoints:
         restore_model: Callable[[bytes], NodeModel],
         interval_s: float,
         event_context: Callable[[Any], Any] = faust_event_context,
+        settled: Callable[[], int] = lambda: sys.maxsize,
+        settle: Callable[[], object] = lambda: None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if interval_s <= 0:
@@ -83,6 +91,8 @@ class Checkpoints:
         self.restore_model = restore_model
         self.interval_s = interval_s
         self.event_context = event_context
+        self.settled = settled
+        self.settle = settle
         self.clock = clock
         self.live: dict[str, LiveNode] = {}
         self.busy: str | None = None  # node whose event is being processed (not saved meanwhile)
@@ -101,7 +111,7 @@ class Checkpoints:
             node = self.live[node_id] = LiveNode(model=model, saved_at=now, seen_at=now)
         return node.model
 
-    def applied(self, node_id: str, event: Any) -> None:
+    def applied(self, node_id: str, event: Any, sink_seq: int = 0) -> None:
         """``event`` is in the node's models; it is acknowledged at the node's next save.
 
         A node forgotten meanwhile (its partition was revoked mid-event) leaves the event
@@ -114,6 +124,7 @@ class Checkpoints:
         node.dirty = True
         node.last_event = event
         node.seen_at = self.clock()
+        node.sink_seq = sink_seq
 
     def quiet(self, idle_s: float) -> list[tuple[str, NodeModel]]:
         """Nodes with no event for ``idle_s`` seconds (not the one being processed)."""
@@ -134,10 +145,12 @@ class Checkpoints:
         """Save every node not saved for ``interval_s`` (all when ``force``); returns how many."""
         if self.frozen:
             return 0
-        now = self.clock()
+        if force:
+            self.settle()
+        now, settled = self.clock(), self.settled()
         saved = 0
         for node_id, node in self.live.items():
-            if node_id == self.busy or not node.dirty:
+            if node_id == self.busy or not node.dirty or node.sink_seq > settled:
                 continue
             if force or now - node.saved_at >= self.interval_s:
                 self._save(node_id, node, now)
@@ -150,6 +163,8 @@ class Checkpoints:
         now = self.clock()
         if node is None or self.frozen or not node.dirty or now - node.saved_at < self.interval_s:
             return False
+        if node.sink_seq > self.settled():
+            return False  # the timer saves it once its points are written
         self._save(node_id, node, now)
         return True
 

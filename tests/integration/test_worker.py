@@ -77,6 +77,23 @@ def reference_scores(batches: list[MetricBatch]) -> dict[tuple[str, datetime], f
     return scores
 
 
+# Scores are compared across processes: NumPy's SIMD reductions may differ in the last bit between
+# two processes and the detector amplifies that to ~1e-5, while one sample skipped or learned
+# twice moves later scores by ~1e-2. The tolerance sits between the two.
+SCORE_TOLERANCE = 2e-3
+
+
+def differing_scores(
+    expected: dict[tuple[str, datetime], float], actual: dict[tuple[str, datetime], float]
+) -> list[tuple[tuple[str, datetime], float, float]]:
+    """(key, expected, actual) of every score further than SCORE_TOLERANCE from expected."""
+    return [
+        (key, score, actual[key])
+        for key, score in sorted(expected.items())
+        if abs(actual[key] - score) > SCORE_TOLERANCE
+    ]
+
+
 def wait_for(predicate: Callable[[], Any], deadline_s: float, what: str) -> Any:
     """Poll ``predicate`` until it is truthy; fail naming ``what`` after ``deadline_s``."""
     deadline = time.monotonic() + deadline_s

@@ -15,6 +15,7 @@ from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, Topic
 from pipeline.models import RemediationRequest, decode
 from pipeline.stream.process import BatchProcessor
 from tests.integration.test_worker import (
+    differing_scores,
     host_scores,
     publish,
     read_topic,
@@ -76,8 +77,10 @@ def test_sigkilled_worker_resumes_scores_and_never_mints_new_request_ids(
     expected = reference_scores(everything)
     actual = host_scores(influx, "^kill-")
     assert set(actual) == set(expected)
-    differing = [key for key, score in expected.items() if abs(actual[key] - score) > 1e-9]
-    assert not differing, f"{len(differing)} scores differ from an uninterrupted run"
+    differing = differing_scores(expected, actual)
+    assert not differing, (
+        f"{len(differing)} scores differ from an uninterrupted run: {differing[:3]}"
+    )
 
     want_ids = _reference_request_ids(everything)
     assert want_ids, "the fault should have asked for remediation"

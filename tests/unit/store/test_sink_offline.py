@@ -30,6 +30,7 @@ def test_unreachable_influx_is_retried_and_the_buffer_stays_bounded() -> None:
         assert sink.counters.written == 0
         assert sink.counters.dropped == 30
         assert sink.buffered == 50
+        assert (sink.added, sink.settled) == (80, 30)  # the dropped oldest count as settled
         assert not sink.flush(timeout_s=0.2)
     finally:
         sink.close(timeout_s=0.2)

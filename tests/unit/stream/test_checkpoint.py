@@ -156,3 +156,28 @@ def test_unreadable_saved_models_are_relearned() -> None:
 def test_interval_must_be_positive() -> None:
     with pytest.raises(ValueError, match="interval_s"):
         _checkpoints({}, Clock(), interval_s=0)
+
+
+def test_a_node_is_saved_only_once_its_points_are_settled_in_the_sink() -> None:
+    clock, table = Clock(), {}
+    sink = {"settled": 0, "settle_calls": 0}
+    processor = BatchProcessor(StreamSettings(write_detail=False))
+    cp = Checkpoints(
+        table,
+        processor.new_model,
+        processor.restore_model,
+        10,
+        event_context=no_context,
+        settled=lambda: sink["settled"],
+        settle=lambda: sink.__setitem__("settle_calls", sink["settle_calls"] + 1),
+        clock=clock,
+    )
+    event = FakeEvent(0, 0)
+    cp.model_for("n1", event)
+    cp.applied("n1", event, sink_seq=7)
+    clock.now = 20
+    assert not cp.save_one_if_due("n1") and cp.save_due() == 0
+    assert cp.save_due(force=True) == 0 and sink["settle_calls"] == 1
+    assert not event.acked and b"n1" not in table
+    sink["settled"] = 7
+    assert cp.save_due() == 1 and event.acked

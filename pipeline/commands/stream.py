@@ -1,0 +1,61 @@
+"""Commands of the stream stage: ``fleetwatch bench pipeline``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from pipeline.commands import build_servers, one_line_errors, server_options
+
+
+def register(cli: click.Group, bench: click.Group) -> None:
+    """Add the stream stage's benchmark to ``fleetwatch bench``."""
+    bench.add_command(bench_pipeline)
+
+
+@click.command("pipeline")
+@server_options
+@click.option("--nodes", type=click.IntRange(1, 1_000_000), default=200, show_default=True)
+@click.option("--metrics", type=click.IntRange(1, 2048), default=50, show_default=True)
+@click.option(
+    "--rounds",
+    type=click.IntRange(50, 100_000),
+    default=300,
+    show_default=True,
+    help="Backlog batches per node (also the detectors' warm-up).",
+)
+@click.option("--window-s", type=float, default=10.0, show_default=True, help="Anomaly window.")
+@click.option("--faults", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--partitions", type=click.IntRange(1, 256), default=8, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@one_line_errors
+def bench_pipeline(
+    config_file: Path | None,
+    kafka_bootstrap: str | None,
+    influx_url: str | None,
+    topic_prefix: str | None,
+    nodes: int,
+    metrics: int,
+    rounds: int,
+    window_s: float,
+    faults: int,
+    partitions: int,
+    as_json: bool,
+) -> None:
+    """End-to-end points/s of one worker, its ratio to a raw consume, and anomaly latency."""
+    from pipeline.commands.stream_bench import run_bench
+
+    kafka, influx, _ = build_servers(config_file, kafka_bootstrap, influx_url, topic_prefix)
+    result = run_bench(kafka, influx, nodes, metrics, rounds, window_s, faults, partitions)
+    figures = asdict(result)
+    figures["latencies_s"] = [round(x, 3) for x in result.latencies_s]
+    if as_json:
+        click.echo(json.dumps(figures))
+        return
+    for key, value in figures.items():
+        if key != "latencies_s":
+            shown = f"{value:,.1f}" if isinstance(value, float) else value
+            click.echo(f"{key:<26} {shown}")

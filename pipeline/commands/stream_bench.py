@@ -1,0 +1,269 @@
+"""``fleetwatch bench pipeline``: end-to-end throughput and latency of one worker on real Kafka.
+
+Phase 1 publishes a backlog (``rounds`` batches per node, sample times in the past) and times a
+raw aiokafka consume of it (Faust's own client), then a real ``fleetwatch worker`` process
+through it, read from its ``/metrics``. Phase 2 sends live batches (sample time = now) with
+faults injected at random moments and measures sampled_at → anomaly visible in InfluxDB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from aiokafka import AIOKafkaConsumer
+
+from pipeline import topics
+from pipeline.bus import ensure_topics, make_producer
+from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
+from pipeline.errors import FleetwatchError
+from pipeline.models import MetricBatch, encode
+from pipeline.store.flux import flux_regex, flux_string
+from pipeline.store.query import run_flux
+
+SAMPLE_STEP_S = 10.0  # spacing of backlog samples
+LIVE_STEP_S = 1.0  # spacing of live samples
+
+
+@dataclass
+class BenchResult:
+    """Every figure the benchmark prints."""
+
+    nodes: int
+    metrics: int
+    batches: int
+    points: int
+    window_s: float
+    produce_points_per_s: float = 0.0
+    raw_consume_points_per_s: float = 0.0
+    points_per_s: float = 0.0
+    ratio_to_raw_consume: float = 0.0
+    faults_injected: int = 0
+    faults_detected: int = 0
+    p50_latency_s: float | None = None
+    p99_latency_s: float | None = None
+    latencies_s: list[float] = field(default_factory=list, repr=False)
+
+
+@dataclass
+class Fleet:
+    """Synthetic nodes: stable per-metric baselines plus seeded noise."""
+
+    nodes: int
+    metrics: int
+    seed: int = 7
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)  # noqa: S311 - synthetic load, not secrets
+        self.names = [f"bench.m{i:04d}" for i in range(self.metrics)]
+        self.base = [self.rng.uniform(10, 90) for _ in range(self.metrics)]
+
+    def node_id(self, index: int) -> str:
+        """Node names are unique per run so runs never share state."""
+        return f"bench-{self.run_id}-{index:06d}"
+
+    def batch(self, index: int, at: datetime, seq: int, fault: bool = False) -> bytes:
+        """One encoded batch; a fault pushes the first metric far outside its band."""
+        values = {n: b + self.rng.gauss(0, 1.0) for n, b in zip(self.names, self.base, strict=True)}
+        if fault:
+            values[self.names[0]] = self.base[0] * 10 + 500
+        batch = MetricBatch(node_id=self.node_id(index), sampled_at=at, metrics=values, seq=seq)
+        return encode(batch)
+
+
+def publish_backlog(
+    kafka: KafkaSettings, topic: str, fleet: Fleet, rounds: int, end_at: datetime
+) -> float:
+    """Send ``rounds`` batches per node ending at ``end_at``; returns points/s of producing."""
+    producer = make_producer(kafka, linger_ms=50, batch_size=512 * 1024, acks=1)
+    started = time.perf_counter()
+    for seq in range(rounds):
+        at = end_at - timedelta(seconds=SAMPLE_STEP_S * (rounds - seq))
+        for index in range(fleet.nodes):
+            producer.send(
+                topic, key=fleet.node_id(index).encode(), value=fleet.batch(index, at, seq)
+            )
+    producer.flush(timeout=300)
+    producer.close()
+    elapsed = time.perf_counter() - started
+    return rounds * fleet.nodes * fleet.metrics / elapsed
+
+
+def raw_consume(kafka: KafkaSettings, topic: str, expected: int, timeout_s: float) -> float:
+    """Messages/s of consuming ``expected`` messages with aiokafka, doing nothing with them."""
+
+    async def consume() -> float:
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=kafka.bootstrap,
+            group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        try:
+            seen, first_at = 0, 0.0
+            deadline = time.monotonic() + timeout_s
+            while seen < expected and time.monotonic() < deadline:
+                chunk = await consumer.getmany(timeout_ms=500, max_records=5000)
+                got = sum(len(messages) for messages in chunk.values())
+                if got and not first_at:
+                    first_at = time.perf_counter()
+                seen += got
+            if seen < expected:
+                raise FleetwatchError(f"raw consume read {seen} of {expected} messages")
+            return seen / (time.perf_counter() - first_at)
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(consume())
+
+
+def worker_batches(port: int) -> float:
+    """``fleetwatch_batches_total`` of the worker on ``port`` (0 until its web server is up)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:  # noqa: S310 - loopback
+            text = reply.read().decode()
+    except OSError:
+        return 0.0
+    for line in text.splitlines():
+        if line.startswith("fleetwatch_batches_total "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def time_worker(port: int, expected: int, timeout_s: float) -> float:
+    """Batches/s of the worker from its first processed batch to the last of ``expected``."""
+    deadline = time.monotonic() + timeout_s
+    first_at, first_count = 0.0, 0.0
+    while time.monotonic() < deadline:
+        count = worker_batches(port)
+        now = time.perf_counter()
+        if count > 0 and not first_at:
+            first_at, first_count = now, count
+        if count >= expected:
+            if now - first_at <= 0:
+                raise FleetwatchError("backlog too small to time: raise --rounds")
+            return (count - first_count) / (now - first_at)
+        time.sleep(0.1)
+    raise FleetwatchError(f"worker processed {worker_batches(port):.0f} of {expected} batches")
+
+
+def live_latencies(
+    kafka: KafkaSettings,
+    influx: InfluxSettings,
+    topic: str,
+    fleet: Fleet,
+    start_seq: int,
+    window_s: float,
+    faults: int,
+) -> list[float]:
+    """Send live rounds, inject ``faults`` on distinct nodes, time each to InfluxDB."""
+    producer = make_producer(kafka, linger_ms=5, acks=1)
+    rng = random.Random(fleet.seed + 1)  # noqa: S311 - synthetic load
+    live_s = 2 * window_s
+    targets = rng.sample(range(fleet.nodes), min(faults, fleet.nodes))
+    fault_round = {node: rng.randrange(int(live_s / LIVE_STEP_S)) for node in targets}
+    faulted_at: dict[int, datetime] = {}
+    seen_at: dict[int, float] = {}
+    started = time.monotonic()
+    seq = start_seq
+    while time.monotonic() - started < live_s + window_s + 10 and len(seen_at) < len(targets):
+        round_index = seq - start_seq
+        at = datetime.now(UTC)
+        for index in range(fleet.nodes):
+            fault = fault_round.get(index) == round_index
+            if fault:
+                faulted_at[index] = at
+            producer.send(
+                topic, key=fleet.node_id(index).encode(), value=fleet.batch(index, at, seq, fault)
+            )
+        producer.flush(timeout=30)
+        seq += 1
+        _poll_anomalies(influx, fleet, faulted_at, seen_at, until=time.monotonic() + LIVE_STEP_S)
+    producer.close()
+    return [seen_at[i] - faulted_at[i].timestamp() for i in seen_at]
+
+
+def _poll_anomalies(
+    influx: InfluxSettings,
+    fleet: Fleet,
+    faulted_at: dict[int, datetime],
+    seen_at: dict[int, float],
+    until: float,
+) -> None:
+    """Note when each injected fault's node first has an anomaly point, until ``until``."""
+    flux = (
+        f"from(bucket: {flux_string(influx.bucket)}) |> range(start: -1d)"
+        ' |> filter(fn: (r) => r._measurement == "anomalies" and r._field == "score"'
+        f" and r.node =~ {flux_regex('^' + fleet.node_id(0)[:-6])})"
+        ' |> keep(columns: ["node"]) |> distinct(column: "node")'
+    )
+    by_node = {fleet.node_id(i): i for i in faulted_at}
+    while time.monotonic() < until and any(i not in seen_at for i in faulted_at):
+        now = time.time()
+        for row in run_flux(influx, flux):
+            index = by_node.get(str(row.get("_value")))
+            if index is not None and index not in seen_at:
+                seen_at[index] = now
+        time.sleep(0.2)
+    time.sleep(max(0.0, until - time.monotonic()))
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (``q`` in 0..100).
+
+    Examples
+    --------
+    >>> percentile([1.0, 2.0, 3.0, 4.0], 50), percentile([1.0, 2.0, 3.0, 4.0], 99)
+    (2.0, 4.0)
+    """
+    ranked = sorted(values)
+    rank = max(1, -(-len(ranked) * q // 100))
+    return ranked[int(rank) - 1]
+
+
+def topic_for(topic_settings: TopicSettings, kafka: KafkaSettings) -> str:
+    """Create this run's topics and return the metrics topic name."""
+    ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
+    return topics.METRICS.name(topic_settings.prefix)
+
+
+def run_bench(
+    kafka: KafkaSettings,
+    influx: InfluxSettings,
+    nodes: int,
+    metrics: int,
+    rounds: int,
+    window_s: float,
+    faults: int,
+    partitions: int,
+) -> BenchResult:
+    """Run both phases against the servers in ``kafka``/``influx``; returns every figure."""
+    from pipeline.commands.stream_worker import worker_process  # the subprocess lives there
+
+    topic_settings = TopicSettings(prefix=f"bench{uuid.uuid4().hex[:8]}.", partitions=partitions)
+    topic = topic_for(topic_settings, kafka)
+    fleet = Fleet(nodes, metrics)
+    batches = nodes * rounds
+    result = BenchResult(nodes, metrics, batches, batches * metrics, window_s)
+    end_at = datetime.now(UTC) - timedelta(seconds=LIVE_STEP_S)
+    result.produce_points_per_s = publish_backlog(kafka, topic, fleet, rounds, end_at)
+    result.raw_consume_points_per_s = metrics * raw_consume(kafka, topic, batches, 600)
+    with worker_process(kafka, influx, topic_settings, window_s) as port:
+        result.points_per_s = metrics * time_worker(port, batches, 900)
+        latencies = live_latencies(kafka, influx, topic, fleet, rounds, window_s, faults)
+    result.ratio_to_raw_consume = result.points_per_s / result.raw_consume_points_per_s
+    result.faults_injected = min(faults, nodes)
+    result.faults_detected = len(latencies)
+    result.latencies_s = latencies
+    if latencies:
+        result.p50_latency_s = percentile(latencies, 50)
+        result.p99_latency_s = percentile(latencies, 99)
+    return result
