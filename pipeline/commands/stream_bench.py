@@ -202,6 +202,7 @@ def _poll_anomalies(
     flux = (
         f"from(bucket: {flux_string(influx.bucket)}) |> range(start: -1d)"
         ' |> filter(fn: (r) => r._measurement == "anomalies" and r._field == "score"'
+        f" and r.metric == {flux_string(fleet.names[0])}"
         f" and r.node =~ {flux_regex('^' + fleet.node_id(0)[:-6])})"
         ' |> keep(columns: ["node"]) |> distinct(column: "node")'
     )
