@@ -15,6 +15,7 @@ from pipeline.config import (
     load,
 )
 from pipeline.errors import FleetwatchError
+from pipeline.redact import RedactSecrets
 
 SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"
 
@@ -30,6 +31,9 @@ def cli(verbose: bool) -> None:
     )
     # kafka-python warns on every transient metadata refresh; its errors still show.
     logging.getLogger("kafka").setLevel(logging.DEBUG if verbose else logging.ERROR)
+    # Client libraries log their whole config (SASL password included) at DEBUG: mask secrets.
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets())
 
 
 @cli.group()

@@ -72,7 +72,8 @@ class FleetPublisher:
 def stored_host_scores(influx: InfluxSettings, node_regex: str) -> set[tuple[str, datetime]]:
     """(node, sampled_at) of every batch the worker scored and wrote, each once."""
     flux = (
-        f'from(bucket: "{influx.bucket}") |> range(start: 2000-01-01T00:00:00Z)'
+        f'from(bucket: "{influx.bucket}")'
+        " |> range(start: 1678-01-01T00:00:00Z, stop: 2262-01-01T00:00:00Z)"
         f' |> filter(fn: (r) => r._measurement == "scores" and r.metric == "_host"'
         f' and r._field == "score" and r.node =~ /{node_regex}/)'
         ' |> keep(columns: ["_time", "node"])'
