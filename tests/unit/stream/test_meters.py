@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from pipeline.store.buffer import SinkCounters
+from pipeline.stream.meters import Meters
+
+
+def test_metrics_text_has_counters_and_gauges_read_at_scrape_time() -> None:
+    meters = Meters()
+    counters = SinkCounters()
+    state = {"buffered": 0}
+    meters.watch(counters, lambda: state["buffered"], lambda: 3, lambda: 1024, lambda: 17)
+    meters.batches.inc(5)
+    meters.dead_letters.inc()
+    counters.dropped = 7
+    state["buffered"] = 42
+    text = meters.render().decode()
+    assert "fleetwatch_batches_total 5.0" in text
+    assert "fleetwatch_dead_letters_total 1.0" in text
+    assert "fleetwatch_sink_buffer_points 42.0" in text
+    assert "fleetwatch_sink_dropped_points 7.0" in text
+    assert "fleetwatch_consumer_lag_messages 17.0" in text
+    assert "fleetwatch_state_nodes 3.0" in text
+
+
+def test_two_workers_in_one_process_do_not_share_a_registry() -> None:
+    first, second = Meters(), Meters()
+    first.batches.inc()
+    assert "fleetwatch_batches_total 0.0" in second.render().decode()
