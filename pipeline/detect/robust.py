@@ -44,12 +44,15 @@ class SeriesParams:
     zq_level: float = 0.99
     zq_rate: float = 0.05
     zq_floor: float = 0.5
+    zq_prior: float = 1.5
     quantile: float = 0.995
     quantile_rate: float = 0.02
     min_threshold: float = 0.7
     hysteresis: float = 0.15
     novelty_k: float = 0.05
     novelty_forget: float = 1e-5
+    # A range of n samples is beaten by about 2/n of ordinary ones: young ranges say little.
+    novelty_warmup: int = 120
 
     def __post_init__(self) -> None:
         if self.warmup < 1 or self.season_bins < 1:
@@ -173,7 +176,12 @@ def process(
     threshold = np.maximum(state["quantile"][rows], p.min_threshold)
     flagged = flag_with_hysteresis(score, threshold, state["on"][rows], p.hysteresis) & warm
     novelty = novelty_score(
-        state["low"][rows], state["high"][rows], values, level, warm, p.novelty_k
+        state["low"][rows],
+        state["high"][rows],
+        values,
+        level,
+        ok & (count >= p.novelty_warmup),
+        p.novelty_k,
     )
     arrays = SeriesArrays(
         names=names,
@@ -196,7 +204,13 @@ def process(
         step = p.zq_rate * surprise
         zq_next = zq + step * np.where(az > zq, p.zq_level, p.zq_level - 1.0)
         quantile = calibrate(state["quantile"][rows], score, p.quantile, p.quantile_rate)
-        state["zq"][rows] = zq_next if steady else np.where(ok & (count > 1), zq_next, zq)
+        if not steady:
+            # A new series' typical surprise starts at a Gaussian's (99 % of |z| in units of the
+            # mean absolute deviation is ~3.2), not at 0: climbing from 0 takes a few hundred
+            # samples, and until then every ordinary sample looks surprising.
+            zq_next = np.where(count == 0, p.zq_prior, np.where(count > 1, zq_next, zq))
+            zq_next = np.where(ok, zq_next, zq)
+        state["zq"][rows] = zq_next
         state["quantile"][rows] = quantile if steady else np.where(warm, quantile, 0.0)
         state["on"][rows] = flagged
         first = None if steady else count == 0

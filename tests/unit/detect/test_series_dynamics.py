@@ -47,3 +47,16 @@ def test_level_shift_of_dense_samples_moves_the_level_not_the_daily_profile() ->
     detector, _ = _run(values, 10.0)
     assert abs(detector.state["level"][0] - 55.0) < 0.5
     assert np.abs(detector.state["season"][0]).max() < 0.5
+
+
+def test_ordinary_noise_raises_nothing_right_after_warm_up() -> None:
+    # A new host of 30 noisy series: the first minutes after warm-up are where an uncalibrated
+    # surprise (starting at 0) and a young value range (new extremes every few samples) alarm.
+    rng = np.random.default_rng(3)
+    detector = RobustHostDetector()
+    alarms = 0
+    for i in range(300):
+        metrics = {f"app.m{j:02d}": 50.0 + j + rng.normal(0, 1.0 + j / 10) for j in range(30)}
+        result = detector.process_one(metrics, T0 + timedelta(seconds=10 * i))
+        alarms += result.flagged + len(result.flagged_series())
+    assert alarms == 0
