@@ -130,7 +130,9 @@ def derive(metrics: dict[str, float], profile: RoleProfile) -> None:
     metrics["cpu.usage_idle"] = max(0.0, 100.0 - busy - metrics["cpu.usage_iowait"])
     metrics["mem.available_bytes"] = profile.memory_bytes * (1 - metrics["mem.used_percent"] / 100)
     metrics["disk.root.free_bytes"] = 500 * GIB * (1 - metrics["disk.root.used_percent"] / 100)
-    metrics["pressure.cpu.some_avg10"] = _clamp((busy - 70) * 2.5, 0, 100)
+    # Tasks wait for a CPU long before it saturates: PSI "some" grows smoothly with utilisation
+    # (a hard zero below 70 % busy would make a series no real host reports).
+    metrics["pressure.cpu.some_avg10"] = _clamp(60 * (busy / 100) ** 3, 0, 100)
     metrics["pressure.memory.some_avg10"] = _clamp((metrics["mem.used_percent"] - 90) * 5, 0, 100)
     metrics["pressure.io.some_avg10"] = _clamp(metrics["cpu.usage_iowait"] * 2, 0, 100)
     retrans = metrics["net.tcp_retrans_percent"]
