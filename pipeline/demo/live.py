@@ -71,6 +71,7 @@ def render_scorecard(card: Scorecard) -> Table:
     table.add_row("false alarms (events outside every fault)", str(card.false_alarms))
     table.add_row("median / worst detection delay (simulated)", f"{_s(delay)} / {_s(worst)}")
     table.add_row("anomaly events → incidents", f"{card.anomaly_events} → {card.incidents}")
+    table.add_row("false incidents (on no faulty node while open)", str(card.false_incidents))
     table.add_row("remediation actions proposed (dry-run)", str(card.actions_proposed))
     for outcome in card.faults:
         verdict = (

@@ -27,7 +27,13 @@ from pipeline.demo.components import Component, Components
 from pipeline.demo.live import Progress, render_live, render_scorecard
 from pipeline.demo.remediators import FleetRemediators
 from pipeline.demo.scenario import demo_scenario, speed_for
-from pipeline.demo.scorecard import Detection, InjectedFault, Scorecard, score_run
+from pipeline.demo.scorecard import (
+    Detection,
+    IncidentSpan,
+    InjectedFault,
+    Scorecard,
+    score_run,
+)
 from pipeline.demo.watch import TopicWatcher
 from pipeline.errors import FleetwatchError
 from pipeline.local import reset_database, run_stack
@@ -113,7 +119,7 @@ def _run(
         return score_run(
             [InjectedFault.from_ground_truth(f.ground_truth()) for f in fleet.faults],
             [Detection.from_event(event) for event in tally.events.values()],
-            incident_ids=tally.incidents,
+            incident_ids=[IncidentSpan.from_incident(i) for i in tally.incidents.values()],
             action_ids=tally.requests,
             clock="window_end_at",
         )

@@ -4,7 +4,9 @@ A detection *explains* a fault when it is on one of the fault's nodes and its wi
 fault's span (plus ``grace_s`` after the end, for detectors that close windows late); it
 *detects* the fault when it also is on one of the fault's metrics (a host-wide detection counts
 for every metric). A detection that explains no fault is a false alarm. Delays run from the
-fault's start to the first detecting event's ``detected_at`` (or ``window_end_at``).
+fault's start to the first detecting event's ``detected_at`` (or ``window_end_at``). Operators are
+paged by incidents, not events: an incident none of whose nodes had a fault while it was open (plus
+``grace_s``) is a false incident.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
-from pipeline.models import AnomalyEvent
+from pipeline.models import AnomalyEvent, Incident
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,31 @@ class Detection:
 
 
 @dataclass(frozen=True)
+class IncidentSpan:
+    """What the scorecard needs of one incident: its nodes and the data time it was open."""
+
+    incident_id: str
+    node_ids: frozenset[str]
+    opened_at: datetime
+    last_at: datetime
+
+    @classmethod
+    def from_incident(cls, incident: Incident) -> IncidentSpan:
+        """The span of an Incident's latest state (its last event, or its resolution)."""
+        nodes = set(incident.affected_nodes) | ({incident.node_id} if incident.node_id else set())
+        last_at = max(incident.updated_at, incident.opened_at)
+        return cls(incident.incident_id, frozenset(nodes), incident.opened_at, last_at)
+
+    def explained_by(self, fault: InjectedFault, grace: timedelta) -> bool:
+        """Whether ``fault`` was on one of its nodes while it was open."""
+        return (
+            bool(self.node_ids & fault.node_ids)
+            and self.opened_at < fault.end_at + grace
+            and self.last_at >= fault.start_at
+        )
+
+
+@dataclass(frozen=True)
 class FaultOutcome:
     """How one injected fault fared."""
 
@@ -113,6 +140,7 @@ class Scorecard:
     max_detection_delay_s: float | None
     anomaly_events: int
     incidents: int
+    false_incidents: int
     actions_proposed: int
     faults: tuple[FaultOutcome, ...]
 
@@ -129,7 +157,7 @@ class Scorecard:
 def score_run(
     faults: Sequence[InjectedFault],
     detections: Iterable[Detection],
-    incident_ids: Iterable[str] = (),
+    incident_ids: Iterable[str | IncidentSpan] = (),
     action_ids: Iterable[str] = (),
     grace_s: float = 120.0,
     clock: Literal["detected_at", "window_end_at"] = "detected_at",
@@ -143,7 +171,8 @@ def score_run(
     detections
         Every anomaly event of the run (duplicates by ``event_id`` are dropped).
     incident_ids
-        Ids of every incident message (an incident updated five times counts once).
+        Every incident message, as its id or its span (an incident updated five times counts
+        once); only spans can be judged false.
     action_ids
         Ids of every remediation request proposed.
     grace_s
@@ -157,6 +186,12 @@ def score_run(
     outcomes = tuple(_outcome(fault, unique, grace, clock) for fault in faults)
     delays = [o.delay_s for o in outcomes if o.delay_s is not None]
     false_alarms = sum(1 for d in unique if not any(_explains(d, f, grace) for f in faults))
+    given = list(incident_ids)
+    spans = {i.incident_id: i for i in given if isinstance(i, IncidentSpan)}
+    ids = {i for i in given if isinstance(i, str)} | set(spans)
+    false_incidents = sum(
+        1 for span in spans.values() if not any(span.explained_by(f, grace) for f in faults)
+    )
     return Scorecard(
         faults_injected=len(faults),
         faults_detected=sum(1 for o in outcomes if o.detected),
@@ -164,7 +199,8 @@ def score_run(
         median_detection_delay_s=statistics.median(delays) if delays else None,
         max_detection_delay_s=max(delays) if delays else None,
         anomaly_events=len(unique),
-        incidents=len(set(incident_ids)),
+        incidents=len(ids),
+        false_incidents=false_incidents,
         actions_proposed=len(set(action_ids)),
         faults=outcomes,
     )

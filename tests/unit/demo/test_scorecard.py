@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.demo.scorecard import Detection, InjectedFault, score_run
+from pipeline.demo.scorecard import Detection, IncidentSpan, InjectedFault, score_run
+from pipeline.models import Incident
 from tests.conftest import make_event
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -69,6 +70,40 @@ def test_duplicates_count_once_and_incidents_actions_dedupe() -> None:
     detections = [det("a", "n1", "cpu.usage_user", 110, 125)] * 3
     card = score_run(FAULTS, detections, ["i1", "i1", "i2"], ["r1", "r1"])
     assert (card.anomaly_events, card.incidents, card.actions_proposed) == (1, 2, 1)
+
+
+def span(incident_id: str, nodes: set[str], opened: float, last: float) -> IncidentSpan:
+    return IncidentSpan(incident_id, frozenset(nodes), at(opened), at(last))
+
+
+def test_incidents_on_no_faulty_node_while_open_are_false() -> None:
+    incidents = [
+        span("on-fault", {"n1"}, 120, 200),
+        span("fleet-partly", {"w9", "w3"}, 390, 600),  # w3 is in deploy-1 (200-400)
+        span("other-node", {"n2"}, 120, 200),
+        span("too-late", {"n9"}, 200 + 121, 400),  # disk-1 ended at 200, grace 120 s
+        span("before", {"n1"}, 10, 99),
+    ]
+    card = score_run(FAULTS, [], [*incidents, incidents[0], "plain-id"])
+    assert (card.incidents, card.false_incidents) == (6, 3)
+
+
+def test_incident_span_from_an_incident_message_covers_every_node() -> None:
+    incident = Incident(
+        incident_id="inc-1",
+        dedup_key="fleet:role=web:cpu.usage_user:up",
+        kind="fleet",
+        status="updated",
+        severity="warning",
+        title="web: cpu.usage_user up",
+        affected_nodes=["w1", "w2"],
+        affected_count=2,
+        event_count=4,
+        opened_at=at(5),
+        updated_at=at(9),
+    )
+    got = IncidentSpan.from_incident(incident)
+    assert (got.node_ids, got.opened_at, got.last_at) == (frozenset({"w1", "w2"}), at(5), at(9))
 
 
 def test_detection_before_the_fault_started_has_zero_delay() -> None:
