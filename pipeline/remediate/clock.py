@@ -1,6 +1,6 @@
 """The incident stage's data clock: the stream's own time, not the wall clock.
 
-Incidents open, settle and resolve by the time of the data (``sampled_at``, ``window_end_at``),
+Incidents open, settle and resolve by the time of the anomalies (``window_end_at``),
 so a replay or a simulation faster than real time groups exactly as a live fleet would. While
 no data arrives the clock keeps running at wall-clock speed, so a quiet fleet still resolves.
 Data time never runs ahead of the wall clock: one node with a clock set in the future must not
