@@ -146,14 +146,3 @@ def start_fault_worker(
     yield start
     for worker in workers:
         worker.stop()
-
-
-def wait_for(predicate: Callable[[], object], deadline_s: float, what: str) -> object:
-    """Poll ``predicate`` until truthy; fail naming ``what`` after ``deadline_s``."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")

@@ -16,8 +16,9 @@ import pytest
 from pipeline.bench.worker_process import WorkerProcess
 from pipeline.config import InfluxSettings, TopicSettings
 from pipeline.models import MetricBatch
-from tests.faults.conftest import PrivateStack, wait_for
+from tests.faults.conftest import PrivateStack
 from tests.faults.fleet import FleetPublisher, expected_keys, rounds, stored_host_scores
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(360)]
 NODES = [f"bu-{i:02d}" for i in range(60)]

@@ -17,10 +17,11 @@ from pipeline.bench.worker_process import WorkerProcess
 from pipeline.bus import make_producer
 from pipeline.config import InfluxSettings, TopicSettings
 from pipeline.models import DeadLetter, MetricBatch, decode, encode
-from tests.faults.conftest import PrivateStack, wait_for
+from tests.faults.conftest import PrivateStack
 from tests.faults.fleet import expected_keys, stored_host_scores
 from tests.integration.test_worker import read_rows, read_topic
 from tests.unit.stream.workload import batch_at
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(300)]
 AT = "2026-01-01T00:00:00Z"

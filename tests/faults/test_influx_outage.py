@@ -15,10 +15,11 @@ import pytest
 
 from pipeline.bench.worker_process import WorkerProcess
 from pipeline.config import InfluxSettings, TopicSettings
-from tests.faults.conftest import PrivateStack, wait_for
+from tests.faults.conftest import PrivateStack
 from tests.faults.fleet import FleetPublisher, expected_keys, stored_host_scores
 from tests.integration.test_worker import read_rows
 from tests.unit.stream.workload import batch_at
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(300)]
 NODES = [f"io-{i}" for i in range(8)]

@@ -17,7 +17,7 @@ import pytest
 from pipeline import topics
 from pipeline.bench.worker_process import WorkerProcess
 from pipeline.config import InfluxSettings, TopicSettings
-from tests.faults.conftest import PrivateStack, wait_for
+from tests.faults.conftest import PrivateStack
 from tests.faults.fleet import FleetPublisher, expected_keys, rounds, stored_host_scores
 from tests.integration.agent_support import (
     assert_complete_and_ordered,
@@ -26,6 +26,7 @@ from tests.integration.agent_support import (
     start_agent,
     stop_agent,
 )
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(360)]
 NODES = [f"kk-{i}" for i in range(10)]

@@ -21,8 +21,9 @@ import pytest
 from pipeline import topics
 from pipeline.config import TopicSettings
 from pipeline.models import MetricBatch
-from tests.faults.conftest import PrivateStack, wait_for
+from tests.faults.conftest import PrivateStack
 from tests.integration.agent_support import read_batches, spool_state, start_agent, stop_agent
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(360)]
 SPOOL_MAX_BYTES = 64 * 1024  # the smallest bound the settings accept

@@ -145,13 +145,3 @@ def audit_rows(influx: InfluxSettings) -> list[dict[str, Any]]:
     with InfluxDBClient(url=influx.url, token="", org="-") as client:
         tables = client.query_api().query(flux, org="-")
     return [record.values for table in tables for record in table.records]
-
-
-def wait_for(predicate: Callable[[], Any], deadline_s: float, what: str) -> Any:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")

@@ -26,8 +26,8 @@ from tests.integration.remediation_support import (
     node_remediator,
     publish,
     remediation_settings,
-    wait_for,
 )
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 PROC = Path("/proc")

@@ -34,8 +34,8 @@ from tests.integration.remediation_support import (
     publish,
     publish_raw,
     remediation_settings,
-    wait_for,
 )
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from subprocess import Popen
 
@@ -14,6 +13,7 @@ from pipeline.bus import ensure_topics, make_consumer, make_producer
 from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
 from pipeline.models import DeadLetter, decode, encode
 from tests.conftest import make_batch
+from tests.waiting import wait_for as _wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -26,16 +26,6 @@ def _read_metrics(influx: InfluxSettings, node_id: str) -> list[dict[str, object
     with InfluxDBClient(url=influx.url, token="", org="-") as client:
         tables = client.query_api().query(flux, org="-")
     return [record.values for table in tables for record in table.records]
-
-
-def _wait_for(predicate: Callable[[], object], deadline_s: float, what: str) -> object:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")
 
 
 def test_metric_batch_reaches_influxdb_field_by_field(

@@ -6,7 +6,6 @@ Also holds the helpers the other test_worker_*.py modules share.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from subprocess import Popen
@@ -22,6 +21,7 @@ from pipeline.models import AnomalyEvent, DeadLetter, MetricBatch, decode, encod
 from pipeline.stream.intake import MAX_RAW_BYTES
 from pipeline.stream.process import BatchProcessor
 from tests.unit.stream.workload import batch_at, steady
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 WARM = 400
@@ -92,17 +92,6 @@ def differing_scores(
         for key, score in sorted(expected.items())
         if abs(actual[key] - score) > SCORE_TOLERANCE
     ]
-
-
-def wait_for(predicate: Callable[[], Any], deadline_s: float, what: str) -> Any:
-    """Poll ``predicate`` until it is truthy; fail naming ``what`` after ``deadline_s``."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(1.0)
-    raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")
 
 
 def read_topic(kafka: KafkaSettings, name: str, idle_ms: int = 5_000) -> list[bytes]:
