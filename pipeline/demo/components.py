@@ -6,10 +6,13 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+LAG_METRIC = "fleetwatch_consumer_lag_messages"
 
 
 @dataclass
@@ -81,3 +84,17 @@ class Components:
         """Stop every component, last started first."""
         for member in reversed(self.members):
             member.stop()
+
+
+def worker_lag(web_port: int) -> int | None:
+    """Messages the stream worker has not read yet (its /metrics); None when it does not answer."""
+    url = f"http://127.0.0.1:{web_port}/metrics"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our loopback worker
+            text = response.read().decode()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(f"{LAG_METRIC} "):
+            return int(float(line.split()[1]))
+    return None

@@ -23,7 +23,7 @@ from rich.live import Live
 from pipeline import topics
 from pipeline.bus import ensure_topics
 from pipeline.config import InfluxSettings, KafkaSettings, RemediationSettings, TopicSettings
-from pipeline.demo.components import Component, Components
+from pipeline.demo.components import Component, Components, worker_lag
 from pipeline.demo.live import Progress, render_live, render_scorecard
 from pipeline.demo.remediators import FleetRemediators
 from pipeline.demo.scenario import demo_scenario, speed_for
@@ -46,6 +46,8 @@ DEMO_BUCKET = f"{DEMO_DATABASE}/autogen"
 # Wall seconds outside the simulation: stack, components, draining the last windows.
 OVERHEAD_S = 45.0
 SETTLE_S = 8.0
+# Longest wait, once the fleet has stopped, for the worker to read what it was sent.
+DRAIN_S = 180.0
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ def _run(
     watcher.start()
     try:
         _simulate(options, console, kafka, topic_settings, fleet, work_dir, watcher, children)
+        _drain(console, children, web_port, options.nodes)
     finally:
         watcher.stop()
         remediators.stop()
@@ -208,18 +211,38 @@ def _simulate(
     started = time.monotonic()
     thread.start()
     with Live(console=console, refresh_per_second=4, transient=False) as live:
-        settle_until = None
-        while settle_until is None or time.monotonic() < settle_until:
+        while thread.is_alive():
             progress.elapsed_s = time.monotonic() - started
             with watcher.lock:
                 live.update(render_live(progress, watcher.tally))
             if children.dead():
                 stop.set()
                 _raise_if_dead(children)
-            if settle_until is None and not thread.is_alive():
-                settle_until = time.monotonic() + SETTLE_S  # let the last windows arrive
             time.sleep(0.25)
     publisher.close(timeout_s=10)
+
+
+def _drain(console: Console, children: Components, web_port: int, nodes: int) -> None:
+    """Wait until the worker is within one round of batches, then for the last windows.
+
+    A time-compressed fleet can outrun the worker; scoring before it caught up would count the
+    faults it had not read yet as missed. Within a round (one batch per node) is caught up: the
+    lag the worker reports can stay a few messages above 0 after the last fetch.
+    """
+    deadline = time.monotonic() + DRAIN_S
+    caught_up = 0
+    with console.status("waiting for the worker to read the last batches"):
+        while caught_up < 2:  # twice in a row: a low lag can precede the next fetch
+            _raise_if_dead(children)
+            lag = worker_lag(web_port)
+            caught_up = caught_up + 1 if lag is not None and lag <= nodes else 0
+            if time.monotonic() > deadline:
+                raise FleetwatchError(
+                    f"the stream worker was still {lag} messages behind {DRAIN_S:.0f} s "
+                    "after the fleet stopped"
+                )
+            time.sleep(1.0)
+        time.sleep(SETTLE_S)  # the last windows close, the incident stage groups them
 
 
 def _raise_if_dead(children: Components) -> None:
