@@ -119,8 +119,8 @@ class IncidentTracker:
         at = event.window_end_at
         self._recent.append(_Seen(at, event.node_id, dict(event.labels), f"{metric}:{direction}"))
         fleet = self._fleet_for(event, metric, direction)
-        if fleet is None:
-            fleet = self._maybe_open_fleet(event, metric, direction, at)
+        if fleet is None or not self._is_broadest(fleet, event):
+            fleet = self._maybe_open_fleet(event, metric, direction, at) or fleet
         state = fleet or self._host_for(event)
         self._absorb_one(state, event, metric, direction, at)
         return [self._emit(state)] if state.published else []
@@ -216,6 +216,12 @@ class IncidentTracker:
                 return state
         return None
 
+    def _is_broadest(self, fleet: _State, event: AnomalyEvent) -> bool:
+        """Whether ``fleet`` is grouped by the event's broadest label already (role over zone)."""
+        (key,) = fleet.group or {"": ""}
+        order = [k for k in self.policy.group_labels if k in event.labels]
+        return not order or key == order[0]
+
     def _maybe_open_fleet(
         self, event: AnomalyEvent, metric: str, direction: str, at: datetime
     ) -> _State | None:
@@ -254,9 +260,12 @@ class IncidentTracker:
     ) -> _State:
         dedup_key = f"fleet:{key}={value}:{metric}:{direction}"
         first_at = min(s.at for s in self._recent if s.node_id in nodes)
-        state = self._reopened(dedup_key, at) or _State(
-            incident_id_of(dedup_key, first_at), dedup_key, "fleet", opened_at=first_at
+        state = (
+            self._narrower_fleet(f"{metric}:{direction}", nodes)
+            or self._reopened(dedup_key, at)
+            or _State(incident_id_of(dedup_key, first_at), dedup_key, "fleet", opened_at=first_at)
         )
+        state.dedup_key = dedup_key
         state.group, state.labels, state.population = {key: value}, {key: value}, population
         state.opened_seen = at
         state.published = True  # a fleet incident is the page; nothing to wait for
@@ -264,6 +273,23 @@ class IncidentTracker:
             self._absorb_host(node_id, f"{metric}:{direction}", state)
         self.open[dedup_key] = state
         return state
+
+    def _narrower_fleet(self, deviation: str, nodes: set[str]) -> _State | None:
+        """An open fleet incident of the same deviation whose hosts all fall in ``nodes``.
+
+        Partitions deliver hosts in any order, so a narrow group (one zone) can qualify before
+        the broad one (the role): the broad one then takes the narrow one over, keeping its id,
+        so operators are paged once per deviation.
+        """
+        for dedup_key, state in list(self.open.items()):
+            if (
+                state.kind == "fleet"
+                and dedup_key.endswith(f":{deviation}")
+                and state.nodes <= nodes
+            ):
+                del self.open[dedup_key]
+                return state
+        return None
 
     def _absorb_host(self, node_id: str, deviation: str, fleet: _State) -> None:
         """Fold an unpublished host incident made only of this deviation into the fleet one."""

@@ -40,5 +40,10 @@ class Inventory:
         """Hosts currently known with label ``key=value`` (0 when none)."""
         return max(self._counts[(key, value)], 0)
 
+    def labels_of(self, node_id: str) -> dict[str, str] | None:
+        """The labels ``node_id`` last reported with, or None for an unknown host."""
+        found = self._hosts.get(node_id)
+        return dict(found[1]) if found is not None else None
+
     def __len__(self) -> int:
         return len(self._hosts)

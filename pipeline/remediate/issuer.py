@@ -95,7 +95,7 @@ class Issuer:
             if request_id in self._issued:
                 continue
             try:
-                self.guard.admit(node_id, group, population, now)
+                self.guard.admit(node_id, group, population, now, self.inventory.labels_of(node_id))
             except ActionRefused as exc:
                 if request_id not in self._blocked:  # retried on later updates, reported once
                     self._blocked.add(request_id)

@@ -76,9 +76,21 @@ class BlastRadiusGuard:
         self.max_share = max_share
         self.window_s = window_s
         self._admitted: deque[tuple[datetime, str, str | None]] = deque()
+        self._labels: dict[str, dict[str, str]] = {}
 
-    def admit(self, node_id: str, group: str | None, population: int | None, now: datetime) -> None:
-        """Admit one action on ``node_id`` (member of ``group``) or raise ActionRefused."""
+    def admit(
+        self,
+        node_id: str,
+        group: str | None,
+        population: int | None,
+        now: datetime,
+        labels: dict[str, str] | None = None,
+    ) -> None:
+        """Admit one action on ``node_id`` (member of ``group``) or raise ActionRefused.
+
+        A group's count includes every admitted node carrying its label, whatever group it was
+        admitted under: actions for a zone's incident count against the role's share too.
+        """
         self._expire(now)
         nodes = {n for _, n, _ in self._admitted}
         if node_id not in nodes and len(nodes) >= self.max_nodes:
@@ -87,7 +99,12 @@ class BlastRadiusGuard:
                 f"(max {self.max_nodes})"
             )
         if group is not None and population:
-            in_group = {n for _, n, g in self._admitted if g == group}
+            key, _, value = group.partition("=")
+            in_group = {
+                n
+                for _, n, g in self._admitted
+                if g == group or self._labels.get(n, {}).get(key) == value
+            }
             limit = allowed_in_group(self.max_share, population)
             if node_id not in in_group and len(in_group) >= limit:
                 raise ActionRefused(
@@ -95,6 +112,8 @@ class BlastRadiusGuard:
                     f"(max {self.max_share:.0%} = {limit})"
                 )
         self._admitted.append((now, node_id, group))
+        if labels is not None:
+            self._labels[node_id] = dict(labels)
 
     def seen_nodes(self, now: datetime) -> int:
         """Distinct nodes admitted within the window ending ``now``."""
@@ -105,3 +124,6 @@ class BlastRadiusGuard:
         horizon = now - timedelta(seconds=self.window_s)
         while self._admitted and self._admitted[0][0] <= horizon:
             self._admitted.popleft()
+        live = {n for _, n, _ in self._admitted}
+        for node_id in [n for n in self._labels if n not in live]:
+            del self._labels[node_id]

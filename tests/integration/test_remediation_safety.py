@@ -208,7 +208,8 @@ def test_fleet_fault_on_50_nodes_is_one_incident_and_blast_radius_limits_actions
         incidents = collect(kafka, topic_settings, topics.INCIDENTS, Incident, bool, 30)
     counters = stage["result"]
     assert counters.anomalies == 50
-    assert {i.incident_id for i in incidents} == {incidents[0].incident_id}
+    seen = {(i.incident_id, i.kind, i.title, i.status, i.affected_count) for i in incidents}
+    assert {i.incident_id for i in incidents} == {incidents[0].incident_id}, seen
     final = incidents[-1]
     assert (final.kind, final.group, final.affected_count) == ("fleet", {"role": "web"}, 50)
     assert (final.population, final.share) == (50, 1.0)

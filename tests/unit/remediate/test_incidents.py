@@ -144,3 +144,19 @@ def test_acknowledge_sets_owner_and_by() -> None:
     assert acked is not None
     assert (acked.acknowledged_by, acked.owner, acked.status) == ("alice", "team-web", "updated")
     assert tracker.acknowledge("inc-unknown", "alice", None) is None
+
+
+def test_a_fleet_incident_widens_to_the_broader_group_and_keeps_its_id() -> None:
+    # Partitions deliver nodes in any order: zone z0's five web nodes can qualify (5 of 20)
+    # before role=web does (10 of 50). The same deviation must still be one incident.
+    tracker = IncidentTracker(POLICY, _fleet_inventory())
+    zone_first = [i for i in range(50) if i % 3 == 0] + [i for i in range(50) if i % 3]
+    published = []
+    for step, i in enumerate(zone_first):
+        labels = {"role": "web", "zone": f"z{i % 3}"}
+        published += tracker.observe_one(event_at(f"n{i:02d}", step * 0.2, labels=labels))
+    published += tracker.tick(BASE_TIME + timedelta(seconds=60))
+    assert {i.incident_id for i in published} == {published[0].incident_id}
+    assert published[0].group == {"zone": "z0"}
+    last = published[-1]
+    assert (last.group, last.affected_count, last.share) == ({"role": "web"}, 50, 1.0)

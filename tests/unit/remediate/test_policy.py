@@ -61,3 +61,17 @@ def test_allowlist() -> None:
         check_allowed("run_script", settings())
     with pytest.raises(ActionRefused, match="not a catalogue action"):
         check_allowed("rm_rf", settings(allowed_actions=["rm_rf"]))
+
+
+def test_actions_under_a_narrow_group_count_against_the_broad_one() -> None:
+    guard = BlastRadiusGuard(max_nodes=100, max_share=0.2, window_s=900)
+    for i in range(4):  # a zone's incident acted on four web nodes
+        guard.admit(f"w{i}", "zone=z0", 20, BASE_TIME, {"role": "web", "zone": "z0"})
+    admitted = 0
+    for i in range(4, 50):  # the role's incident may add only up to 20 % of 50 = 10 in all
+        try:
+            guard.admit(f"w{i}", "role=web", 50, BASE_TIME, {"role": "web", "zone": "z1"})
+            admitted += 1
+        except ActionRefused:
+            pass
+    assert admitted == 6
