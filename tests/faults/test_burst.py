@@ -1,7 +1,9 @@
 """A burst of 10x the normal rate: the worker's backlog grows, then drains; nothing is dropped.
 
-Normal is 60 batches/s; the burst (600/s for 20 s) is above what one worker processes on two
-cores (about 400/s by `fleetwatch bench soak`), so the backlog must grow before it drains.
+Normal is 60 batches/s. The burst is at least ten times that: 24,000 batches published as fast as
+the agent's publisher goes. A paced 600/s turned out to be within one worker's reach on an idle
+machine, so the burst is unpaced to outrun the worker on any machine; the backlog must grow, then
+drain, and nothing may be lost.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from tests.waiting import wait_for
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(360)]
 NODES = [f"bu-{i:02d}" for i in range(60)]
 NORMAL_ROUNDS_PER_S, BURST_FACTOR = 1.0, 10
-NORMAL_S, BURST_S = 10, 20
+NORMAL_S, BURST_S = 10, 40
 PHASES = [  # (name, rounds, rounds per second)
     ("before", NORMAL_S, NORMAL_ROUNDS_PER_S),
-    ("burst", BURST_S * BURST_FACTOR, NORMAL_ROUNDS_PER_S * BURST_FACTOR),
+    ("burst", BURST_S * BURST_FACTOR, float("inf")),  # unpaced: >= 10x, whatever the machine
     ("after", NORMAL_S * 2, NORMAL_ROUNDS_PER_S),
 ]
 
