@@ -215,13 +215,18 @@ def test_fleet_fault_on_50_nodes_is_one_incident_and_blast_radius_limits_actions
     assert (final.population, final.share) == (50, 1.0)
     assert len(requests) == 10 and len({r.node_id for r in requests}) == 10
     assert {r.node_id for r in requests} <= set(web)
-    assert counters.requests_issued == 10 and counters.requests_blocked == 40
+    assert counters.requests_issued == 10
+    # Partitions may let a zone's incident qualify first; a node refused under it can be admitted
+    # once the incident widens to the role. So every node left without a request was refused and
+    # audited (at least 40 refusals), and never more than 10 actions went out.
+    assert counters.requests_blocked >= 40
+    never_issued = set(web) - {r.node_id for r in requests}
+    assert len(never_issued) == 40
 
-    def blocked() -> int:
-        rows = [r for r in audit_rows(influx) if r["step"] == "blocked"]
-        return len(rows) if len(rows) >= 40 else 0
+    def blocked_nodes() -> set[str]:
+        return {r["node"] for r in audit_rows(influx) if r["step"] == "blocked"}
 
-    assert wait_for(blocked, 30, "40 blocked requests audited") == 40
+    wait_for(lambda: blocked_nodes() >= never_issued, 30, "the 40 refused nodes audited")
 
     listing = subprocess.run(
         [sys.executable, "-m", "pipeline", "alerts", "--node", web[7], "--severity", "critical",
