@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from pipeline.agent.overhead import memory_bytes
+from pipeline.child_process import terminate
 from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
 
 _SAMPLE = re.compile(r"^([a-z_]+) (\S+)$", re.MULTILINE)
@@ -115,13 +115,7 @@ class WorkerProcess:
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """SIGTERM (the worker saves its models and flushes its sink), then SIGKILL if stuck."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, timeout_s)
         if self._log is not None:
             self._log.close()
             self._log = None

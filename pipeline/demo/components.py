@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -11,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+from pipeline.child_process import terminate
 
 LAG_METRIC = "fleetwatch_consumer_lag_messages"
 
@@ -52,13 +53,7 @@ class Component:
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """SIGTERM, wait up to ``timeout_s`` for a clean shutdown (sinks flush), then SIGKILL."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, timeout_s)
         if self._log is not None:
             self._log.close()
             self._log = None
