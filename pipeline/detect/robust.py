@@ -1,21 +1,21 @@
-"""Vectorised per-series model: robust Holt-Winters level/trend/daily season with a MAD scale.
+"""Per-series model: robust Holt-Winters level/trend/daily season with a MAD scale.
 
-Every series of a host is one row of a few NumPy arrays, so one batch is scored and learned with a
-fixed number of array operations whatever the number of metrics.
+Every series of a host is one row of a few NumPy arrays; one batch is scored and learned in one
+compiled pass over its rows (:mod:`pipeline.detect.series_kernel`).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.detect.novelty import learn_range, novelty_score
+from pipeline.detect import series_kernel as kernel
+from pipeline.detect.series_kernel import score_and_learn
 from pipeline.detect.series_table import SeriesArrays
-from pipeline.detect.threshold import calibrate, flag_with_hysteresis
 
 Floats = npt.NDArray[np.float64]
 Rows = npt.NDArray[np.intp] | slice
@@ -63,12 +63,24 @@ class SeriesParams:
             if not 0.0 < getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in (0, 1), got {getattr(self, name)}")
 
-    @property
-    def steady_count(self) -> int:
-        """Samples after which every warm-start rate has given way to its fixed rate."""
-        return max(
-            self.warmup, math.ceil(1.0 / self.alpha_level), math.ceil(1.0 / self.alpha_scale), 2
+    @cached_property
+    def vector(self) -> Floats:
+        """The knobs the compiled kernel reads, at the positions it names."""
+        p = np.zeros(kernel.N_PARAMS)
+        p[kernel.WARMUP], p[kernel.NOVELTY_WARMUP] = self.warmup, self.novelty_warmup
+        p[kernel.ALPHA_LEVEL], p[kernel.ALPHA_TREND] = self.alpha_level, self.alpha_trend
+        p[kernel.TREND_DAMPING], p[kernel.ALPHA_SCALE] = self.trend_damping, self.alpha_scale
+        p[kernel.HUBER], p[kernel.SCALE_CLIP] = self.huber, self.scale_clip
+        p[kernel.SCORE_K], p[kernel.ZQ_LEVEL] = self.score_k, self.zq_level
+        p[kernel.ZQ_RATE], p[kernel.ZQ_FLOOR], p[kernel.ZQ_PRIOR] = (
+            self.zq_rate,
+            self.zq_floor,
+            self.zq_prior,
         )
+        p[kernel.QUANTILE], p[kernel.QUANTILE_RATE] = self.quantile, self.quantile_rate
+        p[kernel.MIN_THRESHOLD], p[kernel.HYSTERESIS] = self.min_threshold, self.hysteresis
+        p[kernel.NOVELTY_K], p[kernel.NOVELTY_FORGET] = self.novelty_k, self.novelty_forget
+        return p
 
     def season_alpha(self, interval_s: float) -> float:
         """Per-sample rate of the daily profile for samples ``interval_s`` apart.
@@ -106,7 +118,11 @@ def migrate_state(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     missing = set(STATE_FIELDS) - set(state)
     if missing:
         raise ValueError(f"series state lacks {', '.join(sorted(missing))}")
-    return {name: state[name] for name in STATE_FIELDS}
+    # The compiled kernel is specialised by dtype: keep every array at its fresh dtype.
+    fresh = empty_state(0, SeriesParams())
+    return {
+        name: np.ascontiguousarray(state[name], dtype=fresh[name].dtype) for name in STATE_FIELDS
+    }
 
 
 def grow(state: dict[str, np.ndarray], rows: int, params: SeriesParams) -> dict[str, np.ndarray]:
@@ -156,32 +172,19 @@ def process(
     Returns the per-series results and each series' signed residual in units of its scale
     (0 where not scored), the host model's input.
     """
-    p = params
-    ok = np.isfinite(values)
-    b = season_bin(at_s, p)
-    count, level, trend = state["count"][rows], state["level"][rows], state["trend"][rows]
-    scale = state["scale"][rows]
-    season = state["season"][rows, b] if np.ndim(b) == 0 else state["season"][_span(rows, b), b]
-    expected = level + p.trend_damping * trend + season
-    floor = 1e-9 + 1e-6 * np.abs(level)
-    scale_eff = np.maximum(scale, floor)
-    residual = np.where(ok, values - expected, 0.0)
-    z = residual / scale_eff
-    warm = ok & (count >= p.warmup)
-    az = np.abs(z)
-    zq = state["zq"][rows]
-    surprise = np.maximum(zq, p.zq_floor)
-    ratio = az / surprise
-    score = np.where(warm, ratio / (ratio + p.score_k), 0.0)
-    threshold = np.maximum(state["quantile"][rows], p.min_threshold)
-    flagged = flag_with_hysteresis(score, threshold, state["on"][rows], p.hysteresis) & warm
-    novelty = novelty_score(
-        state["low"][rows],
-        state["high"][rows],
+    index = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+    b = season_bin(at_s, params)
+    bins = np.full(len(index), b, dtype=np.intp) if np.ndim(b) == 0 else b
+    a_season = params.season_alpha(interval_s) * (1.0 - params.alpha_level)
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    score, flagged, expected, threshold, scale_eff, surprise, novelty, z = score_and_learn(
+        *(state[name] for name in STATE_FIELDS),
+        index.astype(np.intp, copy=False),
+        bins.astype(np.intp, copy=False),
         values,
-        level,
-        ok & (count >= p.novelty_warmup),
-        p.novelty_k,
+        params.vector,
+        learn,
+        a_season,
     )
     arrays = SeriesArrays(
         names=names,
@@ -193,100 +196,6 @@ def process(
         scale=scale_eff,
         surprise=surprise,
         novelty=novelty,
-        score_k=p.score_k,
+        score_k=params.score_k,
     )
-    if learn:
-        # With a slice, the gathered arrays are views: `_learn` must run last.
-        # The series' own typical surprise: a streaming quantile of |z| with a relative step.
-        # Steady batches (every value finite, every series past all warm-starts) are the common
-        # case and skip the masks: the same arithmetic in about half the array operations.
-        steady = len(count) > 0 and bool(ok.all()) and int(count.min()) >= p.steady_count
-        step = p.zq_rate * surprise
-        zq_next = zq + step * np.where(az > zq, p.zq_level, p.zq_level - 1.0)
-        quantile = calibrate(state["quantile"][rows], score, p.quantile, p.quantile_rate)
-        if not steady:
-            # A new series' typical surprise starts at a Gaussian's (99 % of |z| in units of the
-            # mean absolute deviation is ~3.2), not at 0: climbing from 0 takes a few hundred
-            # samples, and until then every ordinary sample looks surprising.
-            zq_next = np.where(count == 0, p.zq_prior, np.where(count > 1, zq_next, zq))
-            zq_next = np.where(ok, zq_next, zq)
-        state["zq"][rows] = zq_next
-        state["quantile"][rows] = quantile if steady else np.where(warm, quantile, 0.0)
-        state["on"][rows] = flagged
-        first = None if steady else count == 0
-        learn_range(state, rows, ok, values, expected, first, p.novelty_forget)
-        a_season = p.season_alpha(interval_s) * (1.0 - p.alpha_level)
-        if steady:
-            _learn_steady(state, rows, residual, scale_eff, b, a_season, p)
-        else:
-            _learn(state, rows, ok, residual, scale_eff, count, b, a_season, p)
-    return arrays, np.where(warm, z, 0.0)
-
-
-def _learn(
-    state: dict[str, np.ndarray],
-    rows: Rows,
-    ok: npt.NDArray[np.bool_],
-    residual: Floats,
-    scale_eff: Floats,
-    count: npt.NDArray[np.int64],
-    b: Any,
-    a_season: float,
-    p: SeriesParams,
-) -> None:
-    """Error-correction Holt-Winters update with Huber-clipped residuals; NaN rows untouched."""
-    warming = count < p.warmup
-    # Running mean/MAD while warming up (1/n weights), exponential forgetting afterwards.
-    weight = 1.0 / (count + 1.0)
-    a_level = np.where(ok, np.maximum(p.alpha_level, weight), 0.0)
-    # The first residual is against an empty level, so the scale starts from the second one.
-    a_scale = np.where(ok & (count > 0), np.maximum(p.alpha_scale, 1.0 / np.maximum(count, 1)), 0.0)
-    limit = np.where(warming, np.inf, p.huber * scale_eff)
-    clipped = np.clip(residual, -limit, limit)
-    trend = state["trend"][rows]
-    state["level"][rows] += p.trend_damping * trend * ok + a_level * clipped
-    # The first residual is against an empty level, not a change of it: no trend from it.
-    learns_trend = ok & (count > 0)
-    state["trend"][rows] = np.where(
-        learns_trend, p.trend_damping * trend + p.alpha_trend * clipped, trend
-    )
-    seasonal = np.where(warming | ~ok, 0.0, a_season * clipped)
-    if np.ndim(b) == 0:
-        state["season"][rows, b] += seasonal
-    else:
-        state["season"][_span(rows, b), b] += seasonal
-    deviation = np.minimum(np.abs(residual), np.where(warming, np.inf, p.scale_clip * scale_eff))
-    scale = state["scale"][rows]
-    state["scale"][rows] = scale + a_scale * (deviation - scale)
-    state["count"][rows] = count + ok
-
-
-def _learn_steady(
-    state: dict[str, np.ndarray],
-    rows: Rows,
-    residual: Floats,
-    scale_eff: Floats,
-    b: Any,
-    a_season: float,
-    p: SeriesParams,
-) -> None:
-    """:func:`_learn` when every row is finite and past ``p.steady_count`` samples."""
-    limit = p.huber * scale_eff
-    clipped = np.clip(residual, -limit, limit)
-    trend = state["trend"][rows]
-    state["level"][rows] += p.trend_damping * trend + p.alpha_level * clipped
-    state["trend"][rows] = p.trend_damping * trend + p.alpha_trend * clipped
-    seasonal = a_season * clipped
-    if np.ndim(b) == 0:
-        state["season"][rows, b] += seasonal
-    else:
-        state["season"][_span(rows, b), b] += seasonal
-    deviation = np.minimum(np.abs(residual), p.scale_clip * scale_eff)
-    scale = state["scale"][rows]
-    state["scale"][rows] = scale + p.alpha_scale * (deviation - scale)
-    state["count"][rows] += 1
-
-
-def _span(rows: Rows, b: Any) -> Any:
-    """Row indices matching a per-row bin array (offline runs with one timestamp per series)."""
-    return np.arange(len(b)) if isinstance(rows, slice) else rows
+    return arrays, z
