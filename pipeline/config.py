@@ -151,6 +151,24 @@ class StreamSettings(Section):
         ge=1000,
         description="FLEETWATCH_STREAM_SINK_BUFFER_POINTS: points kept while InfluxDB is down",
     )
+    fetch_partition_bytes: int = Field(
+        4 * 1024**2,
+        ge=64 * 1024,
+        description="FLEETWATCH_STREAM_FETCH_PARTITION_BYTES: most bytes fetched per partition "
+        "at once; at most this times the assigned partitions is held in memory",
+    )
+    chunk_max: int = Field(
+        500,
+        ge=1,
+        le=100_000,
+        description="FLEETWATCH_STREAM_CHUNK_MAX: most messages handled per pass of the agent",
+    )
+    chunk_wait_s: float = Field(
+        0.05,
+        gt=0,
+        le=5,
+        description="FLEETWATCH_STREAM_CHUNK_WAIT_S: longest a message waits for its chunk to fill",
+    )
 
 
 class RemediationSettings(Section):

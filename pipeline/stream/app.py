@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import faust
@@ -49,6 +49,7 @@ class Worker:
     remediation_topic: faust.TopicT
     deadletter_topic: faust.TopicT
     stopping: bool = False
+    revoked: set[int] = field(default_factory=set)  # partitions taken away and not given back
 
 
 def make_app(
@@ -71,6 +72,9 @@ def make_app(
         # Unsaved messages stay unacknowledged by design (see checkpoint.py); waiting for them
         # would stall every rebalance and shutdown. They are re-read and re-learned instead.
         stream_wait_empty=False,
+        # Faust's 1 MiB holds ~200 batches of 200 metrics: the worker then waits on fetch round
+        # trips half the time (bench pipeline: 1,390 -> 2,900 batches/s at 4 MiB).
+        consumer_max_fetch_size=stream.fetch_partition_bytes,
     )
 
 

@@ -31,7 +31,7 @@ def test_agent_dead_letters_bad_messages_and_keeps_processing() -> None:
             outcomes = []
             for raw in (b"{not json", encode(batch_at("n1", 0)), b'{"node_id": "n1"}'):
                 event = await agent_.put(raw, key=b"n1")
-                outcomes.append(agent_.results[event.message.offset])
+                outcomes.extend(agent_.results[event.message.offset])
             return outcomes
 
     outcomes = asyncio.run(run())
