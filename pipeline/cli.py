@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from pipeline import __version__
-from pipeline.commands import build_servers, one_line_errors, server_options
+from pipeline.commands import build_servers, one_line_errors, server_options, settings_options
 from pipeline.config import (
     StreamSettings,
     load,
@@ -87,30 +88,24 @@ def local(action: str, data_dir: Path | None) -> None:
         click.echo(f"export {key}={value}")
 
 
+# Every worker setting but the sink's buffer bound, which is an operator's last resort, not a knob.
+WORKER_FLAGS = (
+    *("app_id", "data_dir", "store", "web_port", "detector", "window_s", "snapshot_interval_s"),
+    *("write_detail", "detail_every_s", "forward_remediation", "session_timeout_s"),
+    *("fetch_partition_bytes", "chunk_max", "chunk_wait_s"),
+)
+
+
 @cli.command()
 @server_options
-@click.option("--app-id", help="Consumer group of the workers (env FLEETWATCH_STREAM_APP_ID).")
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    help="Local state directory (env FLEETWATCH_STREAM_DATA_DIR).",
-)
-@click.option(
-    "--store",
-    type=click.Choice(["rocksdb", "memory"]),
-    help="Table store (env FLEETWATCH_STREAM_STORE).",
-)
-@click.option("--web-port", type=int, help="Port of /metrics (env FLEETWATCH_STREAM_WEB_PORT).")
+@settings_options(StreamSettings, *WORKER_FLAGS)
 @one_line_errors
 def worker(
     config_file: Path | None,
     kafka_bootstrap: str | None,
     influx_url: str | None,
     topic_prefix: str | None,
-    app_id: str | None,
-    data_dir: Path | None,
-    store: str | None,
-    web_port: int | None,
+    **flags: Any,
 ) -> None:
     """Run a stream worker: validate, detect, write InfluxDB, forward to remediation."""
     from pipeline.stream.run import run_worker
@@ -118,14 +113,7 @@ def worker(
     kafka, influx, topic_settings = build_servers(
         config_file, kafka_bootstrap, influx_url, topic_prefix
     )
-    stream = load(
-        StreamSettings,
-        config_file,
-        app_id=app_id,
-        data_dir=data_dir,
-        store=store,
-        web_port=web_port,
-    )
+    stream = load(StreamSettings, config_file, **flags)
     run_worker(kafka, topic_settings, stream, influx)
 
 

@@ -7,9 +7,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import click
+from pydantic import BaseModel
 
 from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings, load
 from pipeline.errors import FleetwatchError
@@ -47,6 +48,38 @@ def server_options(command: F) -> F:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def settings_options(section: type[BaseModel], *names: str) -> Callable[[F], F]:
+    """Options ``--<field>`` for fields of a settings section, typed and described by the field.
+
+    Every option defaults to None, so an unset flag leaves the environment, config file or
+    default in charge (see :func:`pipeline.config.load`); booleans get ``--x/--no-x``.
+    """
+
+    def decorate(command: F) -> F:
+        for name in reversed(names):
+            command = _field_option(section, name)(command)
+        return command
+
+    return decorate
+
+
+def _field_option(section: type[BaseModel], name: str) -> Callable[[F], F]:
+    field = section.model_fields[name]
+    flag = "--" + name.replace("_", "-")
+    env, _, meaning = (field.description or "").partition(": ")
+    help_text = f"{meaning[:1].upper()}{meaning[1:]} (env {env})." if meaning else None
+    annotation = field.annotation
+    if annotation is bool:
+        return click.option(f"{flag}/--no-{flag[2:]}", name, default=None, help=help_text)
+    if get_origin(annotation) is Literal:
+        kind: Any = click.Choice([str(choice) for choice in get_args(annotation)])
+    elif annotation is Path:
+        kind = click.Path(path_type=Path)
+    else:
+        kind = annotation
+    return click.option(flag, name, type=kind, default=None, help=help_text)
 
 
 def build_servers(

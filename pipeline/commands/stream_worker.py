@@ -31,12 +31,12 @@ def worker_process(
             "--app-id", f"fleetwatch-bench-{uuid.uuid4().hex[:8]}",
             "--data-dir", data_dir,
             "--web-port", str(port),
+            "--window-s", str(window_s),
+            "--no-write-detail",  # anomalies only: what the bench times
         ]  # fmt: skip
         env = os.environ | {
             "FLEETWATCH_INFLUX_BUCKET": influx.bucket,
             "FLEETWATCH_TOPICS_PARTITIONS": str(topic_settings.partitions),
-            "FLEETWATCH_STREAM_WINDOW_S": str(window_s),
-            "FLEETWATCH_STREAM_WRITE_DETAIL": "false",  # anomalies only: what the bench times
         }
         with (Path(data_dir) / "worker.log").open("wb") as log:
             process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
