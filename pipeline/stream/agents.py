@@ -25,7 +25,7 @@ def register(worker: Worker) -> None:
         lambda: worker.sink.buffered,
         lambda: len(checkpoints.live),
         lambda: checkpoints.saved_bytes,
-        lambda: consumer_lag(app),
+        lambda: consumer_lag(app, worker.metrics_topic.get_topic_name()),
     )
     app.sensors.add(RebalanceSensor(checkpoints))
     app.before_stop = lambda: _stop(worker)

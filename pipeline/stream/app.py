@@ -127,8 +127,12 @@ def raw_topic(app: faust.App, name: str) -> faust.TopicT:
     )
 
 
-def consumer_lag(app: faust.App) -> int:
-    """Messages in the assigned partitions not read yet (0 before the consumer starts)."""
+def consumer_lag(app: faust.App, topic: str) -> int:
+    """Messages of ``topic`` in the assigned partitions not read yet (0 before the consumer starts).
+
+    Only the input topic counts: the worker also holds its changelog partitions, whose
+    "lag" is state it never needs to read while it owns them.
+    """
     try:
         assignment = app.consumer.assignment()
     except Exception:  # noqa: BLE001 - the consumer may not exist or not be started yet
@@ -136,6 +140,8 @@ def consumer_lag(app: faust.App) -> int:
     read: dict[Any, int] = app.monitor.tp_read_offsets or {}
     lag = 0
     for tp in assignment:
+        if tp.topic != topic:
+            continue
         try:
             lag += max(app.consumer.highwater(tp) - read.get(tp, -1) - 1, 0)
         except Exception:  # noqa: BLE001, S112 - no highwater known for this partition yet
