@@ -52,6 +52,8 @@ class WorkerProcess:
     data_dir: Path
     log_path: Path
     web_port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)  # more FLEETWATCH_* settings
+    module: tuple[str, ...] = ("pipeline", "worker")  # what ``python -m`` runs
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
 
@@ -60,7 +62,7 @@ class WorkerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "pipeline", "worker"],
+            [sys.executable, "-m", *self.module],
             env=os.environ | self.environment(),
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -80,7 +82,7 @@ class WorkerProcess:
             "FLEETWATCH_STREAM_APP_ID": self.app_id,
             "FLEETWATCH_STREAM_DATA_DIR": str(self.data_dir),
             "FLEETWATCH_STREAM_WEB_PORT": str(self.web_port),
-        }
+        } | self.extra_env
         if self.kafka.sasl_mechanism:
             env["FLEETWATCH_KAFKA_SASL_MECHANISM"] = self.kafka.sasl_mechanism
             env["FLEETWATCH_KAFKA_SASL_USERNAME"] = self.kafka.sasl_username or ""

@@ -1,24 +1,28 @@
 """``fleetwatch bench pipeline``: end-to-end throughput and latency of one worker on real Kafka.
 
 Phase 1 publishes a backlog (``rounds`` batches per node, sample times in the past) and times a
-raw aiokafka consume of it (Faust's own client), then a real ``fleetwatch worker`` process
-through it, read from its ``/metrics``. Phase 2 sends live batches (sample time = now) with
+raw aiokafka consume of it (Faust's own client), a Faust agent that only acknowledges (the
+stream layer's ceiling), then a real ``fleetwatch worker`` process through it, read from its
+``/metrics``. Phase 2 sends live batches (sample time = now) with
 faults injected at random moments and measures sampled_at → anomaly visible in InfluxDB.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import tempfile
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 
 from pipeline import topics
+from pipeline.bench.worker_process import WorkerProcess
 from pipeline.bus import ensure_topics, make_producer
 from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
 from pipeline.errors import FleetwatchError
@@ -41,8 +45,10 @@ class BenchResult:
     window_s: float
     produce_points_per_s: float = 0.0
     raw_consume_points_per_s: float = 0.0
+    stream_ceiling_points_per_s: float = 0.0
     points_per_s: float = 0.0
     ratio_to_raw_consume: float = 0.0
+    ratio_to_stream_ceiling: float = 0.0
     faults_injected: int = 0
     faults_detected: int = 0
     p50_latency_s: float | None = None
@@ -125,25 +131,12 @@ def raw_consume(kafka: KafkaSettings, topic: str, expected: int, timeout_s: floa
     return asyncio.run(consume())
 
 
-def worker_batches(port: int) -> float:
-    """``fleetwatch_batches_total`` of the worker on ``port`` (0 until its web server is up)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:  # noqa: S310 - loopback
-            text = reply.read().decode()
-    except OSError:
-        return 0.0
-    for line in text.splitlines():
-        if line.startswith("fleetwatch_batches_total "):
-            return float(line.split()[1])
-    return 0.0
-
-
-def time_worker(port: int, expected: int, timeout_s: float) -> float:
+def time_worker(worker: WorkerProcess, expected: int, timeout_s: float) -> float:
     """Batches/s of the worker from its first processed batch to the last of ``expected``."""
     deadline = time.monotonic() + timeout_s
-    first_at, first_count = 0.0, 0.0
-    while time.monotonic() < deadline:
-        count = worker_batches(port)
+    first_at, first_count, count = 0.0, 0.0, 0.0
+    while time.monotonic() < deadline and worker.alive:
+        count = worker.metrics().get("fleetwatch_batches_total", 0.0)
         now = time.perf_counter()
         if count > 0 and not first_at:
             first_at, first_count = now, count
@@ -152,7 +145,37 @@ def time_worker(port: int, expected: int, timeout_s: float) -> float:
                 raise FleetwatchError("backlog too small to time: raise --rounds")
             return (count - first_count) / (now - first_at)
         time.sleep(0.1)
-    raise FleetwatchError(f"worker processed {worker_batches(port):.0f} of {expected} batches")
+    raise FleetwatchError(
+        f"worker processed {count:.0f} of {expected} batches (log: {worker.log_path})"
+    )
+
+
+def stream_ceiling(
+    kafka: KafkaSettings, influx: InfluxSettings, topic_settings: TopicSettings, expected: int
+) -> float:
+    """Messages/s of a Faust agent that only acknowledges (``pipeline.bench.faust_ceiling``)."""
+    with tempfile.TemporaryDirectory(prefix="fleetwatch-ceiling-") as scratch:
+        result = Path(scratch) / "result.json"
+        probe = WorkerProcess(
+            kafka,
+            influx,
+            topic_settings,
+            app_id=f"fleetwatch-ceiling-{uuid.uuid4().hex[:8]}",
+            data_dir=Path(scratch) / "state",
+            log_path=Path(scratch) / "probe.log",
+            module=("pipeline.bench.faust_ceiling", str(expected), str(result)),
+        )
+        probe.start()
+        try:
+            deadline = time.monotonic() + 600
+            while not result.exists():
+                if not probe.alive or time.monotonic() > deadline:
+                    log = probe.log_path.read_text(errors="replace")[-2000:]
+                    raise FleetwatchError(f"the Faust ceiling probe did not finish: {log}")
+                time.sleep(0.2)
+            return float(json.loads(result.read_text())["messages_per_s"])
+        finally:
+            probe.stop()
 
 
 def live_latencies(
@@ -247,8 +270,6 @@ def run_bench(
     partitions: int,
 ) -> BenchResult:
     """Run both phases against the servers in ``kafka``/``influx``; returns every figure."""
-    from pipeline.commands.stream_worker import worker_process  # the subprocess lives there
-
     topic_settings = TopicSettings(prefix=f"bench{uuid.uuid4().hex[:8]}.", partitions=partitions)
     topic = topic_for(topic_settings, kafka)
     fleet = Fleet(nodes, metrics)
@@ -257,10 +278,30 @@ def run_bench(
     end_at = datetime.now(UTC) - timedelta(seconds=LIVE_STEP_S)
     result.produce_points_per_s = publish_backlog(kafka, topic, fleet, rounds, end_at)
     result.raw_consume_points_per_s = metrics * raw_consume(kafka, topic, batches, 600)
-    with worker_process(kafka, influx, topic_settings, window_s) as port:
-        result.points_per_s = metrics * time_worker(port, batches, 900)
-        latencies = live_latencies(kafka, influx, topic, fleet, rounds, window_s, faults)
+    result.stream_ceiling_points_per_s = metrics * stream_ceiling(
+        kafka, influx, topic_settings, batches
+    )
+    with tempfile.TemporaryDirectory(prefix="fleetwatch-bench-") as scratch:
+        worker = WorkerProcess(
+            kafka,
+            influx,
+            topic_settings,
+            app_id=f"fleetwatch-bench-{uuid.uuid4().hex[:8]}",
+            data_dir=Path(scratch) / "state",
+            log_path=Path(scratch) / "worker.log",
+            extra_env={
+                "FLEETWATCH_STREAM_WINDOW_S": str(window_s),
+                "FLEETWATCH_STREAM_WRITE_DETAIL": "false",  # anomalies only: what the bench times
+            },
+        )
+        worker.start()
+        try:
+            result.points_per_s = metrics * time_worker(worker, batches, 900)
+            latencies = live_latencies(kafka, influx, topic, fleet, rounds, window_s, faults)
+        finally:
+            worker.stop(timeout_s=60)
     result.ratio_to_raw_consume = result.points_per_s / result.raw_consume_points_per_s
+    result.ratio_to_stream_ceiling = result.points_per_s / result.stream_ceiling_points_per_s
     result.faults_injected = min(faults, nodes)
     result.faults_detected = len(latencies)
     result.latencies_s = latencies
