@@ -32,13 +32,7 @@ def register(worker: Worker) -> None:
 
     @app.on_partitions_revoked.connect
     async def forget_revoked(app: Any, revoked: Any, **kwargs: Any) -> None:
-        partitions = {tp.partition for tp in revoked}
-        worker.revoked |= partitions
-        checkpoints.forget(partitions)
-
-    @app.on_partitions_assigned.connect
-    async def note_assigned(app: Any, assigned: Any, **kwargs: Any) -> None:
-        worker.revoked -= {tp.partition for tp in assigned}
+        checkpoints.forget({tp.partition for tp in revoked})
 
     # concurrency=1: with more, faust-streaming can commit past messages still in flight.
     # Chunks, not single events: Faust's per-yield bookkeeping cost more than a batch's detection.
@@ -64,13 +58,16 @@ def register(worker: Worker) -> None:
 async def handle_chunk(worker: Worker, events: list[Any]) -> list[str]:
     """Process a chunk of ``fleet.metrics`` in order; returns what became of each (for tests).
 
-    A chunk is filled before it is processed, so a rebalance may revoke partitions of events
-    already in it: those are left unacknowledged for the partition's next owner.
+    A chunk is filled before it is processed, so a rebalance may come between: events fetched
+    in an earlier consumer generation are skipped unacknowledged, as Faust skips them itself.
+    Their partition's owner now (maybe this worker again) re-reads them from the last commit.
     """
     outcomes = []
+    generation = worker.app.consumer_generation_id
     for event in events:
-        if event.message.partition in worker.revoked:
-            outcomes.append("revoked")
+        fetched_in = event.message.generation_id
+        if fetched_in is not None and fetched_in != generation:
+            outcomes.append("stale")
             continue
         outcomes.append(await handle_event(worker, event))
     return outcomes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -49,7 +49,6 @@ class Worker:
     remediation_topic: faust.TopicT
     deadletter_topic: faust.TopicT
     stopping: bool = False
-    revoked: set[int] = field(default_factory=set)  # partitions taken away and not given back
 
 
 def make_app(

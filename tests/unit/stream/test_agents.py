@@ -7,6 +7,7 @@ from unittest.mock import AsyncMock
 
 from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
 from pipeline.models import DeadLetter, decode, encode
+from pipeline.stream.agents import handle_chunk
 from pipeline.stream.app import make_worker
 from tests.unit.stream.workload import batch_at
 
@@ -43,3 +44,24 @@ def test_agent_dead_letters_bad_messages_and_keeps_processing() -> None:
     assert worker.meters.batches._value.get() == 1
     assert worker.meters.dead_letters._value.get() == 2
     assert set(worker.checkpoints.live) == {"n1"}
+
+
+def test_events_fetched_before_a_rebalance_are_skipped_unacknowledged() -> None:
+    worker = _worker()
+    agent = next(a for a in worker.app.agents.values() if a.name.endswith("process_metrics"))
+
+    async def run() -> list[str]:
+        async with agent.test_context() as agent_:
+            channel = agent_.stream().channel
+            stale, fresh = [
+                await channel.decode(agent_.to_message(b"n1", encode(batch_at("n1", i)), offset=i))
+                for i in (0, 1)
+            ]
+            stale.message.generation_id = 4  # fetched before the rebalance
+            worker.app.consumer_generation_id = fresh.message.generation_id = 5
+            return await handle_chunk(worker, [stale, fresh])
+
+    assert asyncio.run(run()) == ["stale", "processed"]
+    assert worker.meters.batches._value.get() == 1
+    pending = worker.checkpoints.live["n1"].pending
+    assert [event.message.offset for event in pending] == [1]
