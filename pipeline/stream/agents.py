@@ -89,8 +89,14 @@ async def handle_event(worker: Worker, event: Any) -> str:
             worker.meters.replayed.inc()
             event.ack()
             return "replayed"
+        if model.has_learned_batch(batch.batch_id):
+            # Acknowledged with the node's next save, like the original it repeats.
+            model.mark_applied(origin.partition, origin.offset)
+            worker.meters.duplicates.inc()
+            checkpoints.applied(batch.node_id, event, worker.sink.added)
+            return "duplicate"
         detection = worker.processor.process_one(model, batch)
-        model.mark_applied(origin.partition, origin.offset)
+        model.mark_applied(origin.partition, origin.offset, batch.batch_id)
         await emit(worker, detection)
     except Exception as exc:  # noqa: BLE001 - a message that breaks a model must not stop the stream
         await _dead_letter(worker, processing_failure(exc, event.value, origin), origin, event)

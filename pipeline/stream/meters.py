@@ -26,6 +26,11 @@ class Meters:
         self.replayed = Counter(
             "fleetwatch_replayed", "re-read messages skipped: already in saved models", registry=r
         )
+        self.duplicates = Counter(
+            "fleetwatch_duplicate_batches",
+            "batches skipped: same batch_id learned lately (an agent's re-send)",
+            registry=r,
+        )
         self.saves = Counter("fleetwatch_model_saves", "node models saved to the table", registry=r)
 
     def watch(

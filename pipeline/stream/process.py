@@ -56,12 +56,14 @@ class BatchProcessor:
             When ``data`` is not a readable node snapshot.
         """
         saved = decode_node(data)
-        return NodeModel(
+        model = NodeModel(
             detector=restore_host_detector(saved.detector),
             windows=WindowTracker.restore(saved.windows),
             partition=saved.partition,
             offset=saved.offset,
         )
+        model.recent_batches.extend(saved.recent_batches)
+        return model
 
     def process_one(self, model: NodeModel, batch: MetricBatch) -> Detection:
         """Score and learn ``batch``, update the windows and build what goes out."""

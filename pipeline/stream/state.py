@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -11,9 +13,14 @@ from pipeline.detect.base import HostDetector, HostScore
 from pipeline.models import AnomalyEvent
 
 MAGIC = b"FWNS"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # v2 adds the recent batch ids; v1 (without them) is still read
+READABLE_VERSIONS = (1, 2)
 # magic, version, source partition, last applied source offset, detector bytes, window bytes
 _HEADER = struct.Struct(">4sHiqII")
+_ID_COUNT = struct.Struct(">H")
+# Batch ids remembered per node: an agent re-sends a batch within seconds of a lost ack, so
+# 64 samples (over ten minutes at a 10 s interval) is a wide margin; 1 KiB per node.
+RECENT_BATCHES = 64
 
 
 class Windows(Protocol):
@@ -47,14 +54,24 @@ class NodeModel:
     partition: int = -1
     offset: int = -1
     detail_bucket: int = -1  # last downsampling bucket that wrote raw metrics and scores
+    recent_batches: deque[bytes] = field(default_factory=lambda: deque(maxlen=RECENT_BATCHES))
 
     def has_applied(self, partition: int, offset: int) -> bool:
         """True when the message at ``partition``/``offset`` is already in these models."""
         return partition == self.partition and offset <= self.offset
 
-    def mark_applied(self, partition: int, offset: int) -> None:
-        """Record that the message at ``partition``/``offset`` has been learned."""
+    def mark_applied(self, partition: int, offset: int, batch_id: uuid.UUID | None = None) -> None:
+        """Record that the message at ``partition``/``offset`` (batch ``batch_id``) is learned."""
         self.partition, self.offset = partition, offset
+        if batch_id is not None:
+            self.recent_batches.append(batch_id.bytes)
+
+    def has_learned_batch(self, batch_id: uuid.UUID) -> bool:
+        """True when a batch with this id was learned lately.
+
+        An agent's re-send after a lost ack arrives as a new message with the same ``batch_id``.
+        """
+        return batch_id.bytes in self.recent_batches
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,7 @@ class SavedNode:
     offset: int
     detector: bytes
     windows: bytes
+    recent_batches: tuple[bytes, ...] = ()
 
 
 def encode_node(model: NodeModel) -> bytes:
@@ -81,7 +99,8 @@ def encode_node(model: NodeModel) -> bytes:
     header = _HEADER.pack(
         MAGIC, FORMAT_VERSION, model.partition, model.offset, len(detector), len(windows)
     )
-    return header + detector + windows
+    ids = _ID_COUNT.pack(len(model.recent_batches)) + b"".join(model.recent_batches)
+    return header + detector + windows + ids
 
 
 def decode_node(data: bytes) -> SavedNode:
@@ -97,11 +116,20 @@ def decode_node(data: bytes) -> SavedNode:
     magic, version, partition, offset, n_detector, n_windows = _HEADER.unpack_from(data)
     if magic != MAGIC:
         raise ValueError("not a fleetwatch node snapshot (bad magic)")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise ValueError(f"node snapshot format {version} unsupported (expected {FORMAT_VERSION})")
-    if len(data) != _HEADER.size + n_detector + n_windows:
+    ids_at = _HEADER.size + n_detector + n_windows
+    ids = _read_ids(data, ids_at) if version >= 2 else ()
+    if len(data) != ids_at + (_ID_COUNT.size + 16 * len(ids) if version >= 2 else 0):
         raise ValueError("node snapshot length does not match its header")
-    start = _HEADER.size
-    detector = data[start : start + n_detector]
-    windows = data[start + n_detector :]
-    return SavedNode(partition, offset, bytes(detector), bytes(windows))
+    detector = data[_HEADER.size : _HEADER.size + n_detector]
+    windows = data[_HEADER.size + n_detector : ids_at]
+    return SavedNode(partition, offset, bytes(detector), bytes(windows), ids)
+
+
+def _read_ids(data: bytes, at: int) -> tuple[bytes, ...]:
+    if len(data) < at + _ID_COUNT.size:
+        raise ValueError("node snapshot is truncated before its batch ids")
+    (count,) = _ID_COUNT.unpack_from(data, at)
+    start = at + _ID_COUNT.size
+    return tuple(data[start + 16 * i : start + 16 * (i + 1)] for i in range(count))

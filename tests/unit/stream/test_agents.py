@@ -65,3 +65,24 @@ def test_events_fetched_before_a_rebalance_are_skipped_unacknowledged() -> None:
     assert worker.meters.batches._value.get() == 1
     pending = worker.checkpoints.live["n1"].pending
     assert [event.message.offset for event in pending] == [1]
+
+
+def test_a_resent_batch_is_learned_once_and_acknowledged_with_the_next_save() -> None:
+    worker = _worker()
+    agent = next(a for a in worker.app.agents.values() if a.name.endswith("process_metrics"))
+    original, later = encode(batch_at("n1", 0)), encode(batch_at("n1", 1))
+
+    async def run() -> list[str]:
+        async with agent.test_context() as agent_:
+            outcomes = []
+            for raw in (original, original, later):
+                event = await agent_.put(raw, key=b"n1")
+                outcomes.extend(agent_.results[event.message.offset])
+            return outcomes
+
+    assert asyncio.run(run()) == ["processed", "duplicate", "processed"]
+    assert worker.meters.batches._value.get() == 2
+    assert worker.meters.duplicates._value.get() == 1
+    model = worker.checkpoints.live["n1"].model
+    assert model.detector.step == 2  # learned twice, not three times
+    assert len(worker.checkpoints.live["n1"].pending) == 3  # all three acked at the next save
