@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 Floats = npt.NDArray[np.float64]
 # The common shift is chi-square with 1 degree of freedom on normal data (the per-feature
@@ -100,15 +101,7 @@ class ResidualCovariance:
         return max(distance, 0.0)
 
     def _learn(self, d: Floats, active: Floats) -> None:
-        rate = active * np.maximum(self.alpha, 1.0 / (self.seen + 1.0))
-        self.mean += rate * d
-        # Exponentially weighted covariance, pair (i, j) at rate sqrt(rate_i * rate_j); rows of
-        # inactive features are left alone.
-        root = np.sqrt(rate)
-        w = np.sqrt(rate * (1.0 - rate)) * d
-        self.cov *= 1.0 - np.outer(root, root)
-        self.cov += np.outer(w, w)
-        self.seen += active
+        _learn_moments(self.mean, self.cov, self.seen, d, active, self.alpha)
         self.count += 1
         if self.count % self.refresh == 0 or self.count < self.refresh:
             self._invert()
@@ -147,3 +140,28 @@ class ResidualCovariance:
         self.ready = state["ready"].astype(np.float64).copy()
         self._derive()
         self.count = int(state["counters"][0])
+
+
+@njit(cache=True)
+def _learn_moments(
+    mean: Floats, cov: Floats, seen: Floats, d: Floats, active: Floats, alpha: float
+) -> None:
+    """One step of the weighted mean and covariance, in place (compiled: ~20 NumPy calls before).
+
+    Feature ``i`` learns at its own warm-start rate; pair (i, j) at sqrt(rate_i * rate_j), so
+    rows of inactive features are left alone.
+    """
+    n = len(d)
+    rate = np.empty(n)
+    root = np.empty(n)
+    w = np.empty(n)
+    for i in range(n):
+        rate[i] = active[i] * max(alpha, 1.0 / (seen[i] + 1.0))
+        mean[i] += rate[i] * d[i]
+        root[i] = np.sqrt(rate[i])
+        w[i] = np.sqrt(rate[i] * (1.0 - rate[i])) * d[i]
+    for i in range(n):
+        for j in range(n):
+            cov[i, j] = cov[i, j] * (1.0 - root[i] * root[j])
+            cov[i, j] = cov[i, j] + w[i] * w[j]
+        seen[i] += active[i]
