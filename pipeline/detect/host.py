@@ -163,18 +163,14 @@ class RobustHostDetector(AnomalyDetector):
         sustained = self.host[SUSTAINED] + self.sustain_alpha * (instant - self.host[SUSTAINED])
         warming = not bool(arrays.score.any())
         threshold = max(float(self.host[THRESHOLD]), self.host_min_threshold)
-        on = np.array([self.host[FLAG_ON] > 0])
-        flagged = bool(flag_with_hysteresis(np.array([onset]), np.array([threshold]), on, 0.15)[0])
-        flagged = flagged and not warming
+        on = bool(self.host[FLAG_ON] > 0)
+        flagged = flag_with_hysteresis(onset, threshold, on, 0.15) and not warming
         if learn:
             if not warming:
                 rate = self.params.quantile_rate
                 self.host[THRESHOLD] = calibrate(
-                    self.host[THRESHOLD : THRESHOLD + 1],
-                    np.array([onset]),
-                    self.host_quantile,
-                    rate,
-                )[0]
+                    float(self.host[THRESHOLD]), onset, self.host_quantile, rate
+                )
             self.host[FLAG_ON], self.host[LAST_AT] = float(flagged), at_s
             self.host[SUSTAINED] = sustained
         return HostScore(
