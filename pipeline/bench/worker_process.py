@@ -8,9 +8,10 @@ import socket
 import subprocess
 import sys
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from pipeline.agent.overhead import memory_bytes
 from pipeline.child_process import terminate
@@ -56,6 +57,27 @@ class WorkerProcess:
     module: tuple[str, ...] = ("pipeline", "worker")  # what ``python -m`` runs
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
+
+    @classmethod
+    def in_directory(
+        cls,
+        directory: Path,
+        name: str,
+        kafka: KafkaSettings,
+        influx: InfluxSettings,
+        topic_settings: TopicSettings,
+        **options: Any,
+    ) -> WorkerProcess:
+        """A process in its own consumer group, with state and ``<name>.log`` in ``directory``."""
+        return cls(
+            kafka,
+            influx,
+            topic_settings,
+            app_id=f"fleetwatch-{name}-{uuid.uuid4().hex[:8]}",
+            data_dir=directory / "state",
+            log_path=directory / f"{name}.log",
+            **options,
+        )
 
     def start(self) -> None:
         """Start the worker; returns at once (poll ``metrics()`` to see it come up)."""

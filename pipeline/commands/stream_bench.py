@@ -156,13 +156,12 @@ def stream_ceiling(
     """Messages/s of a Faust agent that only acknowledges (``pipeline.bench.faust_ceiling``)."""
     with tempfile.TemporaryDirectory(prefix="fleetwatch-ceiling-") as scratch:
         result = Path(scratch) / "result.json"
-        probe = WorkerProcess(
+        probe = WorkerProcess.in_directory(
+            Path(scratch),
+            "ceiling",
             kafka,
             influx,
             topic_settings,
-            app_id=f"fleetwatch-ceiling-{uuid.uuid4().hex[:8]}",
-            data_dir=Path(scratch) / "state",
-            log_path=Path(scratch) / "probe.log",
             module=("pipeline.bench.faust_ceiling", str(expected), str(result)),
         )
         probe.start()
@@ -282,13 +281,12 @@ def run_bench(
         kafka, influx, topic_settings, batches
     )
     with tempfile.TemporaryDirectory(prefix="fleetwatch-bench-") as scratch:
-        worker = WorkerProcess(
+        worker = WorkerProcess.in_directory(
+            Path(scratch),
+            "bench",
             kafka,
             influx,
             topic_settings,
-            app_id=f"fleetwatch-bench-{uuid.uuid4().hex[:8]}",
-            data_dir=Path(scratch) / "state",
-            log_path=Path(scratch) / "worker.log",
             extra_env={
                 "FLEETWATCH_STREAM_WINDOW_S": str(window_s),
                 "FLEETWATCH_STREAM_WRITE_DETAIL": "false",  # anomalies only: what the bench times
