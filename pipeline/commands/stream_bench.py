@@ -144,7 +144,7 @@ def time_worker(worker: WorkerProcess, expected: int, timeout_s: float) -> float
             if now - first_at <= 0:
                 raise FleetwatchError("backlog too small to time: raise --rounds")
             return (count - first_count) / (now - first_at)
-        time.sleep(0.1)
+        time.sleep(0.05)
     raise FleetwatchError(
         f"worker processed {count:.0f} of {expected} batches (log: {worker.log_path})"
     )

@@ -15,9 +15,9 @@ def test_bench_measures_raw_consume_stream_ceiling_worker_and_latency(
     kafka: KafkaSettings, influx: InfluxSettings
 ) -> None:
     result = run_bench(
-        kafka, influx, nodes=6, metrics=12, rounds=80, window_s=4.0, faults=3, partitions=2
+        kafka, influx, nodes=10, metrics=12, rounds=600, window_s=4.0, faults=3, partitions=2
     )
-    assert result.batches == 6 * 80 and result.points == 6 * 80 * 12
+    assert result.batches == 10 * 600 and result.points == 10 * 600 * 12
     assert result.raw_consume_points_per_s > 0
     assert result.stream_ceiling_points_per_s > 0
     assert result.points_per_s > 0
