@@ -1,13 +1,15 @@
 """A burst of 10x the normal rate: the worker's backlog grows, then drains; nothing is dropped.
 
 Normal is 60 batches/s. The burst is at least ten times that: 24,000 batches published as fast as
-the agent's publisher goes. A paced 600/s turned out to be within one worker's reach on an idle
-machine, so the burst is unpaced to outrun the worker on any machine; the backlog must grow, then
-drain, and nothing may be lost.
+the agent's publisher goes. One worker outruns the agent's publisher on an idle machine, so the
+worker is also frozen (SIGSTOP) for the first seconds of the burst, as a long pause or a starved
+CPU would freeze it: the backlog grows on any machine, then must drain, and nothing may be lost.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +28,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(3
 NODES = [f"bu-{i:02d}" for i in range(60)]
 NORMAL_ROUNDS_PER_S, BURST_FACTOR = 1.0, 10
 NORMAL_S, BURST_S = 10, 40
+# Shorter than the group session (10 s): the worker keeps its partitions through the freeze.
+FREEZE_S = 5.0
 PHASES = [  # (name, rounds, rounds per second)
     ("before", NORMAL_S, NORMAL_ROUNDS_PER_S),
     ("burst", BURST_S * BURST_FACTOR, float("inf")),  # unpaced: >= 10x, whatever the machine
@@ -67,8 +71,12 @@ def test_burst_of_ten_times_the_rate_drains_without_loss(
     backlog: dict[str, list[int]] = {name: [] for name, _, _ in PHASES} | {"done": []}
     stop = threading.Event()
     fleet.start(iter(source), rounds_per_s=0)  # the source paces itself
+    frozen = False
     try:
         while not stop.wait(1.0):
+            if source.phase == "burst" and not frozen:
+                frozen = True
+                _freeze(worker, FREEZE_S)
             metrics = worker.metrics()
             handled = metrics.get("fleetwatch_batches_total", 0) + metrics.get(
                 "fleetwatch_dead_letters_total", 0
@@ -93,3 +101,13 @@ def test_burst_of_ten_times_the_rate_drains_without_loss(
     assert metrics["fleetwatch_sink_dropped_points"] == 0
     assert fleet.publisher.spool.dropped == 0
     print(f"backlog: normal max {normal_max}, burst max {burst_max}, {backlog}")
+
+
+def _freeze(worker: WorkerProcess, seconds: float) -> None:
+    """Stop the worker process for ``seconds`` (it keeps its sockets and state), then resume it."""
+    assert worker.process is not None
+    os.kill(worker.process.pid, signal.SIGSTOP)
+    try:
+        time.sleep(seconds)
+    finally:
+        os.kill(worker.process.pid, signal.SIGCONT)
