@@ -157,6 +157,12 @@ class StreamSettings(Section):
         description="FLEETWATCH_STREAM_FETCH_PARTITION_BYTES: most bytes fetched per partition "
         "at once; at most this times the assigned partitions is held in memory",
     )
+    state_write_buffer_bytes: int = Field(
+        4 * 1024**2,
+        ge=1024**2,
+        description="FLEETWATCH_STREAM_STATE_WRITE_BUFFER_BYTES: RocksDB write buffer of each "
+        "partition's model store (two at most, plus an 8 MiB block cache, per partition)",
+    )
     chunk_max: int = Field(
         500,
         ge=1,
