@@ -70,11 +70,24 @@ class InfluxSink:
         self._thread: threading.Thread | None = None
         self._client: InfluxDBClient | None = None
         self._write_api: WriteApi | None = None
+        self._failing = False  # the latest write attempt could not reach InfluxDB
 
     @property
     def buffered(self) -> int:
         """Points waiting to be written."""
         return len(self._buffer)
+
+    @property
+    def behind(self) -> bool:
+        """True while more than half the buffer waits on a reachable, working writer.
+
+        Then the producer of points should wait rather than let the buffer fill and drop: the
+        writer drains it. While InfluxDB is unreachable (or the writer is not running) waiting
+        would not help, so the buffer takes the outage and drops its oldest points past its
+        bound, counted.
+        """
+        writing = self._thread is not None and self._thread.is_alive() and not self._failing
+        return writing and len(self._buffer) > self.max_buffer_points // 2
 
     @property
     def added(self) -> int:
@@ -148,11 +161,13 @@ class InfluxSink:
             try:
                 self._write_batch(batch)
             except SinkUnavailable as exc:
+                self._failing = True
                 self.counters.retried += len(batch)
                 delay_s = self._backoff.next_delay_s(exc.retry_after_s)
                 log.warning("%s; retrying %d points in %.1f s", exc, len(batch), delay_s)
                 self._stopping.wait(delay_s)
                 continue
+            self._failing = False
             self._backoff.reset()
             self._buffer.discard(batch)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any
 
 from pipeline.models import DeadLetter, MetricBatch, encode, utc_now
@@ -15,6 +17,7 @@ from pipeline.stream.rebalance import RebalanceSensor
 
 log = logging.getLogger(__name__)
 TICK_S = 1.0
+SINK_POLL_S = 0.05
 
 
 def register(worker: Worker) -> None:
@@ -120,9 +123,24 @@ async def emit(worker: Worker, detection: Detection) -> None:
         key = request.node_id.encode()
         await worker.remediation_topic.send(key=key, value=encode(request))
     if detection.points:
+        await _wait_for_sink(worker)
         worker.sink.add_many(detection.points)
     worker.meters.anomalies.inc(len(detection.events))
     worker.meters.requests.inc(len(detection.requests))
+
+
+async def _wait_for_sink(worker: Worker) -> None:
+    """Hold the stream while InfluxDB is up but slower than the worker.
+
+    Kafka keeps the backlog (nothing is acknowledged meanwhile); dropping points from a full
+    buffer would lose them for good.
+    """
+    if not worker.sink.behind:
+        return
+    started = time.monotonic()
+    while worker.sink.behind and not worker.stopping:
+        await asyncio.sleep(SINK_POLL_S)
+    worker.meters.sink_wait.inc(time.monotonic() - started)
 
 
 async def _dead_letter(worker: Worker, letter: DeadLetter, origin: Origin, event: Any) -> None:

@@ -94,7 +94,11 @@ def make_worker(
         options=rocksdb_options(stream),
     )
     processor = BatchProcessor(stream)
-    sink = InfluxSink(influx, max_buffer_points=stream.sink_buffer_points)
+    sink = InfluxSink(
+        influx,
+        batch_size=min(5000, stream.sink_buffer_points // 4),  # a small buffer still batches
+        max_buffer_points=stream.sink_buffer_points,
+    )
     worker = Worker(
         app=app,
         settings=stream,

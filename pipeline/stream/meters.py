@@ -31,6 +31,11 @@ class Meters:
             "batches skipped: same batch_id learned lately (an agent's re-send)",
             registry=r,
         )
+        self.sink_wait = Counter(
+            "fleetwatch_sink_wait_seconds",
+            "time the stream waited for a slow InfluxDB (backpressure)",
+            registry=r,
+        )
         self.saves = Counter("fleetwatch_model_saves", "node models saved to the table", registry=r)
 
     def watch(

@@ -31,9 +31,17 @@ def test_unreachable_influx_is_retried_and_the_buffer_stays_bounded() -> None:
         assert sink.counters.dropped == 30
         assert sink.buffered == 50
         assert (sink.added, sink.settled) == (80, 30)  # the dropped oldest count as settled
+        assert not sink.behind  # a full buffer, but waiting would not drain it: no backpressure
         assert not sink.flush(timeout_s=0.2)
     finally:
         sink.close(timeout_s=0.2)
+
+
+def test_a_sink_not_writing_yet_never_asks_the_stream_to_wait() -> None:
+    sink = InfluxSink(InfluxSettings(), batch_size=10, max_buffer_points=50)
+    sink.add_many([f"m,node=n v={i} {i}" for i in range(40)])
+    assert sink.buffered == 40
+    assert not sink.behind
 
 
 def test_sink_validates_its_arguments() -> None:
