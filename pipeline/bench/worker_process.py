@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +14,7 @@ from typing import IO, Any
 from pipeline.agent.overhead import memory_bytes
 from pipeline.child_process import terminate
 from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
-
-_SAMPLE = re.compile(r"^([a-z_]+) (\S+)$", re.MULTILINE)
+from pipeline.stream.meters import scrape
 
 
 def free_port() -> int:
@@ -25,17 +22,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def parse_metrics(text: str) -> dict[str, float]:
-    r"""Unlabelled samples of a Prometheus text exposition, by name.
-
-    Examples
-    --------
-    >>> parse_metrics("# HELP x y\nfleetwatch_batches_total 12.0\nfleetwatch_lag 3\n")
-    {'fleetwatch_batches_total': 12.0, 'fleetwatch_lag': 3.0}
-    """
-    return {name: float(value) for name, value in _SAMPLE.findall(text)}
 
 
 @dataclass
@@ -121,12 +107,7 @@ class WorkerProcess:
 
     def metrics(self) -> dict[str, float]:
         """The worker's ``/metrics`` samples; empty while its web server is not up."""
-        url = f"http://127.0.0.1:{self.web_port}/metrics"
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
-                return parse_metrics(response.read().decode())
-        except OSError:
-            return {}
+        return scrape(self.web_port)
 
     def rss_bytes(self) -> int:
         """Resident memory of the worker now (0 once it has exited)."""

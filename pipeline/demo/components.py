@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from pipeline.child_process import terminate
+from pipeline.stream.meters import scrape
 
 LAG_METRIC = "fleetwatch_consumer_lag_messages"
 
@@ -83,13 +83,5 @@ class Components:
 
 def worker_lag(web_port: int) -> int | None:
     """Messages the stream worker has not read yet (its /metrics); None when it does not answer."""
-    url = f"http://127.0.0.1:{web_port}/metrics"
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our loopback worker
-            text = response.read().decode()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith(f"{LAG_METRIC} "):
-            return int(float(line.split()[1]))
-    return None
+    lag = scrape(web_port, timeout_s=2).get(LAG_METRIC)
+    return None if lag is None else int(lag)

@@ -12,7 +12,6 @@ import secrets
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,12 +171,9 @@ def _wait_for_worker(children: Components, web_port: int, deadline_s: float = 60
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         _raise_if_dead(children)
-        try:
-            url = f"http://127.0.0.1:{web_port}/metrics"
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback, our worker
-                return
-        except OSError:
-            time.sleep(0.5)
+        if worker_lag(web_port) is not None:
+            return
+        time.sleep(0.5)
     raise FleetwatchError(f"the stream worker did not start within {deadline_s:.0f} s")
 
 

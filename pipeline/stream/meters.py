@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import urllib.request
 from collections.abc import Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
@@ -9,7 +11,33 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from pipeline.store.buffer import SinkCounters
 
-__all__ = ["CONTENT_TYPE", "Meters"]
+__all__ = ["CONTENT_TYPE", "Meters", "parse_metrics", "scrape"]
+
+_SAMPLE = re.compile(r"^([a-z_]+) (\S+)$", re.MULTILINE)
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    r"""Unlabelled samples of a Prometheus text exposition, by name.
+
+    Examples
+    --------
+    >>> parse_metrics("# HELP x y\nfleetwatch_batches_total 12.0\nfleetwatch_lag 3\n")
+    {'fleetwatch_batches_total': 12.0, 'fleetwatch_lag': 3.0}
+    """
+    return {name: float(value) for name, value in _SAMPLE.findall(text)}
+
+
+def scrape(port: int, timeout_s: float = 5.0) -> dict[str, float]:
+    """The samples a worker on 127.0.0.1:``port`` serves at ``/metrics``.
+
+    Empty while it does not answer: not started yet, stopped, or gone.
+    """
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 - loopback
+            return parse_metrics(response.read().decode())
+    except OSError:
+        return {}
 
 
 class Meters:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from subprocess import Popen
 
@@ -15,6 +13,7 @@ import pytest
 from pipeline import topics
 from pipeline.bus import ensure_topics
 from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
+from pipeline.stream.meters import scrape
 from tests.integration.conftest import free_port
 from tests.integration.test_worker import (
     differing_scores,
@@ -32,13 +31,7 @@ ROUNDS = 240
 
 def _batches_processed(port: int) -> float:
     """The worker's fleetwatch_batches_total, 0 while its web server is not up yet."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:  # noqa: S310
-            text = response.read().decode()
-    except OSError:
-        return 0.0
-    match = re.search(r"^fleetwatch_batches_total (\S+)$", text, re.MULTILINE)
-    return float(match.group(1)) if match else 0.0
+    return scrape(port).get("fleetwatch_batches_total", 0.0)
 
 
 def test_two_workers_process_every_node_with_one_owner_at_a_time(
