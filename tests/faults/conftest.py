@@ -23,6 +23,7 @@ from pipeline import topics
 from pipeline.bench.worker_process import WorkerProcess
 from pipeline.bus import ensure_topics
 from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
+from tests.waiting import wait_for
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "deploy" / "local"
 PIDFILES = {"kafka": "kafka/kafka.pid", "influxdb": "influxdb/influxd.pid"}
@@ -126,7 +127,8 @@ def start_fault_worker(
     fault_topics: TopicSettings,
     tmp_path: Path,
 ) -> Iterator[Callable[[str], WorkerProcess]]:
-    """Start `fleetwatch worker` processes on the private stack; all stopped at teardown."""
+    """Start `fleetwatch worker` processes on the private stack, each returned once it serves its
+    /metrics; all stopped at teardown."""
     workers: list[WorkerProcess] = []
     app_id = f"fault-{uuid.uuid4().hex[:8]}"
 
@@ -141,6 +143,7 @@ def start_fault_worker(
         )
         worker.start()
         workers.append(worker)
+        wait_for(worker.metrics, 120, f"the worker {name}'s /metrics")
         return worker
 
     yield start

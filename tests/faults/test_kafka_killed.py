@@ -42,7 +42,6 @@ def test_broker_sigkilled_mid_stream_every_batch_is_processed(
 ) -> None:
     kafka = private_stack.kafka
     worker = start_fault_worker("w0")
-    wait_for(worker.metrics, 120, "the worker's /metrics")
     agent_node, agent_spool = f"kk-agent-{uuid.uuid4().hex[:6]}", tmp_path / "agent-spool"
     agent = start_agent(kafka, fault_topics.prefix, agent_node, agent_spool, tmp_path / "a.log")
     fleet = FleetPublisher(kafka, fault_topics, tmp_path / "fleet-spool")

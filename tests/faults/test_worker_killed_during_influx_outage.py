@@ -36,7 +36,6 @@ def test_worker_killed_with_points_buffered_during_an_outage_loses_none(
     source = [[batch_at(n, seq) for n in NODES] for seq in range(ROUNDS)]
     want = expected_keys([b for batches in source for b in batches])
     first = start_fault_worker("w0")
-    wait_for(first.metrics, 120, "the first worker's /metrics")
     fleet = FleetPublisher(private_stack.kafka, fault_topics, tmp_path / "spool")
     try:
         fleet.start(iter(source[:WARM]), rounds_per_s=50.0)
