@@ -21,7 +21,7 @@ from pipeline.config import (
     load,
 )
 from pipeline.models import MetricBatch
-from pipeline.remediate.node_worker import run_node_remediator
+from pipeline.remediate.worker import run_node_remediator
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ def _remediation(config_file: Path | None, **flags: Any) -> Any:
 
 
 def _key(settings: Any) -> bytes:
-    from pipeline.remediate.signing import check_key
+    from pipeline.control.signing import check_key
 
     return check_key(settings.hmac_key)
 
@@ -56,7 +56,7 @@ def register(cli: click.Group, bench: click.Group) -> None:
     @one_line_errors
     def incidents_worker(runbook: Path | None, group_id: str, **flags: Any) -> None:
         """Group anomalies into incidents; issue signed remediation requests from a runbook."""
-        from pipeline.remediate.incident_worker import run_incident_stage
+        from pipeline.incidents.worker import run_incident_stage
 
         config_file = flags["config_file"]
         kafka, influx, topic_settings = _servers(flags)
@@ -83,7 +83,7 @@ def register(cli: click.Group, bench: click.Group) -> None:
         **flags: Any,
     ) -> None:
         """Run the node-side executor alone (the agent runs it with `agent --remediate`)."""
-        from pipeline.remediate.node_worker import run_node_remediator
+        from pipeline.remediate.worker import run_node_remediator
 
         config_file = flags["config_file"]
         kafka, influx, topic_settings = _servers(flags)
@@ -101,7 +101,7 @@ def register(cli: click.Group, bench: click.Group) -> None:
     @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
     def runbooks_check(file: Path) -> None:
         """Validate FILE; print every problem as FILE:LINE: field: message and exit 1."""
-        from pipeline.remediate.runbooks import RunbookError, load_runbook
+        from pipeline.incidents.runbooks import RunbookError, load_runbook
 
         try:
             book = load_runbook(file)
@@ -141,9 +141,9 @@ def register(cli: click.Group, bench: click.Group) -> None:
         node: str | None, label: str | None, duration: str, reason: str, **flags: Any
     ) -> None:
         """Silence incidents and remediation for a node or a label during maintenance."""
+        from pipeline.control.operators import parse_duration
         from pipeline.errors import ConfigError
         from pipeline.models import utc_now
-        from pipeline.remediate.operators import parse_duration
 
         if (node is None) == (label is None):
             raise ConfigError("give exactly one of --node or --label")
@@ -174,7 +174,7 @@ def register(cli: click.Group, bench: click.Group) -> None:
     @one_line_errors
     def alerts(follow: bool, node: str | None, severity: str, as_json: bool, **flags: Any) -> None:
         """Print incidents and anomalies (all so far, or live with --follow)."""
-        from pipeline.remediate.alerts import follow_alerts
+        from pipeline.incidents.alerts import follow_alerts
 
         kafka, _influx, topic_settings = _servers(flags)
         follow_alerts(
@@ -192,8 +192,8 @@ def _operator_command(flags: dict[str, Any], kind: str, **fields: Any) -> Any:
     """Sign and publish one operator command with the configured HMAC key."""
     from pipeline import topics
     from pipeline.bus import ensure_topics
+    from pipeline.control.operators import make_command, publish_command
     from pipeline.models import utc_now
-    from pipeline.remediate.operators import make_command, publish_command
 
     config_file = flags["config_file"]
     kafka, _influx, topic_settings = _servers(flags)

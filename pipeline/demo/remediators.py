@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 
 from pipeline.config import InfluxSettings, KafkaSettings, RemediationSettings, TopicSettings
-from pipeline.remediate.node_worker import run_node_remediator
+from pipeline.remediate.worker import run_node_remediator
 
 
 @dataclass

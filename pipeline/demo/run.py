@@ -61,8 +61,10 @@ class DemoOptions:
 
 def run_demo(options: DemoOptions, console: Console) -> Scorecard:
     """Run the demo end to end; raises FleetwatchError when the pipeline is broken."""
-    # The executors of 50 virtual nodes would log every dry run; the live view shows them.
-    logging.getLogger("pipeline.remediate").setLevel(logging.WARNING)
+    # The executors of 50 virtual nodes and the incident stage would log every step (dry runs,
+    # audit); the live view shows them.
+    for stage in ("pipeline.incidents", "pipeline.remediate", "pipeline.control"):
+        logging.getLogger(stage).setLevel(logging.WARNING)
     was_running = bool(run_stack("status"))
     with console.status("starting Kafka and InfluxDB on 127.0.0.1 (the first run fetches them)"):
         addresses = run_stack("up")

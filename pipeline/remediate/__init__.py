@@ -1,1 +1,1 @@
-"""Incidents from anomaly events, signed remediation requests, and the node-side executor."""
+"""The node side of remediation: verify, limit, act and audit on this node only (runs as root)."""

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import RemediationSettings
+from pipeline.control import catalogue as cat
 from pipeline.errors import ActionRefused, FleetwatchError
-from pipeline.remediate import catalogue as cat
 from pipeline.remediate.files import clean_old_files, resolve_inside
 from pipeline.remediate.processes import candidates, stop_many, top_consumer
 

@@ -14,14 +14,15 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from pipeline.config import RemediationSettings
+from pipeline.control.audit import AuditLog, Step
+from pipeline.control.catalogue import parse_params
+from pipeline.control.policy import BlastRadiusGuard, needs_approval
+from pipeline.control.signing import ReplayGuard, verify_request, verify_signature
+from pipeline.control.silences import SilenceBook
 from pipeline.errors import ActionRefused
 from pipeline.models import OperatorCommand, RemediationRequest, RemediationResult, utc_now
 from pipeline.remediate.actions import ActionContext, ActionFailed, ActionReport, perform
-from pipeline.remediate.audit import AuditLog, Step
-from pipeline.remediate.catalogue import parse_params
-from pipeline.remediate.policy import BlastRadiusGuard, RateLimiter, check_allowed, needs_approval
-from pipeline.remediate.signing import ReplayGuard, verify_request, verify_signature
-from pipeline.remediate.silences import SilenceBook
+from pipeline.remediate.limits import RateLimiter, check_allowed
 from pipeline.remediate.verify import Probe, wait_for_recovery
 
 log = logging.getLogger(__name__)

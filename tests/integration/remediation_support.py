@@ -15,9 +15,9 @@ from influxdb_client import InfluxDBClient
 from pipeline import topics
 from pipeline.bus import make_consumer, make_producer
 from pipeline.config import InfluxSettings, KafkaSettings, RemediationSettings, TopicSettings
+from pipeline.incidents.worker import run_incident_stage
 from pipeline.models import M, WireModel, decode, encode
-from pipeline.remediate.incident_worker import run_incident_stage
-from pipeline.remediate.node_worker import run_node_remediator
+from pipeline.remediate.worker import run_node_remediator
 
 KEY = "integration-test-hmac-key-0123456789abcdef"
 

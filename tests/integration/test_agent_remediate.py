@@ -15,8 +15,8 @@ import pytest
 from pipeline import topics
 from pipeline.bus import ensure_topics
 from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
+from pipeline.control.signing import new_nonce, sign_one
 from pipeline.models import MetricBatch, RemediationRequest, RemediationResult, utc_now
-from pipeline.remediate.signing import new_nonce, sign_one
 from tests.integration.remediation_support import KEY, collect, publish
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]

@@ -16,6 +16,7 @@ import pytest
 from pipeline import topics
 from pipeline.bus import ensure_topics
 from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
+from pipeline.control.signing import new_nonce, sign_one
 from pipeline.models import (
     AnomalyEvent,
     Incident,
@@ -24,7 +25,6 @@ from pipeline.models import (
     RemediationResult,
     utc_now,
 )
-from pipeline.remediate.signing import new_nonce, sign_one
 from tests.integration.remediation_support import (
     KEY,
     audit_rows,

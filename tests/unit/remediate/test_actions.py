@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.control.catalogue import parse_params
 from pipeline.errors import ActionRefused
 from pipeline.remediate.actions import ActionContext, ActionFailed, perform
-from pipeline.remediate.catalogue import parse_params
-from tests.unit.remediate.conftest import settings
+from tests.unit.control.conftest import settings
 
 
 def _fake_systemctl(tmp_path: Path, exit_code: int = 0) -> tuple[Path, Path]:

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from pipeline.control.audit import AuditLog
+from pipeline.control.operators import make_command
 from pipeline.models import OperatorCommand, utc_now
 from pipeline.remediate.actions import ActionContext
-from pipeline.remediate.audit import AuditLog
 from pipeline.remediate.executor import NodeRemediator
-from pipeline.remediate.operators import make_command
-from tests.unit.remediate.conftest import KEY, OTHER_KEY, ListSink, request, settings
+from tests.unit.control.conftest import KEY, OTHER_KEY, ListSink, request, settings
 
 
 @pytest.fixture

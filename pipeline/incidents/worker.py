@@ -11,6 +11,16 @@ from typing import Any
 from pipeline import topics
 from pipeline.bus import ensure_topics, make_consumer, make_producer
 from pipeline.config import InfluxSettings, KafkaSettings, RemediationSettings, TopicSettings
+from pipeline.control.intake import decode_or_dead_letter
+from pipeline.control.operators import read_all_commands
+from pipeline.control.signing import check_key
+from pipeline.incidents.clock import DataClock
+from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
+from pipeline.incidents.inventory import Inventory
+from pipeline.incidents.issuer import Issuer
+from pipeline.incidents.notifier import WebhookNotifier
+from pipeline.incidents.runbooks import load_runbook
+from pipeline.incidents.stage import IncidentStage, StageCounters, StageOutput
 from pipeline.models import (
     AnomalyEvent,
     DeadLetter,
@@ -20,16 +30,6 @@ from pipeline.models import (
     encode,
     utc_now,
 )
-from pipeline.remediate.clock import DataClock
-from pipeline.remediate.incidents import GroupingPolicy, IncidentTracker
-from pipeline.remediate.intake import decode_or_dead_letter
-from pipeline.remediate.inventory import Inventory
-from pipeline.remediate.issuer import Issuer
-from pipeline.remediate.notifier import WebhookNotifier
-from pipeline.remediate.operators import read_all_commands
-from pipeline.remediate.runbooks import load_runbook
-from pipeline.remediate.signing import check_key
-from pipeline.remediate.stage import IncidentStage, StageCounters, StageOutput
 from pipeline.store.influx import InfluxSink
 
 log = logging.getLogger(__name__)

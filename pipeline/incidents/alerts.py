@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pipeline import topics
 from pipeline.bus import make_consumer
 from pipeline.config import KafkaSettings, TopicSettings
+from pipeline.control.intake import decode_or_dead_letter
+from pipeline.incidents.grouping import SEVERITY_RANK
 from pipeline.models import AnomalyEvent, DeadLetter, Incident
-from pipeline.remediate.incidents import SEVERITY_RANK
-from pipeline.remediate.intake import decode_or_dead_letter
 
 
 def wanted(message: Incident | AnomalyEvent, node: str | None, min_severity: str) -> bool:

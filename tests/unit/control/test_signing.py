@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from pipeline.control.signing import ReplayGuard, check_key, verify_request
 from pipeline.errors import ActionRefused, ConfigError
 from pipeline.models import utc_now
-from pipeline.remediate.signing import ReplayGuard, check_key, verify_request
-from tests.unit.remediate.conftest import KEY, OTHER_KEY, request
+from tests.unit.control.conftest import KEY, OTHER_KEY, request
 
 
 def test_signed_request_verifies() -> None:

@@ -9,8 +9,8 @@ from typing import Any
 from influxdb_client import Point
 
 from pipeline.config import RemediationSettings
+from pipeline.control.signing import new_nonce, sign_one
 from pipeline.models import AnomalyEvent, RemediationRequest, utc_now
-from pipeline.remediate.signing import new_nonce, sign_one
 from tests.conftest import BASE_TIME, make_event
 
 KEY = b"k" * 40

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pipeline.control.operators import make_command
+from pipeline.control.signing import verify_request
+from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
+from pipeline.incidents.inventory import Inventory
+from pipeline.incidents.issuer import Issuer
+from pipeline.incidents.runbooks import parse_runbook
+from pipeline.incidents.stage import IncidentStage
 from pipeline.models import Incident, utc_now
-from pipeline.remediate.incidents import GroupingPolicy, IncidentTracker
-from pipeline.remediate.inventory import Inventory
-from pipeline.remediate.issuer import Issuer
-from pipeline.remediate.operators import make_command
-from pipeline.remediate.runbooks import parse_runbook
-from pipeline.remediate.signing import verify_request
-from pipeline.remediate.stage import IncidentStage
 from tests.conftest import BASE_TIME
-from tests.unit.remediate.conftest import KEY, OTHER_KEY, ListSink, event_at, settings
+from tests.unit.control.conftest import KEY, OTHER_KEY, ListSink, event_at, settings
 
 RUNBOOK = parse_runbook("""\
 version: 1

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
+from pipeline.incidents.inventory import Inventory
 from pipeline.models import Contributor, Incident
-from pipeline.remediate.incidents import GroupingPolicy, IncidentTracker
-from pipeline.remediate.inventory import Inventory
 from tests.conftest import BASE_TIME
-from tests.unit.remediate.conftest import event_at
+from tests.unit.control.conftest import event_at
 
 POLICY = GroupingPolicy(gap_s=300, resolve_after_s=300, settle_s=30, fleet_min_hosts=5)
 

@@ -1,4 +1,4 @@
-"""What may be done, how often, and on how much of the fleet at once.
+"""How much of the fleet may be acted on at once, and which actions wait for an operator.
 
 The blast-radius guard runs twice: where requests are issued (with the group's population, so a
 share can be enforced) and again on every node (with the requests it has seen on the topic, so a
@@ -13,44 +13,11 @@ from datetime import datetime, timedelta
 
 from pipeline.config import RemediationSettings
 from pipeline.errors import ActionRefused
-from pipeline.remediate.catalogue import CATALOGUE
-
-
-def check_allowed(action: str, settings: RemediationSettings) -> None:
-    """Raise ActionRefused unless ``action`` is in the catalogue and the node's allowlist."""
-    if action not in CATALOGUE:
-        raise ActionRefused(f"{action!r} is not a catalogue action")
-    if action not in settings.allowed_actions:
-        raise ActionRefused(f"{action!r} is not in allowed_actions {settings.allowed_actions}")
 
 
 def needs_approval(action: str, requested: bool, settings: RemediationSettings) -> bool:
     """Whether an operator must approve: the issuer asked, or the node's settings insist."""
     return requested or action in settings.approval_required
-
-
-class RateLimiter:
-    """At most ``max_actions`` per key within any ``window_s`` (a sliding window)."""
-
-    def __init__(self, max_actions: int, window_s: float) -> None:
-        self.max_actions = max_actions
-        self.window_s = window_s
-        self._times: dict[str, deque[datetime]] = {}
-
-    def check(self, key: str, now: datetime) -> None:
-        """Raise ActionRefused if one more action for ``key`` would exceed the limit."""
-        times = self._times.setdefault(key, deque())
-        while times and times[0] <= now - timedelta(seconds=self.window_s):
-            times.popleft()
-        if len(times) >= self.max_actions:
-            raise ActionRefused(
-                f"rate limit: {len(times)} actions on {key} in the last {self.window_s:g} s "
-                f"(max {self.max_actions})"
-            )
-
-    def record(self, key: str, now: datetime) -> None:
-        """Count one action for ``key``."""
-        self._times.setdefault(key, deque()).append(now)
 
 
 def allowed_in_group(max_share: float, population: int) -> int:

@@ -19,6 +19,10 @@ from typing import Any
 from pipeline import topics
 from pipeline.bus import ensure_topics, make_consumer, make_producer
 from pipeline.config import InfluxSettings, KafkaSettings, RemediationSettings, TopicSettings
+from pipeline.control.audit import AuditLog
+from pipeline.control.intake import decode_or_dead_letter
+from pipeline.control.operators import read_all_commands
+from pipeline.control.signing import check_key
 from pipeline.models import (
     DeadLetter,
     OperatorCommand,
@@ -28,11 +32,7 @@ from pipeline.models import (
     utc_now,
 )
 from pipeline.remediate.actions import ActionContext
-from pipeline.remediate.audit import AuditLog
 from pipeline.remediate.executor import NodeRemediator
-from pipeline.remediate.intake import decode_or_dead_letter
-from pipeline.remediate.operators import read_all_commands
-from pipeline.remediate.signing import check_key
 from pipeline.remediate.verify import Probe
 from pipeline.store.influx import InfluxSink
 

@@ -25,9 +25,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from pipeline.control.catalogue import ActionParams, parse_params
 from pipeline.errors import FleetwatchError
 from pipeline.models import Incident, MetricName, Severity
-from pipeline.remediate.catalogue import ActionParams, parse_params
 
 Loc = tuple[str | int, ...]
 

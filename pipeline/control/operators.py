@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from pipeline import topics
 from pipeline.bus import make_consumer, make_producer
 from pipeline.config import KafkaSettings, TopicSettings
+from pipeline.control.signing import new_nonce, sign_one
 from pipeline.errors import InvalidMessage
 from pipeline.models import OperatorCommand, decode, encode
-from pipeline.remediate.signing import new_nonce, sign_one
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
 UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86_400}

@@ -7,8 +7,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from pipeline.incidents.notifier import WebhookNotifier, worth_notifying
 from pipeline.models import Incident
-from pipeline.remediate.notifier import WebhookNotifier, worth_notifying
 from tests.conftest import BASE_TIME
 
 

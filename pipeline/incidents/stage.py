@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipeline.config import RemediationSettings
+from pipeline.control.audit import AuditLog, PointSink
+from pipeline.control.signing import verify_signature
+from pipeline.control.silences import SilenceBook
 from pipeline.errors import ActionRefused
+from pipeline.incidents.grouping import IncidentTracker
+from pipeline.incidents.issuer import Issuer
+from pipeline.incidents.notifier import WebhookNotifier
 from pipeline.models import (
     AnomalyEvent,
     Incident,
@@ -28,12 +34,6 @@ from pipeline.models import (
     RemediationRequest,
     RemediationResult,
 )
-from pipeline.remediate.audit import AuditLog, PointSink
-from pipeline.remediate.incidents import IncidentTracker
-from pipeline.remediate.issuer import Issuer
-from pipeline.remediate.notifier import WebhookNotifier
-from pipeline.remediate.signing import verify_signature
-from pipeline.remediate.silences import SilenceBook
 from pipeline.store.incidents import incident_point
 
 log = logging.getLogger(__name__)

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pipeline.config import RemediationSettings
+from pipeline.control.policy import BlastRadiusGuard, needs_approval
+from pipeline.control.signing import new_nonce, sign_one
 from pipeline.errors import ActionRefused
+from pipeline.incidents.inventory import Inventory
+from pipeline.incidents.runbooks import Rule, Runbook
 from pipeline.models import Incident, RemediationRequest
-from pipeline.remediate.inventory import Inventory
-from pipeline.remediate.policy import BlastRadiusGuard, needs_approval
-from pipeline.remediate.runbooks import Rule, Runbook
-from pipeline.remediate.signing import new_nonce, sign_one
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pipeline.incidents.hints import PastIncident, build_hints, signature_of, similar_many
+from pipeline.incidents.inventory import Inventory
 from pipeline.models import AnomalyEvent, Incident, MetricDeviation
-from pipeline.remediate.hints import PastIncident, build_hints, signature_of, similar_many
-from pipeline.remediate.inventory import Inventory
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 MAX_HISTORY = 1000

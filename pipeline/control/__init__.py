@@ -1,0 +1,1 @@
+"""What both stages share: action catalogue, signing, policy, operator commands, silences."""

@@ -1,0 +1,1 @@
+"""The central incident stage: anomalies grouped into incidents, runbooks, signed requests out."""
