@@ -32,14 +32,15 @@ def render_settings_table() -> str:
     """One Markdown table per section: environment variable, default, meaning."""
     parts = []
     for section in sections():
-        prefix = section.model_config.get("env_prefix", "")
         summary = (section.__doc__ or "").strip().splitlines()[0]
         rows = [
-            f"| `{(prefix + name).upper()}` | {_default(field)} | {_meaning(field)} |"
+            f"| `{section.env_name(name)}` | {_default(field)} | {_meaning(field)} |"
             for name, field in section.model_fields.items()
         ]
         header = "| environment variable | default | meaning |\n|---|---|---|"
-        parts.append(f"`[{section.section}]` {summary}\n\n{header}\n" + "\n".join(rows))
+        parts.append(
+            f"`[{section.section}]` {summary}{_moved(section)}\n\n{header}\n" + "\n".join(rows)
+        )
     return "\n\n".join(parts)
 
 
@@ -61,11 +62,18 @@ def _default(field: FieldInfo) -> str:
     return "empty" if value in ("", [], {}) else f"`{value}`"
 
 
+def _moved(section: type[config.Section]) -> str:
+    if not section.formerly:
+        return ""
+    old = f"FLEETWATCH_{section.formerly.upper()}_*"
+    return (
+        f" Its fields used to be `[{section.formerly}]` ones: the old names (`{old}`, "
+        f"`[{section.formerly}]` keys) are refused, naming the new one."
+    )
+
+
 def _meaning(field: FieldInfo) -> str:
-    name, _, meaning = (field.description or "").partition(":")
-    if not meaning:  # "FLEETWATCH_X (note)" carries its meaning in brackets
-        meaning = name.partition(" ")[2].strip("() ")
-    return meaning.strip().replace("|", "/")
+    return (field.description or "").replace("|", "/")
 
 
 if __name__ == "__main__":

@@ -10,9 +10,8 @@ from types import ModuleType
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import click
-from pydantic import BaseModel
 
-from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings, load
+from pipeline.config import InfluxSettings, KafkaSettings, Section, TopicSettings, load
 from pipeline.errors import FleetwatchError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,25 +31,41 @@ def one_line_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
 
 
+def config_option(tables: str) -> Callable[[F], F]:
+    """``--config FILE``: a TOML file with the given ``tables`` (e.g. "[kafka], [topics]")."""
+    return click.option(
+        "--config",
+        "config_file",
+        type=click.Path(path_type=Path, exists=True, dir_okay=False),
+        help=f"TOML config file ({tables} tables).",
+    )
+
+
+kafka_bootstrap_option = click.option(
+    "--kafka-bootstrap", help=f"Kafka host:port (env {KafkaSettings.env_name('bootstrap')})."
+)
+influx_url_option = click.option(
+    "--influx-url", help=f"InfluxDB URL (env {InfluxSettings.env_name('url')})."
+)
+topic_prefix_option = click.option(
+    "--topic-prefix", help=f"Topic name prefix (env {TopicSettings.env_name('prefix')})."
+)
+
+
 def server_options(command: F) -> F:
     """Options every command that talks to Kafka or InfluxDB accepts."""
     options = [
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(path_type=Path, exists=True),
-            help="TOML config file ([kafka], [influx], [topics], ... tables).",
-        ),
-        click.option("--kafka-bootstrap", help="Kafka host:port (env FLEETWATCH_KAFKA_BOOTSTRAP)."),
-        click.option("--influx-url", help="InfluxDB URL (env FLEETWATCH_INFLUX_URL)."),
-        click.option("--topic-prefix", help="Topic name prefix (env FLEETWATCH_TOPICS_PREFIX)."),
+        config_option("[kafka], [influx], [topics], ..."),
+        kafka_bootstrap_option,
+        influx_url_option,
+        topic_prefix_option,
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-def settings_options(section: type[BaseModel], *names: str) -> Callable[[F], F]:
+def settings_options(section: type[Section], *names: str) -> Callable[[F], F]:
     """Options ``--<field>`` for fields of a settings section, typed and described by the field.
 
     Every option defaults to None, so an unset flag leaves the environment, config file or
@@ -65,11 +80,11 @@ def settings_options(section: type[BaseModel], *names: str) -> Callable[[F], F]:
     return decorate
 
 
-def _field_option(section: type[BaseModel], name: str) -> Callable[[F], F]:
+def _field_option(section: type[Section], name: str) -> Callable[[F], F]:
     field = section.model_fields[name]
     flag = "--" + name.replace("_", "-")
-    env, _, meaning = (field.description or "").partition(": ")
-    help_text = f"{meaning[:1].upper()}{meaning[1:]} (env {env})." if meaning else None
+    meaning = field.description or ""
+    help_text = f"{meaning[:1].upper()}{meaning[1:]} (env {section.env_name(name)})."
     annotation = field.annotation
     if annotation is bool:
         return click.option(f"{flag}/--no-{flag[2:]}", name, default=None, help=help_text)
@@ -108,9 +123,9 @@ def stage_modules() -> tuple[ModuleType, ...]:
     from pipeline.commands import detect
 
     modules.append(detect)
-    from pipeline.commands import remediate
+    from pipeline.commands import control, incidents, remediate
 
-    modules.append(remediate)
+    modules.extend((incidents, remediate, control))
     from pipeline.commands import agent, simulate
 
     modules.append(agent)

@@ -10,32 +10,40 @@ from typing import Any, TypeVar
 
 import click
 
-from pipeline.commands import one_line_errors
+from pipeline.commands import (
+    config_option,
+    influx_url_option,
+    kafka_bootstrap_option,
+    one_line_errors,
+    topic_prefix_option,
+)
+from pipeline.config import AgentSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _env(field: str) -> str:
+    return AgentSettings.env_name(field)
 
 
 def agent_options(command: F) -> F:
     """Flags of every AgentSettings field people set by hand (--kebab-case of the field)."""
     options = [
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(path_type=Path, exists=True, dir_okay=False),
-            help="TOML config file ([agent], [kafka], [topics] tables).",
-        ),
-        click.option("--kafka-bootstrap", help="Kafka host:port (env FLEETWATCH_KAFKA_BOOTSTRAP)."),
-        click.option("--topic-prefix", help="Topic name prefix (env FLEETWATCH_TOPICS_PREFIX)."),
-        click.option("--node-id", help="Node id (env FLEETWATCH_AGENT_NODE_ID; default hostname)."),
+        config_option("[agent], [kafka], [topics]"),
+        kafka_bootstrap_option,
+        topic_prefix_option,
+        click.option("--node-id", help=f"Node id (env {_env('node_id')}; default hostname)."),
         click.option(
             "--label",
             "labels",
             multiple=True,
             metavar="KEY=VALUE",
-            help="Label on every batch, repeatable (env FLEETWATCH_AGENT_LABELS as JSON).",
+            help=f"Label on every batch, repeatable (env {_env('labels')} as JSON).",
         ),
         click.option("--interval-s", type=float, help="Seconds between rounds (>= 1)."),
-        click.option("--collectors", help="Comma-separated collectors (env ..._COLLECTORS)."),
+        click.option(
+            "--collectors", help=f"Comma-separated collectors (env {_env('collectors')})."
+        ),
         click.option("--spool-dir", type=click.Path(path_type=Path), help="Spool directory."),
         click.option("--spool-max-bytes", type=int, help="Spool bound; oldest dropped beyond."),
         click.option("--proc-root", type=click.Path(path_type=Path), help="Host /proc."),
@@ -49,7 +57,7 @@ def agent_options(command: F) -> F:
 
 def build_agent_settings(**flags: Any) -> tuple[Any, Any, Any]:
     """AgentSettings, KafkaSettings and TopicSettings from file + env + flags."""
-    from pipeline.config import AgentSettings, KafkaSettings, TopicSettings, load
+    from pipeline.config import KafkaSettings, TopicSettings, load
     from pipeline.errors import ConfigError
 
     config_file = flags.pop("config_file")
@@ -66,63 +74,65 @@ def build_agent_settings(**flags: Any) -> tuple[Any, Any, Any]:
 
 def register(cli: click.Group, bench: click.Group) -> None:
     """Add ``agent`` to the CLI and ``agent`` to ``bench``."""
+    cli.add_command(agent)
+    bench.add_command(bench_agent)
 
-    @cli.command()
-    @agent_options
-    @click.option("--once", is_flag=True, help="Print one round as JSON and exit.")
-    @click.option(
-        "--remediate",
-        is_flag=True,
-        help="Also execute this node's signed remediation requests (dry-run unless --apply).",
-    )
-    @click.option("--apply", is_flag=True, help="With --remediate: act instead of dry-run.")
-    @click.option("--influx-url", help="InfluxDB for the audit trail (env FLEETWATCH_INFLUX_URL).")
-    @one_line_errors
-    def agent(
-        once: bool, remediate: bool, apply: bool, influx_url: str | None, **flags: Any
-    ) -> None:
-        """Run the node agent: sample this machine, spool, publish to Kafka."""
-        if apply and not remediate:
-            raise click.UsageError("--apply only makes sense with --remediate")
-        config_file = flags["config_file"]
-        settings, kafka, topic_settings = build_agent_settings(**flags)
-        if once:
-            from pipeline.agent.run import sample_once
 
-            click.echo(sample_once(settings).model_dump_json(indent=2))
-            return
-        from pipeline.agent.run import run_agent
+@click.command()
+@agent_options
+@click.option("--once", is_flag=True, help="Print one round as JSON and exit.")
+@click.option(
+    "--remediate",
+    is_flag=True,
+    help="Also execute this node's signed remediation requests (dry-run unless --apply).",
+)
+@click.option("--apply", is_flag=True, help="With --remediate: act instead of dry-run.")
+@influx_url_option
+@one_line_errors
+def agent(once: bool, remediate: bool, apply: bool, influx_url: str | None, **flags: Any) -> None:
+    """Run the node agent: sample this machine, spool, publish to Kafka."""
+    if apply and not remediate:
+        raise click.UsageError("--apply only makes sense with --remediate")
+    config_file = flags["config_file"]
+    settings, kafka, topic_settings = build_agent_settings(**flags)
+    if once:
+        from pipeline.agent.run import sample_once
 
-        if not remediate:
-            run_agent(settings, kafka, topic_settings)
-            return
-        from pipeline.commands.node import run_agent_with_remediator
+        click.echo(sample_once(settings).model_dump_json(indent=2))
+        return
+    from pipeline.agent.run import run_agent
 
-        run_agent_with_remediator(settings, kafka, topic_settings, config_file, influx_url, apply)
+    if not remediate:
+        run_agent(settings, kafka, topic_settings)
+        return
+    from pipeline.commands.node import run_agent_with_remediator
 
-    @bench.command("agent")
-    @click.option("--seconds", type=click.FloatRange(5), default=180.0, show_default=True)
-    @click.option("--warmup-s", type=click.FloatRange(0), default=15.0, show_default=True)
-    @click.option("--interval-s", type=click.FloatRange(1), default=10.0, show_default=True)
-    @click.option("--kafka-bootstrap", help="Kafka the agent publishes to (env ..._BOOTSTRAP).")
-    @click.option("--topic-prefix", default="bench.", show_default=True)
-    @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-    @one_line_errors
-    def bench_agent(
-        seconds: float,
-        warmup_s: float,
-        interval_s: float,
-        kafka_bootstrap: str | None,
-        topic_prefix: str,
-        as_json: bool,
-    ) -> None:
-        """CPU % of one core and RSS of `fleetwatch agent` at a steady interval."""
-        from pipeline.agent.overhead import bench_agent_overhead
+    run_agent_with_remediator(settings, kafka, topic_settings, config_file, influx_url, apply)
 
-        figures = bench_agent_overhead(seconds, warmup_s, interval_s, kafka_bootstrap, topic_prefix)
-        if as_json:
-            click.echo(json.dumps(figures, indent=2))
-            return
-        for key, value in figures.items():
-            click.echo(f"{key:>22}: {value}")
-        sys.stdout.flush()
+
+@click.command("agent")
+@click.option("--seconds", type=click.FloatRange(5), default=180.0, show_default=True)
+@click.option("--warmup-s", type=click.FloatRange(0), default=15.0, show_default=True)
+@click.option("--interval-s", type=click.FloatRange(1), default=10.0, show_default=True)
+@kafka_bootstrap_option
+@click.option("--topic-prefix", default="bench.", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@one_line_errors
+def bench_agent(
+    seconds: float,
+    warmup_s: float,
+    interval_s: float,
+    kafka_bootstrap: str | None,
+    topic_prefix: str,
+    as_json: bool,
+) -> None:
+    """CPU % of one core and RSS of `fleetwatch agent` at a steady interval."""
+    from pipeline.agent.overhead import bench_agent_overhead
+
+    figures = bench_agent_overhead(seconds, warmup_s, interval_s, kafka_bootstrap, topic_prefix)
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    for key, value in figures.items():
+        click.echo(f"{key:>22}: {value}")
+    sys.stdout.flush()

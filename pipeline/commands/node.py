@@ -14,6 +14,7 @@ from pathlib import Path
 from pipeline.agent.run import resolve_node_id, run_agent
 from pipeline.config import (
     AgentSettings,
+    ControlSettings,
     InfluxSettings,
     KafkaSettings,
     RemediationSettings,
@@ -37,6 +38,7 @@ def run_agent_with_remediator(
     """Run the agent in this thread and this node's remediation executor beside it."""
     influx = load(InfluxSettings, config_file, url=influx_url)
     remediation = load(RemediationSettings, config_file, apply=True if apply else None)
+    control = load(ControlSettings, config_file)
     node_id = resolve_node_id(settings)
     latest: dict[str, float] = {}
     stop = threading.Event()
@@ -49,7 +51,7 @@ def run_agent_with_remediator(
     executor = threading.Thread(
         target=run_node_remediator,
         name="remediator",
-        args=(kafka, topic_settings, influx, remediation, node_id, dict(settings.labels)),
+        args=(kafka, topic_settings, influx, remediation, control, node_id, dict(settings.labels)),
         kwargs={"probe": latest.get, "stop": stop.is_set, "proc_root": settings.proc_root},
         daemon=True,
     )

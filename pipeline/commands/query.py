@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
-from pipeline.commands import one_line_errors
+from pipeline.commands import config_option, influx_url_option, one_line_errors
 from pipeline.config import InfluxSettings, load
 from pipeline.errors import QueryError
 
@@ -24,15 +24,11 @@ STATUSES = ("open", "updated", "resolved")
 def influx_options(command: F) -> F:
     """Where InfluxDB is and the time range: every query command takes these."""
     options = [
+        config_option("[influx]"),
+        influx_url_option,
         click.option(
-            "--config",
-            "config_file",
-            type=click.Path(path_type=Path, exists=True),
-            help="TOML config file with an [influx] table.",
-        ),
-        click.option("--influx-url", help="InfluxDB URL (env FLEETWATCH_INFLUX_URL)."),
-        click.option(
-            "--bucket", help="Bucket, 'database/retention' on 1.8 (env FLEETWATCH_INFLUX_BUCKET)."
+            "--bucket",
+            help=f"Bucket, 'database/retention' on 1.8 (env {InfluxSettings.env_name('bucket')}).",
         ),
         click.option(
             "--since",

@@ -9,7 +9,12 @@ from typing import Any
 
 import click
 
-from pipeline.commands import one_line_errors
+from pipeline.commands import (
+    config_option,
+    kafka_bootstrap_option,
+    one_line_errors,
+    topic_prefix_option,
+)
 
 FAULT_CHOICES = (
     "cpu_runaway",
@@ -35,90 +40,87 @@ def _fault_list(text: str) -> tuple[str, ...]:
 
 def register(cli: click.Group, bench: click.Group) -> None:
     """Add ``simulate`` to the CLI."""
+    cli.add_command(simulate)
 
-    @cli.command()
-    @click.option(
-        "--config",
-        "config_file",
-        type=click.Path(path_type=Path, exists=True, dir_okay=False),
-        help="TOML config file ([kafka], [topics] tables).",
-    )
-    @click.option("--kafka-bootstrap", help="Kafka host:port (env FLEETWATCH_KAFKA_BOOTSTRAP).")
-    @click.option("--topic-prefix", help="Topic name prefix (env FLEETWATCH_TOPICS_PREFIX).")
-    @click.option("--nodes", type=click.IntRange(1, 10_000), default=20, show_default=True)
-    @click.option(
-        "--faults",
-        default="all",
-        show_default=True,
-        help=f"Comma-separated kinds, 'all' or 'none': {', '.join(FAULT_CHOICES)}.",
-    )
-    @click.option("--duration-s", type=click.FloatRange(1), default=6 * 3600.0, show_default=True)
-    @click.option(
-        "--interval-s",
-        type=click.FloatRange(0.1),
-        help="Simulated seconds between samples [default: 10; 300 with --replay].",
-    )
-    @click.option(
-        "--speed",
-        type=click.FloatRange(0),
-        default=120.0,
-        show_default=True,
-        help="Simulated seconds per wall second; 0 = as fast as Kafka acknowledges.",
-    )
-    @click.option("--seed", type=int, default=0, show_default=True)
-    @click.option("--node-prefix", default="sim", show_default=True)
-    @click.option("--rounds", type=click.IntRange(1), help="Stop after this many rounds.")
-    @click.option(
-        "--ground-truth",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=Path("ground-truth.jsonl"),
-        show_default=True,
-        help="JSONL file of the injected faults (or NAB windows with --replay).",
-    )
-    @click.option(
-        "--replay",
-        type=click.Path(path_type=Path, exists=True, file_okay=False),
-        help="Replay NAB-style timestamp,value CSVs under DIR instead of simulating.",
-    )
-    @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-    @one_line_errors
-    def simulate(**options: Any) -> None:
-        """Publish a simulated fleet with injected, labelled faults (or replay CSVs)."""
-        from pipeline.config import KafkaSettings, TopicSettings, load
-        from pipeline.sim.fleet import Scenario
-        from pipeline.sim.session import run_replay, run_simulate
 
-        config_file = options["config_file"]
-        kafka = load(KafkaSettings, config_file, bootstrap=options["kafka_bootstrap"])
-        topic_settings = load(TopicSettings, config_file, prefix=options["topic_prefix"])
-        if options["replay"] is not None:
-            report = run_replay(
-                kafka,
-                topic_settings,
-                options["replay"],
-                options["speed"],
-                options["interval_s"] or 300.0,
-                options["ground_truth"],
-            )
-        else:
-            scenario = Scenario(
-                nodes=options["nodes"],
-                faults=_fault_list(options["faults"]),  # type: ignore[arg-type]  # checked above
-                seed=options["seed"],
-                interval_s=options["interval_s"] or 10.0,
-                duration_s=options["duration_s"],
-                node_prefix=options["node_prefix"],
-            )
-            report = run_simulate(
-                kafka,
-                topic_settings,
-                scenario,
-                options["speed"],
-                options["ground_truth"],
-                options["rounds"],
-            )
-        figures = dataclasses.asdict(report) | {"ground_truth": str(options["ground_truth"])}
-        if options["as_json"]:
-            click.echo(json.dumps(figures, indent=2))
-        else:
-            click.echo(" ".join(f"{key}={value}" for key, value in figures.items()))
+@click.command()
+@config_option("[kafka], [topics]")
+@kafka_bootstrap_option
+@topic_prefix_option
+@click.option("--nodes", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option(
+    "--faults",
+    default="all",
+    show_default=True,
+    help=f"Comma-separated kinds, 'all' or 'none': {', '.join(FAULT_CHOICES)}.",
+)
+@click.option("--duration-s", type=click.FloatRange(1), default=6 * 3600.0, show_default=True)
+@click.option(
+    "--interval-s",
+    type=click.FloatRange(0.1),
+    help="Simulated seconds between samples [default: 10; 300 with --replay].",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(0),
+    default=120.0,
+    show_default=True,
+    help="Simulated seconds per wall second; 0 = as fast as Kafka acknowledges.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--node-prefix", default="sim", show_default=True)
+@click.option("--rounds", type=click.IntRange(1), help="Stop after this many rounds.")
+@click.option(
+    "--ground-truth",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("ground-truth.jsonl"),
+    show_default=True,
+    help="JSONL file of the injected faults (or NAB windows with --replay).",
+)
+@click.option(
+    "--replay",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Replay NAB-style timestamp,value CSVs under DIR instead of simulating.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@one_line_errors
+def simulate(**options: Any) -> None:
+    """Publish a simulated fleet with injected, labelled faults (or replay CSVs)."""
+    from pipeline.config import KafkaSettings, TopicSettings, load
+    from pipeline.sim.fleet import Scenario
+    from pipeline.sim.session import run_replay, run_simulate
+
+    config_file = options["config_file"]
+    kafka = load(KafkaSettings, config_file, bootstrap=options["kafka_bootstrap"])
+    topic_settings = load(TopicSettings, config_file, prefix=options["topic_prefix"])
+    if options["replay"] is not None:
+        report = run_replay(
+            kafka,
+            topic_settings,
+            options["replay"],
+            options["speed"],
+            options["interval_s"] or 300.0,
+            options["ground_truth"],
+        )
+    else:
+        scenario = Scenario(
+            nodes=options["nodes"],
+            faults=_fault_list(options["faults"]),  # type: ignore[arg-type]  # checked above
+            seed=options["seed"],
+            interval_s=options["interval_s"] or 10.0,
+            duration_s=options["duration_s"],
+            node_prefix=options["node_prefix"],
+        )
+        report = run_simulate(
+            kafka,
+            topic_settings,
+            scenario,
+            options["speed"],
+            options["ground_truth"],
+            options["rounds"],
+        )
+    figures = dataclasses.asdict(report) | {"ground_truth": str(options["ground_truth"])}
+    if options["as_json"]:
+        click.echo(json.dumps(figures, indent=2))
+    else:
+        click.echo(" ".join(f"{key}={value}" for key, value in figures.items()))

@@ -8,96 +8,98 @@ from typing import Any
 
 import click
 
-from pipeline.commands import one_line_errors
+from pipeline.commands import (
+    config_option,
+    influx_url_option,
+    kafka_bootstrap_option,
+    one_line_errors,
+)
 
 MIB = 1024 * 1024
 
 
 def register(cli: click.Group, bench: click.Group) -> None:
     """Add ``soak`` to ``bench``."""
+    bench.add_command(soak)
 
-    @bench.command("soak")
-    @click.option(
-        "--config",
-        "config_file",
-        type=click.Path(path_type=Path, exists=True, dir_okay=False),
-        help="TOML config file ([kafka], [influx] tables).",
-    )
-    @click.option("--kafka-bootstrap", help="Kafka host:port (env FLEETWATCH_KAFKA_BOOTSTRAP).")
-    @click.option("--influx-url", help="InfluxDB URL (env FLEETWATCH_INFLUX_URL).")
-    @click.option("--minutes", type=click.FloatRange(1.0, 24 * 60), default=30.0, show_default=True)
-    @click.option("--nodes", type=click.IntRange(1, 10_000), default=200, show_default=True)
-    @click.option(
-        "--rate-fraction",
-        type=click.FloatRange(0.05, 1.0),
-        default=0.5,
-        show_default=True,
-        help="Share of the calibrated maximum rate to publish at.",
-    )
-    @click.option(
-        "--calibrate-rounds",
-        type=click.IntRange(10),
-        default=100,
-        show_default=True,
-        help="Fleet rounds in the backlog the maximum rate is measured on.",
-    )
-    @click.option("--sample-s", type=click.FloatRange(1.0), default=10.0, show_default=True)
-    @click.option(
-        "--max-rss-slope-mib-per-min",
-        type=click.FloatRange(0.001),
-        default=1.0,
-        show_default=True,
-        help="Memory counts as flat below this RSS growth over the second half.",
-    )
-    @click.option(
-        "--lag-bound-s",
-        type=click.FloatRange(1.0),
-        default=30.0,
-        show_default=True,
-        help="Lag counts as bounded below this many seconds of input (second half).",
-    )
-    @click.option("--json", "as_json", is_flag=True, help="Print series and verdict as JSON.")
-    @one_line_errors
-    def soak(
-        config_file: Path | None,
-        kafka_bootstrap: str | None,
-        influx_url: str | None,
-        as_json: bool,
-        **options: Any,
-    ) -> None:
-        """Run a simulated fleet at half the worker's measured maximum; judge RSS and lag."""
-        from pipeline.bench.soak import SoakOptions, run_soak
-        from pipeline.bench.trend import SoakSample
-        from pipeline.config import InfluxSettings, KafkaSettings, load
-        from pipeline.errors import FleetwatchError
 
-        kafka = load(KafkaSettings, config_file, bootstrap=kafka_bootstrap)
-        influx = load(InfluxSettings, config_file, url=influx_url)
+@click.command("soak")
+@config_option("[kafka], [influx]")
+@kafka_bootstrap_option
+@influx_url_option
+@click.option("--minutes", type=click.FloatRange(1.0, 24 * 60), default=30.0, show_default=True)
+@click.option("--nodes", type=click.IntRange(1, 10_000), default=200, show_default=True)
+@click.option(
+    "--rate-fraction",
+    type=click.FloatRange(0.05, 1.0),
+    default=0.5,
+    show_default=True,
+    help="Share of the calibrated maximum rate to publish at.",
+)
+@click.option(
+    "--calibrate-rounds",
+    type=click.IntRange(10),
+    default=100,
+    show_default=True,
+    help="Fleet rounds in the backlog the maximum rate is measured on.",
+)
+@click.option("--sample-s", type=click.FloatRange(1.0), default=10.0, show_default=True)
+@click.option(
+    "--max-rss-slope-mib-per-min",
+    type=click.FloatRange(0.001),
+    default=1.0,
+    show_default=True,
+    help="Memory counts as flat below this RSS growth over the second half.",
+)
+@click.option(
+    "--lag-bound-s",
+    type=click.FloatRange(1.0),
+    default=30.0,
+    show_default=True,
+    help="Lag counts as bounded below this many seconds of input (second half).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print series and verdict as JSON.")
+@one_line_errors
+def soak(
+    config_file: Path | None,
+    kafka_bootstrap: str | None,
+    influx_url: str | None,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Run a simulated fleet at half the worker's measured maximum; judge RSS and lag."""
+    from pipeline.bench.soak import SoakOptions, run_soak
+    from pipeline.bench.trend import SoakSample
+    from pipeline.config import InfluxSettings, KafkaSettings, load
+    from pipeline.errors import FleetwatchError
 
-        def show(sample: SoakSample) -> None:
-            click.echo(
-                f"{sample.elapsed_s:>7.0f} s  rss {sample.rss_bytes / MIB:7.1f} MiB  "
-                f"lag {sample.lag_messages:>6}  backlog {sample.backlog_batches:>6}  "
-                f"processed {sample.processed_batches:>9}  sink buffer "
-                f"{sample.sink_buffer_points:>6}",
-                err=as_json,
-            )
+    kafka = load(KafkaSettings, config_file, bootstrap=kafka_bootstrap)
+    influx = load(InfluxSettings, config_file, url=influx_url)
 
-        report = run_soak(kafka, influx, SoakOptions(**options), on_sample=show)
-        verdict = report.verdict
-        if as_json:
-            click.echo(json.dumps(report.as_dict(), indent=2))
-        else:
-            click.echo(
-                f"max {report.max_rate_batches_per_s} batches/s, soaked at "
-                f"{report.rate_batches_per_s}; published {report.published}, processed "
-                f"{report.processed}, dead letters {report.dead_letters}; sink written "
-                f"{report.sink_written_points}, dropped {report.sink_dropped_points}\n"
-                f"rss slope {verdict.rss_slope_mib_per_min} MiB/min (bound "
-                f"{verdict.max_rss_slope_mib_per_min}); lag max {verdict.lag_max_messages} "
-                f"(bound {verdict.lag_bound_messages})"
-            )
-        if not verdict.ok:
-            raise FleetwatchError(
-                f"soak failed: memory flat={verdict.memory_flat}, lag bounded={verdict.lag_bounded}"
-            )
+    def show(sample: SoakSample) -> None:
+        click.echo(
+            f"{sample.elapsed_s:>7.0f} s  rss {sample.rss_bytes / MIB:7.1f} MiB  "
+            f"lag {sample.lag_messages:>6}  backlog {sample.backlog_batches:>6}  "
+            f"processed {sample.processed_batches:>9}  sink buffer "
+            f"{sample.sink_buffer_points:>6}",
+            err=as_json,
+        )
+
+    report = run_soak(kafka, influx, SoakOptions(**options), on_sample=show)
+    verdict = report.verdict
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        click.echo(
+            f"max {report.max_rate_batches_per_s} batches/s, soaked at "
+            f"{report.rate_batches_per_s}; published {report.published}, processed "
+            f"{report.processed}, dead letters {report.dead_letters}; sink written "
+            f"{report.sink_written_points}, dropped {report.sink_dropped_points}\n"
+            f"rss slope {verdict.rss_slope_mib_per_min} MiB/min (bound "
+            f"{verdict.max_rss_slope_mib_per_min}); lag max {verdict.lag_max_messages} "
+            f"(bound {verdict.lag_bound_messages})"
+        )
+    if not verdict.ok:
+        raise FleetwatchError(
+            f"soak failed: memory flat={verdict.memory_flat}, lag bounded={verdict.lag_bounded}"
+        )

@@ -11,12 +11,12 @@ import math
 from collections import deque
 from datetime import datetime, timedelta
 
-from pipeline.config import RemediationSettings
+from pipeline.config import ControlSettings
 from pipeline.errors import ActionRefused
 
 
-def needs_approval(action: str, requested: bool, settings: RemediationSettings) -> bool:
-    """Whether an operator must approve: the issuer asked, or the node's settings insist."""
+def needs_approval(action: str, requested: bool, settings: ControlSettings) -> bool:
+    """Whether an operator must approve: the issuer asked, or the settings insist."""
     return requested or action in settings.approval_required
 
 

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from pydantic import SecretStr
 
+from pipeline.config import ControlSettings
 from pipeline.errors import ActionRefused, ConfigError
 from pipeline.models import OperatorCommand, RemediationRequest
 
@@ -35,7 +36,7 @@ def check_key(key: SecretStr) -> bytes:
     value = key.get_secret_value()
     if len(value) < MIN_KEY_CHARS:
         raise ConfigError(
-            f"FLEETWATCH_REMEDIATION_HMAC_KEY must be at least {MIN_KEY_CHARS} characters "
+            f"{ControlSettings.env_name('hmac_key')} must be at least {MIN_KEY_CHARS} characters "
             f"(got {len(value)}); generate one with `openssl rand -hex 32`"
         )
     return value.encode()

@@ -5,7 +5,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from pipeline.config import InfluxSettings, KafkaSettings, RemediationSettings, TopicSettings
+from pipeline.config import (
+    ControlSettings,
+    InfluxSettings,
+    KafkaSettings,
+    RemediationSettings,
+    TopicSettings,
+)
 from pipeline.remediate.worker import run_node_remediator
 
 
@@ -17,6 +23,7 @@ class FleetRemediators:
     topic_settings: TopicSettings
     influx: InfluxSettings
     settings: RemediationSettings
+    control: ControlSettings
     threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -30,7 +37,15 @@ class FleetRemediators:
             thread = threading.Thread(
                 target=run_node_remediator,
                 name=f"remediator-{node_id}",
-                args=(self.kafka, self.topic_settings, self.influx, self.settings, node_id, labels),
+                args=(
+                    self.kafka,
+                    self.topic_settings,
+                    self.influx,
+                    self.settings,
+                    self.control,
+                    node_id,
+                    labels,
+                ),
                 kwargs={"stop": self._stop.is_set, "ready": ready},
                 daemon=True,
             )

@@ -21,7 +21,13 @@ from rich.live import Live
 
 from pipeline import topics
 from pipeline.bus import ensure_topics
-from pipeline.config import InfluxSettings, KafkaSettings, RemediationSettings, TopicSettings
+from pipeline.config import (
+    ControlSettings,
+    InfluxSettings,
+    KafkaSettings,
+    RemediationSettings,
+    TopicSettings,
+)
 from pipeline.demo.components import Component, Components, worker_lag
 from pipeline.demo.live import Progress, render_live, render_scorecard
 from pipeline.demo.remediators import FleetRemediators
@@ -106,7 +112,8 @@ def _run(
         kafka,
         topic_settings,
         influx,
-        RemediationSettings(hmac_key=hmac_key, state_dir=work_dir / "remediation"),
+        RemediationSettings(state_dir=work_dir / "remediation"),
+        ControlSettings(hmac_key=hmac_key),
     )
     with console.status(f"starting dry-run executors on {options.nodes} virtual nodes"):
         remediators.start({node.node_id: node.labels for node in fleet.nodes})
@@ -142,7 +149,7 @@ def _start_components(
         "--topic-prefix", topic_settings.prefix,
     ]  # fmt: skip
     env = {
-        "FLEETWATCH_REMEDIATION_HMAC_KEY": hmac_key,
+        ControlSettings.env_name("hmac_key"): hmac_key,
         "FLEETWATCH_STREAM_WRITE_DETAIL": "true",
         "FLEETWATCH_INFLUX_BUCKET": influx.bucket,
     }

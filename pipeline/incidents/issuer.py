@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pipeline.config import RemediationSettings
+from pipeline.config import ControlSettings, IncidentSettings
 from pipeline.control.policy import BlastRadiusGuard, needs_approval
 from pipeline.control.signing import new_nonce, sign_one
 from pipeline.errors import ActionRefused
@@ -52,7 +52,9 @@ class Issuer:
     Parameters
     ----------
     settings
-        TTL, approval list, blast-radius limits.
+        Request lifetime and the labels that name a host's groups.
+    control
+        Approval list and blast-radius limits.
     runbook
         The rules; None issues nothing.
     key
@@ -63,17 +65,19 @@ class Issuer:
 
     def __init__(
         self,
-        settings: RemediationSettings,
+        settings: IncidentSettings,
+        control: ControlSettings,
         runbook: Runbook | None,
         key: bytes,
         inventory: Inventory,
     ) -> None:
         self.settings = settings
+        self.control = control
         self.runbook = runbook
         self.key = key
         self.inventory = inventory
         self.guard = BlastRadiusGuard(
-            settings.blast_max_nodes, settings.blast_max_share, settings.blast_window_s
+            control.blast_max_nodes, control.blast_max_share, control.blast_window_s
         )
         self._issued: set[str] = set()
         self._blocked: set[str] = set()
@@ -124,7 +128,7 @@ class Issuer:
             expires_at=now + timedelta(seconds=self.settings.request_ttl_s),
             nonce=new_nonce(),
             requires_approval=needs_approval(
-                rule.action.type, rule.approval == "required", self.settings
+                rule.action.type, rule.approval == "required", self.control
             ),
             verify_metric=rule.verify.metric if rule.verify else None,
             recover_below=rule.verify.below if rule.verify else None,

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pipeline.config import RemediationSettings
 from pipeline.control.audit import AuditLog, PointSink
 from pipeline.control.signing import verify_signature
 from pipeline.control.silences import SilenceBook
@@ -64,8 +63,6 @@ class IncidentStage:
 
     Parameters
     ----------
-    settings
-        Remediation settings (silences, blast radius, ...).
     tracker
         Groups events into incidents.
     issuer
@@ -80,14 +77,12 @@ class IncidentStage:
 
     def __init__(
         self,
-        settings: RemediationSettings,
         tracker: IncidentTracker,
         issuer: Issuer | None,
         sink: PointSink,
         key: bytes,
         notifier: WebhookNotifier | None = None,
     ) -> None:
-        self.settings = settings
         self.tracker = tracker
         self.issuer = issuer
         self.sink = sink

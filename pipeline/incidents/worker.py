@@ -10,7 +10,13 @@ from typing import Any
 
 from pipeline import topics
 from pipeline.bus import ensure_topics, make_consumer, make_producer
-from pipeline.config import InfluxSettings, KafkaSettings, RemediationSettings, TopicSettings
+from pipeline.config import (
+    ControlSettings,
+    IncidentSettings,
+    InfluxSettings,
+    KafkaSettings,
+    TopicSettings,
+)
 from pipeline.control.intake import decode_or_dead_letter
 from pipeline.control.operators import read_all_commands
 from pipeline.control.signing import check_key
@@ -35,7 +41,7 @@ from pipeline.store.influx import InfluxSink
 log = logging.getLogger(__name__)
 
 
-def grouping_policy(settings: RemediationSettings) -> GroupingPolicy:
+def grouping_policy(settings: IncidentSettings) -> GroupingPolicy:
     """The tracker's thresholds from settings."""
     return GroupingPolicy(
         gap_s=settings.incident_gap_s,
@@ -51,7 +57,8 @@ def run_incident_stage(
     kafka: KafkaSettings,
     topic_settings: TopicSettings,
     influx: InfluxSettings,
-    settings: RemediationSettings,
+    settings: IncidentSettings,
+    control: ControlSettings,
     group_id: str = "fleetwatch-incidents",
     stop: Callable[[], bool] | None = None,
     tick_s: float = 1.0,
@@ -68,14 +75,14 @@ def run_incident_stage(
     RunbookError
         When the configured runbook is malformed.
     """
-    key = check_key(settings.hmac_key)
+    key = check_key(control.hmac_key)
     runbook = load_runbook(settings.runbook) if settings.runbook else None
     ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
     stop = stop or _stop_on_signals()
     sink = InfluxSink(influx, flush_interval_ms=500)
     sink.start()
     tracker = IncidentTracker(grouping_policy(settings), Inventory())
-    issuer = Issuer(settings, runbook, key, tracker.inventory) if runbook else None
+    issuer = Issuer(settings, control, runbook, key, tracker.inventory) if runbook else None
     notifier = (
         WebhookNotifier(settings.notify_url, settings.notify_per_minute)
         if settings.notify_url
@@ -83,7 +90,7 @@ def run_incident_stage(
     )
     if notifier is not None:
         notifier.start()
-    stage = IncidentStage(settings, tracker, issuer, sink, key, notifier)
+    stage = IncidentStage(tracker, issuer, sink, key, notifier)
     for command in read_all_commands(kafka, topic_settings):
         stage.on_command(command, utc_now())
     try:

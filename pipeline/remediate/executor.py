@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from pipeline.config import RemediationSettings
+from pipeline.config import ControlSettings, RemediationSettings
 from pipeline.control.audit import AuditLog, Step
 from pipeline.control.catalogue import parse_params
 from pipeline.control.policy import BlastRadiusGuard, needs_approval
@@ -37,6 +37,8 @@ class NodeRemediator:
         Who this node is; requests for other nodes only feed the blast-radius count.
     settings
         Allowlists, limits, timeouts; ``apply`` False means dry-run.
+    control
+        Approval list and fleet-wide blast-radius limits, as the issuer has them.
     key
         The HMAC key shared with the issuer.
     audit
@@ -52,6 +54,7 @@ class NodeRemediator:
         node_id: str,
         labels: dict[str, str],
         settings: RemediationSettings,
+        control: ControlSettings,
         key: bytes,
         audit: AuditLog,
         context: ActionContext,
@@ -60,6 +63,7 @@ class NodeRemediator:
         self.node_id = node_id
         self.labels = labels
         self.settings = settings
+        self.control = control
         self.key = key
         self.audit = audit
         self.context = context
@@ -67,7 +71,7 @@ class NodeRemediator:
         self.silences = SilenceBook()
         self.replays = ReplayGuard(_state_file(settings.state_dir, node_id, "nonces"))
         self.rate = RateLimiter(settings.rate_limit_per_node, settings.rate_window_s)
-        self.fleet_guard = BlastRadiusGuard(settings.blast_max_nodes, 1.0, settings.blast_window_s)
+        self.fleet_guard = BlastRadiusGuard(control.blast_max_nodes, 1.0, control.blast_window_s)
         self.pending: dict[str, RemediationRequest] = {}
         self.approved: set[str] = set()
         self.executed: set[str] = set()
@@ -127,7 +131,7 @@ class NodeRemediator:
         silence = self.silences.active(self.node_id, self.labels, now)
         if silence is not None:
             raise ActionRefused(f"silenced by {silence.command_id} until {silence.until_at}")
-        approval = needs_approval(request.action, request.requires_approval, self.settings)
+        approval = needs_approval(request.action, request.requires_approval, self.control)
         if approval and request.request_id not in self.approved:
             self.pending[request.request_id] = request
             detail = f"run `fleetwatch approve {request.request_id}`"

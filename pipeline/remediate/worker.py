@@ -18,7 +18,13 @@ from typing import Any
 
 from pipeline import topics
 from pipeline.bus import ensure_topics, make_consumer, make_producer
-from pipeline.config import InfluxSettings, KafkaSettings, RemediationSettings, TopicSettings
+from pipeline.config import (
+    ControlSettings,
+    InfluxSettings,
+    KafkaSettings,
+    RemediationSettings,
+    TopicSettings,
+)
 from pipeline.control.audit import AuditLog
 from pipeline.control.intake import decode_or_dead_letter
 from pipeline.control.operators import read_all_commands
@@ -44,6 +50,7 @@ def run_node_remediator(
     topic_settings: TopicSettings,
     influx: InfluxSettings,
     settings: RemediationSettings,
+    control: ControlSettings,
     node_id: str,
     labels: dict[str, str],
     probe: Probe | None = None,
@@ -60,6 +67,8 @@ def run_node_remediator(
         Where the topics and the audit trail live.
     settings
         ``settings.apply`` False (the default) means dry-run; allowlists and limits.
+    control
+        The HMAC key, approval list and fleet-wide blast radius.
     node_id, labels
         This node; only requests for ``node_id`` are executed.
     probe
@@ -83,14 +92,15 @@ def run_node_remediator(
     ConfigError
         When the HMAC key is missing or too short.
     """
-    key = check_key(settings.hmac_key)
+    key = check_key(control.hmac_key)
     ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     stop = stop or _stop_on_signals()
     sink = InfluxSink(influx, flush_interval_ms=200)
     sink.start()
+    context = ActionContext(settings, proc_root)
     remediator = NodeRemediator(
-        node_id, labels, settings, key, AuditLog(sink), ActionContext(settings, proc_root), probe
+        node_id, labels, settings, control, key, AuditLog(sink), context, probe
     )
     remediator.start()
     for command in read_all_commands(kafka, topic_settings):

@@ -115,12 +115,12 @@ def test_incident_stage_hmac_key_never_printed(
         "FLEETWATCH_KAFKA_BOOTSTRAP": private_stack.kafka.bootstrap,
         "FLEETWATCH_INFLUX_URL": private_stack.influx_url,
         "FLEETWATCH_TOPICS_PREFIX": fault_topics.prefix,
-        "FLEETWATCH_REMEDIATION_HMAC_KEY": key,
+        "FLEETWATCH_CONTROL_HMAC_KEY": key,
         "FLEETWATCH_REMEDIATION_STATE_DIR": str(tmp_path / "state"),
     }
     output, cmdline = _run_for(["incidents-worker"], env, 8)
     _assert_hidden("the incident stage's output", output, key)
     _assert_hidden("the incident stage's argv", cmdline, key)
-    short = {**env, "FLEETWATCH_REMEDIATION_HMAC_KEY": key[:10]}  # refused: too short
+    short = {**env, "FLEETWATCH_CONTROL_HMAC_KEY": key[:10]}  # refused: too short
     output, _ = _run_for(["incidents-worker"], short, 8)
     _assert_hidden("the refusal of a short key", output, key[:10])

@@ -14,7 +14,14 @@ from influxdb_client import InfluxDBClient
 
 from pipeline import topics
 from pipeline.bus import make_consumer, make_producer
-from pipeline.config import InfluxSettings, KafkaSettings, RemediationSettings, TopicSettings
+from pipeline.config import (
+    ControlSettings,
+    IncidentSettings,
+    InfluxSettings,
+    KafkaSettings,
+    RemediationSettings,
+    TopicSettings,
+)
 from pipeline.incidents.worker import run_incident_stage
 from pipeline.models import M, WireModel, decode, encode
 from pipeline.remediate.worker import run_node_remediator
@@ -22,15 +29,18 @@ from pipeline.remediate.worker import run_node_remediator
 KEY = "integration-test-hmac-key-0123456789abcdef"
 
 
-def remediation_settings(tmp_path: Path, **overrides: Any) -> RemediationSettings:
-    fields: dict[str, Any] = {
-        "hmac_key": KEY,
-        "state_dir": tmp_path / "state",
-        "settle_s": 1,
-        "incident_gap_s": 120,
-        "verify_timeout_s": 20,
-    }
+def node_settings(tmp_path: Path, **overrides: Any) -> RemediationSettings:
+    fields: dict[str, Any] = {"state_dir": tmp_path / "state", "verify_timeout_s": 20}
     return RemediationSettings(**(fields | overrides))
+
+
+def stage_settings(**overrides: Any) -> IncidentSettings:
+    fields: dict[str, Any] = {"settle_s": 1, "incident_gap_s": 120}
+    return IncidentSettings(**(fields | overrides))
+
+
+def control_settings(**overrides: Any) -> ControlSettings:
+    return ControlSettings(**({"hmac_key": KEY} | overrides))
 
 
 @contextmanager
@@ -57,7 +67,11 @@ def running(target: Callable[..., Any], **kwargs: Any) -> Iterator[dict[str, Any
 
 
 def incident_stage(
-    kafka: KafkaSettings, topic_settings: TopicSettings, influx: InfluxSettings, settings: Any
+    kafka: KafkaSettings,
+    topic_settings: TopicSettings,
+    influx: InfluxSettings,
+    settings: IncidentSettings,
+    control: ControlSettings | None = None,
 ) -> Any:
     return running(
         run_incident_stage,
@@ -65,6 +79,7 @@ def incident_stage(
         topic_settings=topic_settings,
         influx=influx,
         settings=settings,
+        control=control or control_settings(),
         group_id=f"{topic_settings.prefix}incidents",
         tick_s=0.5,
     )
@@ -74,7 +89,7 @@ def node_remediator(
     kafka: KafkaSettings,
     topic_settings: TopicSettings,
     influx: InfluxSettings,
-    settings: Any,
+    settings: RemediationSettings,
     node_id: str,
     **kwargs: Any,
 ) -> Any:
@@ -85,6 +100,7 @@ def node_remediator(
         topic_settings=topic_settings,
         influx=influx,
         settings=settings,
+        control=control_settings(),
         node_id=node_id,
         labels={"role": "web"},
         ready=ready,

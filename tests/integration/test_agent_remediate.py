@@ -46,7 +46,7 @@ def test_agent_with_remediate_publishes_and_dry_runs_its_own_requests(
     caches = tmp_path / "drop_caches"  # the test's own stand-in for /proc/sys/vm/drop_caches
     caches.write_text("0\n")
     env = os.environ | {
-        "FLEETWATCH_REMEDIATION_HMAC_KEY": KEY,
+        "FLEETWATCH_CONTROL_HMAC_KEY": KEY,
         "FLEETWATCH_REMEDIATION_STATE_DIR": str(tmp_path / "state"),
         "FLEETWATCH_REMEDIATION_DROP_CACHES_PATH": str(caches),
         "FLEETWATCH_INFLUX_BUCKET": influx.bucket,

@@ -24,8 +24,9 @@ from tests.integration.remediation_support import (
     collect,
     incident_stage,
     node_remediator,
+    node_settings,
     publish,
-    remediation_settings,
+    stage_settings,
 )
 from tests.waiting import wait_for
 
@@ -92,12 +93,12 @@ def test_runaway_process_is_stopped_after_dry_run_and_verified(
         detector="test",
         severity="critical",
     )
-    stage_settings = remediation_settings(tmp_path / "stage", runbook=runbook)
-    dry = remediation_settings(tmp_path / "dry", process_allowlist=[marker])
-    applying = remediation_settings(tmp_path / "apply", process_allowlist=[marker], apply=True)
+    stage = stage_settings(runbook=runbook)
+    dry = node_settings(tmp_path / "dry", process_allowlist=[marker])
+    applying = node_settings(tmp_path / "apply", process_allowlist=[marker], apply=True)
 
     dry_run, dry_ready = node_remediator(kafka, topic_settings, influx, dry, node)
-    with incident_stage(kafka, topic_settings, influx, stage_settings), dry_run:
+    with incident_stage(kafka, topic_settings, influx, stage), dry_run:
         publish(kafka, topics.ANOMALIES.name(topic_settings.prefix), [(node, event)])
         (incident,) = collect(
             kafka, topic_settings, topics.INCIDENTS, Incident, lambda found: bool(found), 60

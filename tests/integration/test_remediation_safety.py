@@ -29,11 +29,13 @@ from tests.integration.remediation_support import (
     KEY,
     audit_rows,
     collect,
+    control_settings,
     incident_stage,
     node_remediator,
+    node_settings,
     publish,
     publish_raw,
-    remediation_settings,
+    stage_settings,
 )
 from tests.waiting import wait_for
 
@@ -71,9 +73,7 @@ def test_forged_replayed_expired_refused_and_approval_via_cli(
     old_log = logs / "old.log"
     old_log.write_text("x")
     os.utime(old_log, (0, 0))
-    settings = remediation_settings(
-        tmp_path, apply=True, drop_caches_path=caches, clean_roots=[logs]
-    )
+    settings = node_settings(tmp_path, apply=True, drop_caches_path=caches, clean_roots=[logs])
     old = utc_now() - timedelta(hours=1)
     good = _request(node, "rq-good")
     forged = _request(node, "rq-forged", key="an-attacker-key-that-is-long-enough-000")
@@ -98,7 +98,7 @@ def test_forged_replayed_expired_refused_and_approval_via_cli(
             60,
         )
         assert old_log.exists(), "a risky action must wait for approval"
-        env = os.environ | {"FLEETWATCH_REMEDIATION_HMAC_KEY": KEY}
+        env = os.environ | {"FLEETWATCH_CONTROL_HMAC_KEY": KEY}
         approve = subprocess.run(
             [sys.executable, "-m", "pipeline", "approve", "rq-risky",
              "--kafka-bootstrap", kafka.bootstrap, "--topic-prefix", topic_settings.prefix],
@@ -152,9 +152,8 @@ def test_fleet_fault_on_50_nodes_is_one_incident_and_blast_radius_limits_actions
         '    match: {metric: "cpu.*", kind: fleet}\n'
         "    action: {type: stop_process, params: {top: cpu}}\n"
     )
-    settings = remediation_settings(
-        tmp_path, runbook=runbook, blast_max_share=0.2, blast_max_nodes=100, settle_s=5
-    )
+    settings = stage_settings(runbook=runbook, settle_s=5)
+    control = control_settings(blast_max_share=0.2, blast_max_nodes=100)
     now = utc_now()
     batches = [
         MetricBatch(
@@ -184,7 +183,7 @@ def test_fleet_fault_on_50_nodes_is_one_incident_and_blast_radius_limits_actions
         for i, node in enumerate(web)
     ]
     prefix = topic_settings.prefix
-    with incident_stage(kafka, topic_settings, influx, settings) as stage:
+    with incident_stage(kafka, topic_settings, influx, settings, control) as stage:
         publish(kafka, topics.METRICS.name(prefix), [(b.node_id, b) for b in batches])
         wait_for(lambda: True, 3, "")  # populations first: metric batches precede the fault
         publish(kafka, topics.ANOMALIES.name(prefix), [(e.node_id, e) for e in events])

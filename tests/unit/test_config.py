@@ -4,7 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import InfluxSettings, KafkaSettings, load
+from pipeline.config import (
+    ControlSettings,
+    IncidentSettings,
+    InfluxSettings,
+    KafkaSettings,
+    RemediationSettings,
+    load,
+)
 from pipeline.errors import ConfigError
 
 
@@ -48,3 +55,40 @@ def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     config.write_text("[kafka\n")
     with pytest.raises(ConfigError, match="cannot read config file"):
         load(KafkaSettings, config)
+
+
+def test_every_number_is_read_from_the_variable_its_name_derives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipeline.settings_table import sections
+
+    numbers = [
+        (section, name)
+        for section in sections()
+        for name, field in section.model_fields.items()
+        if field.annotation in (int, float)
+    ]
+    assert len(numbers) > 20
+    for section, name in numbers:
+        monkeypatch.setenv(section.env_name(name), "not-a-number")
+        with pytest.raises(ConfigError, match=rf"\[{section.section}\] {name}:"):
+            load(section)
+        monkeypatch.delenv(section.env_name(name))
+
+
+def test_a_setting_under_its_old_remediation_name_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLEETWATCH_REMEDIATION_BLAST_MAX_NODES", "3")
+    with pytest.raises(ConfigError, match="is now FLEETWATCH_CONTROL_BLAST_MAX_NODES"):
+        load(ControlSettings)
+    with pytest.raises(ConfigError, match="is now FLEETWATCH_CONTROL_BLAST_MAX_NODES"):
+        load(RemediationSettings)
+    monkeypatch.delenv("FLEETWATCH_REMEDIATION_BLAST_MAX_NODES")
+    config = tmp_path / "fleetwatch.toml"
+    config.write_text("[remediation]\nsettle_s = 5\n")
+    with pytest.raises(ConfigError, match=r"\[remediation\] settle_s is now \[incidents\]"):
+        load(IncidentSettings, config)
+    with pytest.raises(ConfigError, match=r"\[remediation\] settle_s is now \[incidents\]"):
+        load(RemediationSettings, config)
+    assert load(KafkaSettings, config).bootstrap == "127.0.0.1:9092"  # other stages unaffected

@@ -8,7 +8,7 @@ from typing import Any
 
 from influxdb_client import Point
 
-from pipeline.config import RemediationSettings
+from pipeline.config import ControlSettings, RemediationSettings
 from pipeline.control.signing import new_nonce, sign_one
 from pipeline.models import AnomalyEvent, RemediationRequest, utc_now
 from tests.conftest import BASE_TIME, make_event
@@ -31,7 +31,17 @@ class ListSink:
 
 
 def settings(**overrides: Any) -> RemediationSettings:
-    return RemediationSettings(hmac_key="k" * 40, **overrides)
+    return RemediationSettings(**overrides)
+
+
+def control(**overrides: Any) -> ControlSettings:
+    return ControlSettings(**({"hmac_key": KEY.decode()} | overrides))
+
+
+def split(**overrides: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``overrides`` as (node fields, control fields), so one test call can set both."""
+    shared = {k: v for k, v in overrides.items() if k in ControlSettings.model_fields}
+    return {k: v for k, v in overrides.items() if k not in shared}, shared
 
 
 def event_at(node: str, seconds: float, **overrides: Any) -> AnomalyEvent:

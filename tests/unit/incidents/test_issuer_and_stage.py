@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pipeline.config import IncidentSettings
 from pipeline.control.operators import make_command
 from pipeline.control.signing import verify_request
 from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
@@ -11,7 +12,7 @@ from pipeline.incidents.runbooks import parse_runbook
 from pipeline.incidents.stage import IncidentStage
 from pipeline.models import Incident, utc_now
 from tests.conftest import BASE_TIME
-from tests.unit.control.conftest import KEY, OTHER_KEY, ListSink, event_at, settings
+from tests.unit.control.conftest import KEY, OTHER_KEY, ListSink, control, event_at
 
 RUNBOOK = parse_runbook("""\
 version: 1
@@ -28,11 +29,10 @@ def _stage(**overrides: object) -> tuple[IncidentStage, ListSink]:
     inventory = Inventory()
     for i in range(50):
         inventory.observe_one(f"n{i:02d}", {"role": "web"}, BASE_TIME)
-    stage_settings = settings(**overrides)
     tracker = IncidentTracker(GroupingPolicy(settle_s=0), inventory)
-    issuer = Issuer(stage_settings, RUNBOOK, KEY, inventory)
+    issuer = Issuer(IncidentSettings(), control(**overrides), RUNBOOK, KEY, inventory)
     sink = ListSink()
-    return IncidentStage(stage_settings, tracker, issuer, sink, KEY), sink
+    return IncidentStage(tracker, issuer, sink, KEY), sink
 
 
 def test_fleet_fault_issues_only_the_allowed_share_of_signed_requests() -> None:

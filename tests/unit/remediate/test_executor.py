@@ -15,7 +15,15 @@ from pipeline.control.operators import make_command
 from pipeline.models import OperatorCommand, utc_now
 from pipeline.remediate.actions import ActionContext
 from pipeline.remediate.executor import NodeRemediator
-from tests.unit.control.conftest import KEY, OTHER_KEY, ListSink, request, settings
+from tests.unit.control.conftest import (
+    KEY,
+    OTHER_KEY,
+    ListSink,
+    control,
+    request,
+    settings,
+    split,
+)
 
 
 @pytest.fixture
@@ -29,9 +37,11 @@ def victim() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
 
 
 def _node(tmp_path: Path, sink: ListSink, **overrides: Any) -> NodeRemediator:
-    node_settings = settings(state_dir=tmp_path / "state", **overrides)
+    own, shared = split(**overrides)
+    node_settings = settings(state_dir=tmp_path / "state", **own)
+    context = ActionContext(node_settings)
     node = NodeRemediator(
-        "node-1", {"role": "web"}, node_settings, KEY, AuditLog(sink), ActionContext(node_settings)
+        "node-1", {"role": "web"}, node_settings, control(**shared), KEY, AuditLog(sink), context
     )
     node.start()
     return node

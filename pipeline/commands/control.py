@@ -1,0 +1,86 @@
+"""Operator commands, signed and published to every stage: ``approve``, ``ack``, ``silence``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pipeline.commands import build_servers, one_line_errors, server_options
+
+
+def register(cli: click.Group, bench: click.Group) -> None:
+    """Add the operator commands."""
+    cli.add_command(approve)
+    cli.add_command(ack)
+    cli.add_command(silence)
+
+
+@click.command()
+@server_options
+@click.argument("request_id")
+@one_line_errors
+def approve(request_id: str, **servers: Any) -> None:
+    """Approve a risky remediation request waiting on its node."""
+    _operator_command(servers, "approve", request_id=request_id)
+    click.echo(f"approved {request_id}")
+
+
+@click.command()
+@server_options
+@click.argument("incident_id")
+@click.option("--owner", help="Who owns the incident from now on.")
+@one_line_errors
+def ack(incident_id: str, owner: str | None, **servers: Any) -> None:
+    """Acknowledge an incident (and optionally give it an owner)."""
+    _operator_command(servers, "ack", incident_id=incident_id, owner=owner)
+    click.echo(f"acknowledged {incident_id}")
+
+
+@click.command()
+@server_options
+@click.option("--node", help="Silence one node.")
+@click.option("--label", metavar="KEY=VALUE", help="Silence every node with this label.")
+@click.option("--for", "duration", required=True, help="How long: 90s, 15m, 2h, 1d.")
+@click.option("--reason", default="maintenance", show_default=True)
+@one_line_errors
+def silence(
+    node: str | None, label: str | None, duration: str, reason: str, **servers: Any
+) -> None:
+    """Silence incidents and remediation for a node or a label during maintenance."""
+    from pipeline.control.operators import parse_duration
+    from pipeline.errors import ConfigError
+    from pipeline.models import utc_now
+
+    if (node is None) == (label is None):
+        raise ConfigError("give exactly one of --node or --label")
+    try:
+        until = utc_now() + parse_duration(duration)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    command = _operator_command(
+        servers, "silence", node_id=node, label=label, until_at=until, reason=reason
+    )
+    click.echo(
+        f"silenced {node or label} until {until.isoformat(timespec='seconds')} "
+        f"({command.command_id})"
+    )
+
+
+def _operator_command(servers: dict[str, Any], kind: str, **fields: Any) -> Any:
+    """Sign and publish one operator command with the configured HMAC key."""
+    from pipeline import topics
+    from pipeline.bus import ensure_topics
+    from pipeline.config import ControlSettings, load
+    from pipeline.control.operators import make_command, publish_command
+    from pipeline.control.signing import check_key
+    from pipeline.models import utc_now
+
+    config_file: Path | None = servers["config_file"]
+    kafka, _influx, topic_settings = build_servers(**servers)
+    ensure_topics(kafka, topic_settings, [topics.CONTROL])
+    key = check_key(load(ControlSettings, config_file).hmac_key)
+    command = make_command(key, kind, utc_now(), **fields)
+    publish_command(kafka, topic_settings, command)
+    return command
