@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 __all__ = [
+    "ActionFailed",
     "ActionRefused",
     "ConfigError",
     "FleetwatchError",
     "InvalidMessage",
     "QueryError",
+    "RunbookError",
     "SinkUnavailable",
     "StackError",
 ]
@@ -40,6 +42,19 @@ class SinkUnavailable(FleetwatchError):
 
 class ActionRefused(FleetwatchError):
     """An action was refused by policy (allowlist, rate limit, signature, blast radius)."""
+
+
+class ActionFailed(FleetwatchError):
+    """An allowed action was attempted and did not complete (exit status, timeout, I/O)."""
+
+
+class RunbookError(FleetwatchError):
+    """A runbook is malformed; ``problems`` holds one ``FILE:LINE: field: message`` per fault."""
+
+    def __init__(self, problems: list[str]) -> None:
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(problems[0] + more)
+        self.problems = problems
 
 
 class QueryError(FleetwatchError):

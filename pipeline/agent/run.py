@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import signal
 import socket
 import threading
 import time
@@ -19,6 +18,7 @@ from pipeline.agent.spool import DirectorySpool
 from pipeline.config import AgentSettings, KafkaSettings, TopicSettings
 from pipeline.errors import ConfigError
 from pipeline.models import NODE_ID_PATTERN, MetricBatch
+from pipeline.shutdown import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +96,7 @@ def run_agent(
 
     ``on_batch`` sees every sampled batch (the remediation executor verifies recovery with it).
     """
-    if stop is None:
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
+    stop = stop or stop_on_signals()
     spool = DirectorySpool(settings.spool_dir, settings.spool_max_bytes).open()
     publisher = Publisher(
         kafka,

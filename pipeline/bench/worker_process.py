@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from pipeline.agent.overhead import memory_bytes
-from pipeline.child_process import terminate
 from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
+from pipeline.shutdown import terminate
 from pipeline.stream.meters import scrape
 
 

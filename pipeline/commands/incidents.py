@@ -61,7 +61,8 @@ def runbooks() -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 def runbooks_check(file: Path) -> None:
     """Validate FILE; print every problem as FILE:LINE: field: message and exit 1."""
-    from pipeline.incidents.runbooks import RunbookError, load_runbook
+    from pipeline.errors import RunbookError
+    from pipeline.incidents.runbooks import load_runbook
 
     try:
         book = load_runbook(file)

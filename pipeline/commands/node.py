@@ -7,7 +7,6 @@ executor verifies recovery with the agent's own latest sample of the metric it a
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from pipeline.config import (
 )
 from pipeline.models import MetricBatch
 from pipeline.remediate.worker import run_node_remediator
+from pipeline.shutdown import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,7 @@ def run_agent_with_remediator(
     control = load(ControlSettings, config_file)
     node_id = resolve_node_id(settings)
     latest: dict[str, float] = {}
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = stop_on_signals()
 
     def remember(batch: MetricBatch) -> None:
         latest.update(batch.metrics)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from pipeline.child_process import terminate
+from pipeline.shutdown import terminate
 from pipeline.stream.meters import scrape
 
 LAG_METRIC = "fleetwatch_consumer_lag_messages"

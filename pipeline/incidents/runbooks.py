@@ -26,19 +26,10 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from pipeline.control.catalogue import ActionParams, parse_params
-from pipeline.errors import FleetwatchError
+from pipeline.errors import RunbookError
 from pipeline.models import Incident, MetricName, Severity
 
 Loc = tuple[str | int, ...]
-
-
-class RunbookError(FleetwatchError):
-    """A runbook is malformed; ``problems`` holds one ``FILE:LINE: field: message`` per fault."""
-
-    def __init__(self, problems: list[str]) -> None:
-        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(problems[0] + more)
-        self.problems = problems
 
 
 def _as_list(value: Any) -> Any:

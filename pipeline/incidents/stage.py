@@ -13,8 +13,6 @@ The state is in memory: after a restart, incidents reopen as the anomalies conti
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -181,11 +179,3 @@ class IncidentStage:
             self.counters.incidents_opened += 1
         else:
             self.counters.incident_updates += 1
-
-
-StopFlag = Callable[[], bool]
-
-
-def stop_on_event(event: threading.Event) -> StopFlag:
-    """A stop flag backed by a threading.Event (set it from a signal handler or a test)."""
-    return event.is_set

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +34,7 @@ from pipeline.models import (
     encode,
     utc_now,
 )
+from pipeline.shutdown import stop_on_signals
 from pipeline.store.influx import InfluxSink
 
 log = logging.getLogger(__name__)
@@ -78,7 +77,7 @@ def run_incident_stage(
     key = check_key(control.hmac_key)
     runbook = load_runbook(settings.runbook) if settings.runbook else None
     ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
-    stop = stop or _stop_on_signals()
+    stop = stop or stop_on_signals().is_set
     sink = InfluxSink(influx, flush_interval_ms=500)
     sink.start()
     tracker = IncidentTracker(grouping_policy(settings), Inventory())
@@ -170,10 +169,3 @@ def _publish(producer: Any, prefix: str, output: StageOutput | None) -> None:
 
 def _send_dead_letter(producer: Any, prefix: str, letter: DeadLetter) -> None:
     producer.send(topics.DEADLETTER.name(prefix), key=letter.topic.encode(), value=encode(letter))
-
-
-def _stop_on_signals() -> Callable[[], bool]:
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
-    return stopping.is_set

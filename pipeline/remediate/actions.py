@@ -18,13 +18,9 @@ from pathlib import Path
 
 from pipeline.config import RemediationSettings
 from pipeline.control import catalogue as cat
-from pipeline.errors import ActionRefused, FleetwatchError
+from pipeline.errors import ActionFailed, ActionRefused
 from pipeline.remediate.files import clean_old_files, resolve_inside
 from pipeline.remediate.processes import candidates, stop_many, top_consumer
-
-
-class ActionFailed(FleetwatchError):
-    """An allowed action was attempted and did not complete (exit status, timeout, I/O)."""
 
 
 @dataclass(frozen=True)

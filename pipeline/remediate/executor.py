@@ -19,9 +19,9 @@ from pipeline.control.catalogue import parse_params
 from pipeline.control.policy import BlastRadiusGuard, needs_approval
 from pipeline.control.signing import ReplayGuard, verify_request, verify_signature
 from pipeline.control.silences import SilenceBook
-from pipeline.errors import ActionRefused
+from pipeline.errors import ActionFailed, ActionRefused
 from pipeline.models import OperatorCommand, RemediationRequest, RemediationResult, utc_now
-from pipeline.remediate.actions import ActionContext, ActionFailed, ActionReport, perform
+from pipeline.remediate.actions import ActionContext, ActionReport, perform
 from pipeline.remediate.limits import RateLimiter, check_allowed
 from pipeline.remediate.verify import Probe, wait_for_recovery
 

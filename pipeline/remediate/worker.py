@@ -9,7 +9,6 @@ request, and nonces are persisted, so a restart neither skips nor repeats an act
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from pipeline.models import (
 from pipeline.remediate.actions import ActionContext
 from pipeline.remediate.executor import NodeRemediator
 from pipeline.remediate.verify import Probe
+from pipeline.shutdown import stop_on_signals
 from pipeline.store.influx import InfluxSink
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def run_node_remediator(
     key = check_key(control.hmac_key)
     ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    stop = stop or _stop_on_signals()
+    stop = stop or stop_on_signals().is_set
     sink = InfluxSink(influx, flush_interval_ms=200)
     sink.start()
     context = ActionContext(settings, proc_root)
@@ -172,10 +172,3 @@ def _send_result(producer: Any, prefix: str, result: RemediationResult) -> None:
         key=result.node_id.encode(),
         value=encode(result),
     )
-
-
-def _stop_on_signals() -> Callable[[], bool]:
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
-    return stopping.is_set

@@ -18,7 +18,7 @@ from influxdb_client.client.influxdb_client import InfluxDBClient
 from pipeline.config import InfluxSettings
 from pipeline.errors import QueryError
 from pipeline.models import METRIC_NAME_PATTERN, NODE_ID_PATTERN, Severity
-from pipeline.store.flux import FluxQuery, flux_regex, flux_string
+from pipeline.store.flux import FluxQuery
 from pipeline.store.incidents import (
     INCIDENTS_MEASUREMENT,
     IncidentRecord,
@@ -192,20 +192,6 @@ def query_band(
         for row in rows
         if row.get("expected_low") is not None and row.get("expected_high") is not None
     ]
-
-
-def count_points(
-    influx: InfluxSettings, measurement: str, node_regex: str, since: str = "-1h"
-) -> int:
-    """Number of points of ``measurement`` whose node tag matches ``node_regex``."""
-    if not re.fullmatch(r"-\d{1,9}[smhd]", since):
-        raise ValueError(f"since {since!r} is not a relative duration like -1h")
-    flux = (
-        f"from(bucket: {flux_string(influx.bucket)}) |> range(start: {since})"
-        f" |> filter(fn: (r) => r._measurement == {flux_string(measurement)}"
-        f" and r.node =~ {flux_regex(node_regex)}) |> group() |> count()"
-    )
-    return sum(int(row["_value"]) for row in run_flux(influx, flux))
 
 
 def run_flux(influx: InfluxSettings, flux: str) -> list[dict[str, Any]]:

@@ -6,7 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.incidents.runbooks import RunbookError, load_runbook, parse_runbook
+from pipeline.errors import RunbookError
+from pipeline.incidents.runbooks import load_runbook, parse_runbook
 from tests.conftest import BASE_TIME
 
 REPO = Path(__file__).resolve().parents[3]

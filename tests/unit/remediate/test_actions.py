@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.control.catalogue import parse_params
-from pipeline.errors import ActionRefused
-from pipeline.remediate.actions import ActionContext, ActionFailed, perform
+from pipeline.errors import ActionFailed, ActionRefused
+from pipeline.remediate.actions import ActionContext, perform
 from tests.unit.control.conftest import settings
 
 

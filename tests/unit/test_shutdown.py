@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 
-from pipeline.child_process import terminate
+from pipeline.shutdown import stop_on_signals, terminate
 
 
 def test_terminate_sends_sigterm_and_waits() -> None:
@@ -30,3 +31,16 @@ def test_terminate_leaves_a_finished_process_alone() -> None:
     terminate(process)
     terminate(None)
     assert process.returncode == 0
+
+
+def test_sigterm_and_sigint_set_the_stop_event() -> None:
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for signum in saved:
+            stop = stop_on_signals()
+            assert not stop.is_set()
+            os.kill(os.getpid(), signum)
+            assert stop.wait(5)
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)

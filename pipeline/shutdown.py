@@ -1,9 +1,10 @@
-"""Stopping a child process of ours the way every server here is stopped: SIGTERM, then SIGKILL."""
+"""How every process here stops: SIGTERM asks (then SIGKILL); the one asked sets an Event."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
+import threading
 
 
 def terminate(process: subprocess.Popen[bytes] | None, timeout_s: float = 30.0) -> None:
@@ -16,3 +17,14 @@ def terminate(process: subprocess.Popen[bytes] | None, timeout_s: float = 30.0) 
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def stop_on_signals() -> threading.Event:
+    """An Event that SIGTERM or SIGINT sets, for a long-running loop to poll and end cleanly.
+
+    Installs the signal handlers, so call it from the main thread.
+    """
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
