@@ -16,12 +16,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pipeline.control.audit import AuditLog, PointSink
+from pipeline.control.audit import AuditLog, PointSink, Step
 from pipeline.control.signing import verify_signature
 from pipeline.control.silences import SilenceBook
 from pipeline.errors import ActionRefused
 from pipeline.incidents.grouping import IncidentTracker
-from pipeline.incidents.issuer import Issuer
+from pipeline.incidents.issuer import Blocked, Issuer
 from pipeline.incidents.notifier import WebhookNotifier
 from pipeline.models import (
     AnomalyEvent,
@@ -153,26 +153,22 @@ class IncidentStage:
         if plan.rule is not None and plan.rule.owner is not None:
             self.tracker.set_owner(incident.incident_id, plan.rule.owner)
         for blocked in plan.blocked:
-            self.counters.requests_blocked += 1
-            self.audit.record(
-                "blocked",
-                node_id=blocked.node_id,
-                action=blocked.action,
-                request_id=blocked.request_id,
-                incident_id=blocked.incident_id,
-                detail=blocked.reason,
-            )
+            self._audit("blocked", blocked)
         for request in plan.requests:
-            self.counters.requests_issued += 1
-            self.audit.record(
-                "issued",
-                node_id=request.node_id,
-                action=request.action,
-                request_id=request.request_id,
-                incident_id=request.incident_id,
-                detail=request.reason,
-            )
+            self._audit("issued", request)
+        self.counters.requests_blocked += len(plan.blocked)
+        self.counters.requests_issued += len(plan.requests)
         return plan.requests
+
+    def _audit(self, step: Step, item: Blocked | RemediationRequest) -> None:
+        self.audit.record(
+            step,
+            node_id=item.node_id,
+            action=item.action,
+            request_id=item.request_id,
+            incident_id=item.incident_id,
+            detail=item.reason,
+        )
 
     def _count(self, incident: Incident) -> None:
         if incident.status == "open":
