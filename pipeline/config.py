@@ -7,6 +7,7 @@ a config file is TOML with one table per section (``[kafka]``, ``[influx]``, ...
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -23,6 +24,11 @@ from pydantic_settings import (
 from pipeline.errors import ConfigError
 
 
+def env_prefix(section: str) -> str:
+    """Where a section's variables start, e.g. ``FLEETWATCH_KAFKA_`` for ``[kafka]``."""
+    return f"FLEETWATCH_{section.upper()}_"
+
+
 class Section(BaseSettings):
     """Base of every settings section: frozen, unknown keys rejected, env names derived."""
 
@@ -34,12 +40,20 @@ class Section(BaseSettings):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         """Read each section's variables under ``FLEETWATCH_<SECTION>_``."""
         super().__pydantic_init_subclass__(**kwargs)
-        cls.model_config["env_prefix"] = f"FLEETWATCH_{cls.section.upper()}_"
+        cls.model_config["env_prefix"] = env_prefix(cls.section)
 
     @classmethod
     def env_name(cls, field: str) -> str:
         """The environment variable of ``field``, e.g. ``FLEETWATCH_KAFKA_BOOTSTRAP``."""
         return f"{cls.model_config['env_prefix']}{field}".upper()
+
+    def environment(self) -> dict[str, str]:
+        """The variables that rebuild these settings in a child process, secrets included.
+
+        Settings travel to children in the environment, never as arguments, so that secrets
+        stay out of ``ps`` and ``/proc/<pid>/cmdline``.
+        """
+        return {self.env_name(name): _env_value(value) for name, value in self if value is not None}
 
 
 class KafkaSettings(Section):
@@ -359,6 +373,14 @@ class AgentSettings(Section):
         return tuple(dict.fromkeys(self.collectors.split(",")))
 
 
+def _env_value(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool | list | dict):  # read back as JSON, like every complex field
+        return json.dumps(value, default=str)
+    return str(value)
+
+
 S = TypeVar("S", bound=Section)
 
 
@@ -403,7 +425,7 @@ def _refuse_old_names(cls: type[Section], document: dict[str, Any]) -> None:
     split_off = [s for s in Section.__subclasses__() if cls.section in (s.section, s.formerly)]
     for section in (s for s in split_off if s.formerly):
         for name in section.model_fields:
-            old_env = f"FLEETWATCH_{section.formerly}_{name}".upper()
+            old_env = f"{env_prefix(section.formerly)}{name.upper()}"
             if old_env in os.environ:
                 raise ConfigError(f"{old_env} is now {section.env_name(name)}")
             if name in document.get(section.formerly, {}):

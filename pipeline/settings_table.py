@@ -65,7 +65,7 @@ def _default(field: FieldInfo) -> str:
 def _moved(section: type[config.Section]) -> str:
     if not section.formerly:
         return ""
-    old = f"FLEETWATCH_{section.formerly.upper()}_*"
+    old = f"{config.env_prefix(section.formerly)}*"
     return (
         f" Its fields used to be `[{section.formerly}]` ones: the old names (`{old}`, "
         f"`[{section.formerly}]` keys) are refused, naming the new one."

@@ -35,7 +35,9 @@ def resolve_node_id(settings: AgentSettings) -> str:
     """
     node_id = settings.node_id or socket.gethostname()
     if not re.match(NODE_ID_PATTERN, node_id):
-        raise ConfigError(f"node id {node_id!r} is invalid; set FLEETWATCH_AGENT_NODE_ID")
+        raise ConfigError(
+            f"node id {node_id!r} is invalid; set {AgentSettings.env_name('node_id')}"
+        )
     return node_id
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pipeline.agent.overhead import memory_bytes
-from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
+from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
 from pipeline.shutdown import terminate
 from pipeline.stream.meters import scrape
 
@@ -78,27 +78,14 @@ class WorkerProcess:
 
     def environment(self) -> dict[str, str]:
         """FLEETWATCH_* variables for every setting the worker needs."""
-        env = {
-            "FLEETWATCH_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
-            "FLEETWATCH_KAFKA_SECURITY_PROTOCOL": self.kafka.security_protocol,
-            "FLEETWATCH_INFLUX_URL": self.influx.url,
-            "FLEETWATCH_INFLUX_TOKEN": self.influx.token.get_secret_value(),
-            "FLEETWATCH_INFLUX_ORG": self.influx.org,
-            "FLEETWATCH_INFLUX_BUCKET": self.influx.bucket,
-            "FLEETWATCH_TOPICS_PREFIX": self.topic_settings.prefix,
-            "FLEETWATCH_TOPICS_PARTITIONS": str(self.topic_settings.partitions),
-            "FLEETWATCH_STREAM_APP_ID": self.app_id,
-            "FLEETWATCH_STREAM_DATA_DIR": str(self.data_dir),
-            "FLEETWATCH_STREAM_WEB_PORT": str(self.web_port),
-        } | self.extra_env
-        if self.kafka.sasl_mechanism:
-            env["FLEETWATCH_KAFKA_SASL_MECHANISM"] = self.kafka.sasl_mechanism
-            env["FLEETWATCH_KAFKA_SASL_USERNAME"] = self.kafka.sasl_username or ""
-        if self.kafka.sasl_password is not None:
-            env["FLEETWATCH_KAFKA_SASL_PASSWORD"] = self.kafka.sasl_password.get_secret_value()
-        if self.kafka.ssl_cafile:
-            env["FLEETWATCH_KAFKA_SSL_CAFILE"] = str(self.kafka.ssl_cafile)
-        return env
+        stream = {"app_id": self.app_id, "data_dir": self.data_dir, "web_port": self.web_port}
+        return (
+            self.kafka.environment()
+            | self.influx.environment()
+            | self.topic_settings.environment()
+            | {StreamSettings.env_name(name): str(value) for name, value in stream.items()}
+            | self.extra_env
+        )
 
     @property
     def alive(self) -> bool:

@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaConsumer
 from pipeline import topics
 from pipeline.bench.worker_process import WorkerProcess
 from pipeline.bus import ensure_topics, make_producer
-from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
+from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
 from pipeline.errors import FleetwatchError
 from pipeline.models import MetricBatch, encode
 from pipeline.store.flux import flux_regex, flux_string
@@ -288,8 +288,9 @@ def run_bench(
             influx,
             topic_settings,
             extra_env={
-                "FLEETWATCH_STREAM_WINDOW_S": str(window_s),
-                "FLEETWATCH_STREAM_WRITE_DETAIL": "false",  # anomalies only: what the bench times
+                StreamSettings.env_name("window_s"): str(window_s),
+                # anomalies only: what the bench times
+                StreamSettings.env_name("write_detail"): "false",
             },
         )
         worker.start()

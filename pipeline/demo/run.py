@@ -26,6 +26,7 @@ from pipeline.config import (
     InfluxSettings,
     KafkaSettings,
     RemediationSettings,
+    StreamSettings,
     TopicSettings,
 )
 from pipeline.demo.components import Component, Components, worker_lag
@@ -74,8 +75,8 @@ def run_demo(options: DemoOptions, console: Console) -> Scorecard:
     was_running = bool(run_stack("status"))
     with console.status("starting Kafka and InfluxDB on 127.0.0.1 (the first run fetches them)"):
         addresses = run_stack("up")
-    kafka = KafkaSettings(bootstrap=addresses["FLEETWATCH_KAFKA_BOOTSTRAP"])
-    influx = InfluxSettings(url=addresses["FLEETWATCH_INFLUX_URL"], bucket=DEMO_BUCKET)
+    kafka = KafkaSettings(bootstrap=addresses[KafkaSettings.env_name("bootstrap")])
+    influx = InfluxSettings(url=addresses[InfluxSettings.env_name("url")], bucket=DEMO_BUCKET)
     reset_database(influx.url, DEMO_DATABASE)  # each run's anomalies alone, for --keep
     run_id = uuid.uuid4().hex[:6]
     topic_settings = TopicSettings(prefix=f"demo{run_id}.")
@@ -89,7 +90,9 @@ def run_demo(options: DemoOptions, console: Console) -> Scorecard:
         children.stop_all()
         if not options.keep and not was_running:  # never stop a stack somebody else started
             run_stack("down")
-    _explain_keep(console, options, addresses | {"FLEETWATCH_INFLUX_BUCKET": DEMO_BUCKET}, work_dir)
+    _explain_keep(
+        console, options, addresses | {InfluxSettings.env_name("bucket"): DEMO_BUCKET}, work_dir
+    )
     return card
 
 
@@ -150,8 +153,8 @@ def _start_components(
     ]  # fmt: skip
     env = {
         ControlSettings.env_name("hmac_key"): hmac_key,
-        "FLEETWATCH_STREAM_WRITE_DETAIL": "true",
-        "FLEETWATCH_INFLUX_BUCKET": influx.bucket,
+        StreamSettings.env_name("write_detail"): "true",
+        InfluxSettings.env_name("bucket"): influx.bucket,
     }
     web_port = _free_port()
     children.start(

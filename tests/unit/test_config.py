@@ -10,6 +10,7 @@ from pipeline.config import (
     InfluxSettings,
     KafkaSettings,
     RemediationSettings,
+    Section,
     load,
 )
 from pipeline.errors import ConfigError
@@ -92,3 +93,21 @@ def test_a_setting_under_its_old_remediation_name_is_refused(
     with pytest.raises(ConfigError, match=r"\[remediation\] settle_s is now \[incidents\]"):
         load(RemediationSettings, config)
     assert load(KafkaSettings, config).bootstrap == "127.0.0.1:9092"  # other stages unaffected
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        KafkaSettings(sasl_mechanism="PLAIN", sasl_password="pw", ssl_cafile=Path("/ca.pem")),  # noqa: S106
+        InfluxSettings(token="user:secret", timeout_ms=500),  # noqa: S106
+        ControlSettings(hmac_key="k" * 40, blast_max_share=0.5),
+        IncidentSettings(group_labels=["role"], notify_url="http://127.0.0.1:1/hook"),
+        RemediationSettings(apply=True, clean_roots=[Path("/var/log")], scripts={"a": Path("/s")}),
+    ],
+)
+def test_environment_rebuilds_the_same_settings(
+    settings: Section, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in settings.environment().items():
+        monkeypatch.setenv(name, value)
+    assert load(type(settings)).model_dump() == settings.model_dump()
