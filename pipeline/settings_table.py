@@ -65,10 +65,10 @@ def _default(field: FieldInfo) -> str:
 def _moved(section: type[config.Section]) -> str:
     if not section.formerly:
         return ""
-    old = f"{config.env_prefix(section.formerly)}*"
+    old = f"{config.env_prefix(section.formerly)}<FIELD>"
     return (
-        f" Its fields used to be `[{section.formerly}]` ones: the old names (`{old}`, "
-        f"`[{section.formerly}]` keys) are refused, naming the new one."
+        f" These fields used to be in `[{section.formerly}]`: under their old names (`{old}`, "
+        f"or a `[{section.formerly}]` key) they are refused, the error naming the new one."
     )
 
 

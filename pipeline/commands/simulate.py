@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +15,9 @@ from pipeline.commands import (
     one_line_errors,
     topic_prefix_option,
 )
+
+if TYPE_CHECKING:
+    from pipeline.sim.fleet import Scenario
 
 FAULT_CHOICES = (
     "cpu_runaway",
@@ -87,40 +90,36 @@ def register(cli: click.Group, bench: click.Group) -> None:
 def simulate(**options: Any) -> None:
     """Publish a simulated fleet with injected, labelled faults (or replay CSVs)."""
     from pipeline.config import KafkaSettings, TopicSettings, load
-    from pipeline.sim.fleet import Scenario
     from pipeline.sim.session import run_replay, run_simulate
 
     config_file = options["config_file"]
     kafka = load(KafkaSettings, config_file, bootstrap=options["kafka_bootstrap"])
     topic_settings = load(TopicSettings, config_file, prefix=options["topic_prefix"])
+    speed, ground_truth = options["speed"], options["ground_truth"]
     if options["replay"] is not None:
-        report = run_replay(
-            kafka,
-            topic_settings,
-            options["replay"],
-            options["speed"],
-            options["interval_s"] or 300.0,
-            options["ground_truth"],
-        )
+        interval_s = options["interval_s"] or 300.0
+        replay = options["replay"]
+        report = run_replay(kafka, topic_settings, replay, speed, interval_s, ground_truth)
     else:
-        scenario = Scenario(
-            nodes=options["nodes"],
-            faults=_fault_list(options["faults"]),  # type: ignore[arg-type]  # checked above
-            seed=options["seed"],
-            interval_s=options["interval_s"] or 10.0,
-            duration_s=options["duration_s"],
-            node_prefix=options["node_prefix"],
-        )
+        scenario = _scenario(options)
         report = run_simulate(
-            kafka,
-            topic_settings,
-            scenario,
-            options["speed"],
-            options["ground_truth"],
-            options["rounds"],
+            kafka, topic_settings, scenario, speed, ground_truth, options["rounds"]
         )
-    figures = dataclasses.asdict(report) | {"ground_truth": str(options["ground_truth"])}
+    figures = dataclasses.asdict(report) | {"ground_truth": str(ground_truth)}
     if options["as_json"]:
         click.echo(json.dumps(figures, indent=2))
     else:
         click.echo(" ".join(f"{key}={value}" for key, value in figures.items()))
+
+
+def _scenario(options: dict[str, Any]) -> Scenario:
+    from pipeline.sim.fleet import Scenario
+
+    return Scenario(
+        nodes=options["nodes"],
+        faults=_fault_list(options["faults"]),  # type: ignore[arg-type]  # checked above
+        seed=options["seed"],
+        interval_s=options["interval_s"] or 10.0,
+        duration_s=options["duration_s"],
+        node_prefix=options["node_prefix"],
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +14,10 @@ from pipeline.commands import (
     kafka_bootstrap_option,
     one_line_errors,
 )
+
+if TYPE_CHECKING:
+    from pipeline.bench.soak import SoakReport
+    from pipeline.bench.trend import SoakSample
 
 MIB = 1024 * 1024
 
@@ -69,7 +73,6 @@ def soak(
 ) -> None:
     """Run a simulated fleet at half the worker's measured maximum; judge RSS and lag."""
     from pipeline.bench.soak import SoakOptions, run_soak
-    from pipeline.bench.trend import SoakSample
     from pipeline.config import InfluxSettings, KafkaSettings, load
     from pipeline.errors import FleetwatchError
 
@@ -77,29 +80,34 @@ def soak(
     influx = load(InfluxSettings, config_file, url=influx_url)
 
     def show(sample: SoakSample) -> None:
-        click.echo(
-            f"{sample.elapsed_s:>7.0f} s  rss {sample.rss_bytes / MIB:7.1f} MiB  "
-            f"lag {sample.lag_messages:>6}  backlog {sample.backlog_batches:>6}  "
-            f"processed {sample.processed_batches:>9}  sink buffer "
-            f"{sample.sink_buffer_points:>6}",
-            err=as_json,
-        )
+        click.echo(_sample_line(sample), err=as_json)
 
     report = run_soak(kafka, influx, SoakOptions(**options), on_sample=show)
     verdict = report.verdict
-    if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2))
-    else:
-        click.echo(
-            f"max {report.max_rate_batches_per_s} batches/s, soaked at "
-            f"{report.rate_batches_per_s}; published {report.published}, processed "
-            f"{report.processed}, dead letters {report.dead_letters}; sink written "
-            f"{report.sink_written_points}, dropped {report.sink_dropped_points}\n"
-            f"rss slope {verdict.rss_slope_mib_per_min} MiB/min (bound "
-            f"{verdict.max_rss_slope_mib_per_min}); lag max {verdict.lag_max_messages} "
-            f"(bound {verdict.lag_bound_messages})"
-        )
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else _summary(report))
     if not verdict.ok:
         raise FleetwatchError(
             f"soak failed: memory flat={verdict.memory_flat}, lag bounded={verdict.lag_bounded}"
         )
+
+
+def _sample_line(sample: SoakSample) -> str:
+    return (
+        f"{sample.elapsed_s:>7.0f} s  rss {sample.rss_bytes / MIB:7.1f} MiB  "
+        f"lag {sample.lag_messages:>6}  backlog {sample.backlog_batches:>6}  "
+        f"processed {sample.processed_batches:>9}  sink buffer "
+        f"{sample.sink_buffer_points:>6}"
+    )
+
+
+def _summary(report: SoakReport) -> str:
+    verdict = report.verdict
+    return (
+        f"max {report.max_rate_batches_per_s} batches/s, soaked at "
+        f"{report.rate_batches_per_s}; published {report.published}, processed "
+        f"{report.processed}, dead letters {report.dead_letters}; sink written "
+        f"{report.sink_written_points}, dropped {report.sink_dropped_points}\n"
+        f"rss slope {verdict.rss_slope_mib_per_min} MiB/min (bound "
+        f"{verdict.max_rss_slope_mib_per_min}); lag max {verdict.lag_max_messages} "
+        f"(bound {verdict.lag_bound_messages})"
+    )
