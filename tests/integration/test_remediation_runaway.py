@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -36,6 +37,7 @@ from pipeline.models import (
     utc_now,
 )
 from pipeline.remediate.processes import candidates, read_process
+from pipeline.remediate.signing import check_key, verify_request
 from tests.integration.remediation_support import (
     audit_rows,
     collect,
@@ -137,7 +139,7 @@ def test_runaway_process_is_stopped_after_dry_run_and_verified(
         node,
         "stop_process",
     )
-    assert request.signature is not None
+    verify_request(request, check_key(stage_settings.hmac_key), utc_now())  # the issuer's key
     assert dry_result.outcome == "dry_run" and str(process.pid) in dry_result.detail
     assert process.poll() is None, "dry-run must not touch the process"
 
@@ -160,7 +162,7 @@ def test_runaway_process_is_stopped_after_dry_run_and_verified(
     assert judged, f"no batch of the agent has cpu.usage_nice={seen[1]}"
     assert max(b.sampled_at for b in judged) >= final.started_at
     assert {b.node_id for b in batches} == {node}
-    assert process.wait(timeout=10) is not None
+    assert process.wait(timeout=10) == -signal.SIGTERM  # asked to stop first, not killed
 
     def trail() -> list[str]:
         rows = [r for r in audit_rows(influx) if r.get("request_id") == request.request_id]
