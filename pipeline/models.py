@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Final, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -25,7 +25,7 @@ from pydantic import (
 
 from pipeline.errors import InvalidMessage
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 MAX_METRICS_PER_BATCH = 2048
 MAX_LABELS = 32
 MAX_MESSAGE_BYTES = 1_048_576

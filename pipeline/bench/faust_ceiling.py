@@ -3,7 +3,8 @@
 Run as ``python -m pipeline.bench.faust_ceiling EXPECTED RESULT_FILE`` with the worker's
 FLEETWATCH_* settings in the environment: the same app, topic, fetch size and chunking as the
 worker, but the agent only acknowledges. Once it has read EXPECTED messages it writes
-``{"messages_per_s": ...}`` to RESULT_FILE and waits to be stopped. The benchmark sets the
+``{"read": ..., "timed": ..., "elapsed_s": ...}`` to RESULT_FILE (messages read, those read
+after the first chunk, and the seconds they took) and waits to be stopped. The benchmark sets the
 worker's figure against this one and against a raw aiokafka consume, so a low ratio can be
 told apart: the stream layer's share, and the detection's.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,24 +26,34 @@ from pipeline.stream.app import make_app, raw_topic
 
 
 class Stopwatch:
-    """Messages counted from the first chunk on; writes the rate once ``expected`` are in."""
+    """Messages counted from the first chunk on; writes the reading once ``expected`` are in.
 
-    def __init__(self, expected: int, result_file: Path) -> None:
+    ``clock`` is a monotonic clock in seconds (``time.perf_counter``; tests pass their own).
+    """
+
+    def __init__(
+        self, expected: int, result_file: Path, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
         self.expected = expected
         self.result_file = result_file
+        self.clock = clock
         self.seen = 0
         self.first_chunk = 0
-        self.started_at = 0.0
+        self.started_at: float | None = None
 
     def count(self, messages: int) -> None:
         """Add a chunk of ``messages``; the first chunk only starts the clock."""
-        now = time.perf_counter()
-        if not self.started_at:
+        now = self.clock()
+        if self.started_at is None:
             self.started_at, self.first_chunk = now, messages
         self.seen += messages
         if self.seen >= self.expected and not self.result_file.exists():
-            rate = (self.seen - self.first_chunk) / max(now - self.started_at, 1e-9)
-            self.result_file.write_text(json.dumps({"messages_per_s": rate}))
+            reading = {
+                "read": self.seen,
+                "timed": self.seen - self.first_chunk,
+                "elapsed_s": max(now - self.started_at, 1e-9),
+            }
+            self.result_file.write_text(json.dumps(reading))
 
 
 def main(expected: int, result_file: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from pipeline.commands import one_line_errors
+from pipeline.commands.eval_data import data_option, resolve
 
 
 def _progress() -> Any:
@@ -72,22 +73,16 @@ def evaluate() -> None:
 
 
 @evaluate.command("nab")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=Path("../shared/data/nab"),
-    show_default=True,
-)
+@data_option("nab")
 @click.option("--detector", default="default", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @one_line_errors
-def eval_nab(data_dir: Path, detector: str, as_json: bool) -> None:
+def eval_nab(data_dir: Path | None, detector: str, as_json: bool) -> None:
     """NAB scores (standard, low-FP, low-FN) of a detector, overall and per folder."""
     from pipeline.detect.eval.nab import score_corpus
     from pipeline.detect.eval.nab_data import load_corpus
 
-    corpus = load_corpus(data_dir)
+    corpus = load_corpus(resolve(data_dir, "nab"))
     with _progress() as progress:
         task = progress.add_task("NAB", total=sum(len(f.values) for f in corpus))
         _, report = score_corpus(corpus, detector, lambda: progress.advance(task))
@@ -107,20 +102,15 @@ def eval_nab(data_dir: Path, detector: str, as_json: bool) -> None:
 
 
 @evaluate.command("asd")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=Path("../shared/data/asd"),
-    show_default=True,
-)
+@data_option("asd")
 @click.option("--detector", default="default", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @one_line_errors
-def eval_asd(data_dir: Path, detector: str, as_json: bool) -> None:
+def eval_asd(data_dir: Path | None, detector: str, as_json: bool) -> None:
     """Point-wise best-F1 and AP per ASD server (streaming), beside a random score."""
     from pipeline.detect.eval.asd import evaluate_server, mean, rows_of, servers
 
+    data_dir = resolve(data_dir, "asd")
     names = servers(data_dir)
     with _progress() as progress:
         task = progress.add_task("ASD", total=sum(rows_of(data_dir, s) for s in names))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 from pipeline.agent.run import resolve_node_id, run_agent
 from pipeline.config import (
@@ -39,9 +40,26 @@ def run_agent_with_remediator(
     influx = load(InfluxSettings, config_file, url=influx_url)
     remediation = load(RemediationSettings, config_file, apply=True if apply else None)
     control = load(ControlSettings, config_file)
+    run_node(settings, kafka, topic_settings, influx, remediation, control, stop_on_signals())
+
+
+def run_node(
+    settings: AgentSettings,
+    kafka: KafkaSettings,
+    topic_settings: TopicSettings,
+    influx: InfluxSettings,
+    remediation: RemediationSettings,
+    control: ControlSettings,
+    stop: threading.Event,
+    **remediator_options: Any,
+) -> None:
+    """Run the agent in this thread and the executor in another until ``stop`` is set.
+
+    The executor's recovery probe is the agent's latest sample of each metric.
+    ``remediator_options`` go to :func:`run_node_remediator` (``ready``, ``group_id``).
+    """
     node_id = resolve_node_id(settings)
     latest: dict[str, float] = {}
-    stop = stop_on_signals()
 
     def remember(batch: MetricBatch) -> None:
         latest.update(batch.metrics)
@@ -50,11 +68,13 @@ def run_agent_with_remediator(
         target=run_node_remediator,
         name="remediator",
         args=(kafka, topic_settings, influx, remediation, control, node_id, dict(settings.labels)),
-        kwargs={"probe": latest.get, "stop": stop.is_set, "proc_root": settings.proc_root},
+        kwargs={"probe": latest.get, "stop": stop.is_set, "proc_root": settings.proc_root}
+        | remediator_options,
         daemon=True,
     )
     executor.start()
-    log.info("node %s: remediation %s", node_id, "APPLIES actions" if apply else "dry-run")
+    mode = "APPLIES actions" if remediation.apply else "dry-run"
+    log.info("node %s: remediation %s", node_id, mode)
     try:
         run_agent(settings, kafka, topic_settings, stop=stop, on_batch=remember)
     finally:

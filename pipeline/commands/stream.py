@@ -52,10 +52,11 @@ def bench_pipeline(
     result = run_bench(kafka, influx, nodes, metrics, rounds, window_s, faults, partitions)
     figures = asdict(result)
     figures["latencies_s"] = [round(x, 3) for x in result.latencies_s]
+    figures["window_waits_s"] = [round(x, 3) for x in result.window_waits_s]
     if as_json:
         click.echo(json.dumps(figures))
         return
     for key, value in figures.items():
-        if key != "latencies_s":
+        if not isinstance(value, list | dict):
             shown = f"{value:,.1f}" if isinstance(value, float) else value
             click.echo(f"{key:<26} {shown}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import tempfile
 import time
@@ -32,6 +33,31 @@ from pipeline.store.query import run_flux
 
 SAMPLE_STEP_S = 10.0  # spacing of backlog samples
 LIVE_STEP_S = 1.0  # spacing of live samples
+# How long past the last fault's window the live phase keeps looking: generous, since the
+# loop ends as soon as every fault is seen, and a loaded machine delays the worker.
+LIVE_GRACE_S = 60.0
+
+
+@dataclass(frozen=True)
+class Timed:
+    """What one timed consumer read: ``read`` messages in all, ``timed`` of them in ``elapsed_s``.
+
+    The clock starts at the first message seen, so the first chunk is read but not timed.
+
+    Examples
+    --------
+    >>> Timed(read=300, timed=200, elapsed_s=0.5).per_s
+    400.0
+    """
+
+    read: int
+    timed: int
+    elapsed_s: float
+
+    @property
+    def per_s(self) -> float:
+        """Messages per second of the timed part."""
+        return self.timed / self.elapsed_s
 
 
 @dataclass
@@ -44,6 +70,8 @@ class BenchResult:
     points: int
     window_s: float
     produce_points_per_s: float = 0.0
+    worker_points: int = 0  # processed by the worker: all of ``points``, none twice
+    worker_dead_letters: int = 0
     raw_consume_points_per_s: float = 0.0
     stream_ceiling_points_per_s: float = 0.0
     points_per_s: float = 0.0
@@ -54,6 +82,10 @@ class BenchResult:
     p50_latency_s: float | None = None
     p99_latency_s: float | None = None
     latencies_s: list[float] = field(default_factory=list, repr=False)
+    # Per detected fault, sampled_at → end of its window: no anomaly can be visible sooner.
+    window_waits_s: list[float] = field(default_factory=list, repr=False)
+    # What each timed phase read (raw_consume, stream_ceiling, worker), behind its rate.
+    readings: dict[str, Timed] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -101,10 +133,10 @@ def publish_backlog(
     return rounds * fleet.nodes * fleet.metrics / elapsed
 
 
-def raw_consume(kafka: KafkaSettings, topic: str, expected: int, timeout_s: float) -> float:
-    """Messages/s of consuming ``expected`` messages with aiokafka, doing nothing with them."""
+def raw_consume(kafka: KafkaSettings, topic: str, expected: int, timeout_s: float) -> Timed:
+    """Consume ``expected`` messages with aiokafka, doing nothing with them, timed."""
 
-    async def consume() -> float:
+    async def consume() -> Timed:
         consumer = AIOKafkaConsumer(
             topic,
             bootstrap_servers=kafka.bootstrap,
@@ -114,36 +146,41 @@ def raw_consume(kafka: KafkaSettings, topic: str, expected: int, timeout_s: floa
         )
         await consumer.start()
         try:
-            seen, first_at = 0, 0.0
+            seen, first_chunk, first_at = 0, 0, 0.0
             deadline = time.monotonic() + timeout_s
             while seen < expected and time.monotonic() < deadline:
                 chunk = await consumer.getmany(timeout_ms=500, max_records=5000)
                 got = sum(len(messages) for messages in chunk.values())
                 if got and not first_at:
-                    first_at = time.perf_counter()
+                    first_at, first_chunk = time.perf_counter(), got
                 seen += got
             if seen < expected:
                 raise FleetwatchError(f"raw consume read {seen} of {expected} messages")
-            return seen / (time.perf_counter() - first_at)
+            return _timed(seen, first_chunk, first_at)
         finally:
             await consumer.stop()
 
     return asyncio.run(consume())
 
 
-def time_worker(worker: WorkerProcess, expected: int, timeout_s: float) -> float:
-    """Batches/s of the worker from its first processed batch to the last of ``expected``."""
+def _timed(read: int, first_chunk: int, first_at: float) -> Timed:
+    """The reading from the first chunk (``first_at``) to now."""
+    elapsed_s = time.perf_counter() - first_at
+    if read <= first_chunk or elapsed_s <= 0:
+        raise FleetwatchError("backlog too small to time: raise --rounds")
+    return Timed(read, read - first_chunk, elapsed_s)
+
+
+def time_worker(worker: WorkerProcess, expected: int, timeout_s: float) -> Timed:
+    """The worker's batches from its first processed batch to the last of ``expected``."""
     deadline = time.monotonic() + timeout_s
-    first_at, first_count, count = 0.0, 0.0, 0.0
+    first_at, first_count, count = 0.0, 0, 0
     while time.monotonic() < deadline and worker.alive:
-        count = worker.metrics().get("fleetwatch_batches_total", 0.0)
-        now = time.perf_counter()
+        count = int(worker.metrics().get("fleetwatch_batches_total", 0.0))
         if count > 0 and not first_at:
-            first_at, first_count = now, count
+            first_at, first_count = time.perf_counter(), count
         if count >= expected:
-            if now - first_at <= 0:
-                raise FleetwatchError("backlog too small to time: raise --rounds")
-            return (count - first_count) / (now - first_at)
+            return _timed(count, first_count, first_at)
         time.sleep(0.05)
     raise FleetwatchError(
         f"worker processed {count:.0f} of {expected} batches (log: {worker.log_path})"
@@ -152,8 +189,8 @@ def time_worker(worker: WorkerProcess, expected: int, timeout_s: float) -> float
 
 def stream_ceiling(
     kafka: KafkaSettings, influx: InfluxSettings, topic_settings: TopicSettings, expected: int
-) -> float:
-    """Messages/s of a Faust agent that only acknowledges (``pipeline.bench.faust_ceiling``)."""
+) -> Timed:
+    """A Faust agent that only acknowledges (``pipeline.bench.faust_ceiling``), timed."""
     with tempfile.TemporaryDirectory(prefix="fleetwatch-ceiling-") as scratch:
         result = Path(scratch) / "result.json"
         probe = WorkerProcess.in_directory(
@@ -172,9 +209,29 @@ def stream_ceiling(
                     log = probe.log_path.read_text(errors="replace")[-2000:]
                     raise FleetwatchError(f"the Faust ceiling probe did not finish: {log}")
                 time.sleep(0.2)
-            return float(json.loads(result.read_text())["messages_per_s"])
+            reading = json.loads(result.read_text())
+            return Timed(int(reading["read"]), int(reading["timed"]), float(reading["elapsed_s"]))
         finally:
             probe.stop()
+
+
+@dataclass
+class FaultTimes:
+    """When each injected fault was sampled (by node index) and first seen in InfluxDB."""
+
+    faulted_at: dict[int, datetime] = field(default_factory=dict)
+    seen_at: dict[int, float] = field(default_factory=dict)
+
+    def latencies_s(self) -> list[float]:
+        """sampled_at → visible, per fault seen."""
+        return [self.seen_at[i] - self.faulted_at[i].timestamp() for i in sorted(self.seen_at)]
+
+    def window_waits_s(self, window_s: float) -> list[float]:
+        """sampled_at → end of the fault's window, per fault seen (the least latency possible)."""
+        return [
+            (math.floor(at / window_s) + 1) * window_s - at
+            for at in (self.faulted_at[i].timestamp() for i in sorted(self.seen_at))
+        ]
 
 
 def live_latencies(
@@ -185,18 +242,20 @@ def live_latencies(
     start_seq: int,
     window_s: float,
     faults: int,
-) -> list[float]:
+) -> FaultTimes:
     """Send live rounds, inject ``faults`` on distinct nodes, time each to InfluxDB."""
     producer = make_producer(kafka, linger_ms=5, acks=1)
     rng = random.Random(fleet.seed + 1)  # noqa: S311 - synthetic load
     live_s = 2 * window_s
     targets = rng.sample(range(fleet.nodes), min(faults, fleet.nodes))
     fault_round = {node: rng.randrange(int(live_s / LIVE_STEP_S)) for node in targets}
-    faulted_at: dict[int, datetime] = {}
-    seen_at: dict[int, float] = {}
+    times = FaultTimes()
+    faulted_at, seen_at = times.faulted_at, times.seen_at
     started = time.monotonic()
     seq = start_seq
-    while time.monotonic() - started < live_s + window_s + 10 and len(seen_at) < len(targets):
+    while time.monotonic() - started < live_s + window_s + LIVE_GRACE_S and len(seen_at) < len(
+        targets
+    ):
         round_index = seq - start_seq
         at = datetime.now(UTC)
         for index in range(fleet.nodes):
@@ -210,7 +269,7 @@ def live_latencies(
         seq += 1
         _poll_anomalies(influx, fleet, faulted_at, seen_at, until=time.monotonic() + LIVE_STEP_S)
     producer.close()
-    return [seen_at[i] - faulted_at[i].timestamp() for i in seen_at]
+    return times
 
 
 def _poll_anomalies(
@@ -276,10 +335,11 @@ def run_bench(
     result = BenchResult(nodes, metrics, batches, batches * metrics, window_s)
     end_at = datetime.now(UTC) - timedelta(seconds=LIVE_STEP_S)
     result.produce_points_per_s = publish_backlog(kafka, topic, fleet, rounds, end_at)
-    result.raw_consume_points_per_s = metrics * raw_consume(kafka, topic, batches, 600)
-    result.stream_ceiling_points_per_s = metrics * stream_ceiling(
-        kafka, influx, topic_settings, batches
-    )
+    raw = result.readings["raw_consume"] = raw_consume(kafka, topic, batches, 600)
+    result.raw_consume_points_per_s = metrics * raw.per_s
+    ceiling = stream_ceiling(kafka, influx, topic_settings, batches)
+    result.readings["stream_ceiling"] = ceiling
+    result.stream_ceiling_points_per_s = metrics * ceiling.per_s
     with tempfile.TemporaryDirectory(prefix="fleetwatch-bench-") as scratch:
         worker = WorkerProcess.in_directory(
             Path(scratch),
@@ -295,16 +355,25 @@ def run_bench(
         )
         worker.start()
         try:
-            result.points_per_s = metrics * time_worker(worker, batches, 900)
-            latencies = live_latencies(kafka, influx, topic, fleet, rounds, window_s, faults)
+            timed = result.readings["worker"] = time_worker(worker, batches, 900)
+            result.points_per_s = metrics * timed.per_s
+            _count_worker(result, worker.metrics())
+            faults_seen = live_latencies(kafka, influx, topic, fleet, rounds, window_s, faults)
         finally:
             worker.stop(timeout_s=60)
     result.ratio_to_raw_consume = result.points_per_s / result.raw_consume_points_per_s
     result.ratio_to_stream_ceiling = result.points_per_s / result.stream_ceiling_points_per_s
-    result.faults_injected = min(faults, nodes)
-    result.faults_detected = len(latencies)
-    result.latencies_s = latencies
+    result.faults_injected = len(faults_seen.faulted_at)
+    result.faults_detected = len(faults_seen.seen_at)
+    result.latencies_s = latencies = faults_seen.latencies_s()
+    result.window_waits_s = faults_seen.window_waits_s(window_s)
     if latencies:
         result.p50_latency_s = percentile(latencies, 50)
         result.p99_latency_s = percentile(latencies, 99)
     return result
+
+
+def _count_worker(result: BenchResult, meters: dict[str, float]) -> None:
+    """The worker's own counts once the backlog is in: points processed, dead letters."""
+    result.worker_points = int(meters.get("fleetwatch_points_total", 0.0))
+    result.worker_dead_letters = int(meters.get("fleetwatch_dead_letters_total", 0.0))

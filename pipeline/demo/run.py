@@ -54,6 +54,7 @@ OVERHEAD_S = 45.0
 SETTLE_S = 8.0
 # Longest wait, once the fleet has stopped, for the worker to read what it was sent.
 DRAIN_S = 180.0
+PUBLISHER_CLOSE_S = 10.0  # most a stopping fleet waits for Kafka to take what it sent
 
 
 @dataclass(frozen=True)
@@ -118,11 +119,11 @@ def _run(
         RemediationSettings(state_dir=work_dir / "remediation"),
         ControlSettings(hmac_key=hmac_key),
     )
-    with console.status(f"starting dry-run executors on {options.nodes} virtual nodes"):
-        remediators.start({node.node_id: node.labels for node in fleet.nodes})
     watcher = TopicWatcher(kafka, topic_settings)
-    watcher.start()
-    try:
+    try:  # every client of this process is closed before the caller stops Kafka
+        with console.status(f"starting dry-run executors on {options.nodes} virtual nodes"):
+            remediators.start({node.node_id: node.labels for node in fleet.nodes})
+        watcher.start()
         _simulate(options, console, kafka, topic_settings, fleet, work_dir, watcher, children)
         _drain(console, children, web_port, options.nodes)
     finally:
@@ -218,16 +219,23 @@ def _simulate(
     )
     started = time.monotonic()
     thread.start()
-    with Live(console=console, refresh_per_second=4, transient=False) as live:
-        while thread.is_alive():
-            progress.elapsed_s = time.monotonic() - started
-            with watcher.lock:
-                live.update(render_live(progress, watcher.tally))
-            if children.dead():
-                stop.set()
-                _raise_if_dead(children)
-            time.sleep(0.25)
-    publisher.close(timeout_s=10)
+    try:
+        with Live(console=console, refresh_per_second=4, transient=False) as live:
+            while thread.is_alive():
+                progress.elapsed_s = time.monotonic() - started
+                with watcher.lock:
+                    live.update(render_live(progress, watcher.tally))
+                if children.dead():
+                    stop.set()
+                    _raise_if_dead(children)
+                time.sleep(0.25)
+    finally:
+        # Also on Ctrl-C or a dead child: the fleet stops sending before its producer closes,
+        # and both before Kafka stops, else the producer retries against a closed port and
+        # kafka-python prints its errors and an atexit traceback on the way out.
+        stop.set()
+        thread.join(timeout=PUBLISHER_CLOSE_S)
+        publisher.close(timeout_s=PUBLISHER_CLOSE_S)
 
 
 def _drain(console: Console, children: Components, web_port: int, nodes: int) -> None:

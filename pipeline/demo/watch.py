@@ -63,9 +63,14 @@ class TopicWatcher(threading.Thread):
         finally:
             consumer.close()
 
-    def stop(self) -> None:
-        """Ask the thread to finish after its current poll."""
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Finish after the current poll; return once the consumer is closed (or ``timeout_s``).
+
+        Waiting matters: the demo stops Kafka next, and a consumer still open then logs errors.
+        """
         self._stop_event.set()
+        if self.is_alive():
+            self.join(timeout_s)
 
     def _add(self, topic: str, raw: bytes) -> None:
         try:

@@ -94,6 +94,7 @@ def test_agent_with_password_in_config_file_leaks_nothing(
     command = ["agent", "--config", str(config), "--interval-s", "1", "--node-id", "sec-1"]
     command += ["--spool-dir", str(tmp_path / "spool"), "--topic-prefix", fault_topics.prefix]
     output, cmdline = _run_for(command, {"FLEETWATCH_AGENT_SEND_TIMEOUT_S": "2"}, 8)
+    assert "sec-1" in output, f"the agent never started: {output[-300:]}"
     _assert_hidden("the agent's output", output, password)
     _assert_hidden("the agent's argv", cmdline, password)
 
@@ -119,8 +120,10 @@ def test_incident_stage_hmac_key_never_printed(
         "FLEETWATCH_REMEDIATION_STATE_DIR": str(tmp_path / "state"),
     }
     output, cmdline = _run_for(["incidents-worker"], env, 8)
+    assert output.strip(), "the incident stage said nothing: did it start?"
     _assert_hidden("the incident stage's output", output, key)
     _assert_hidden("the incident stage's argv", cmdline, key)
     short = {**env, "FLEETWATCH_CONTROL_HMAC_KEY": key[:10]}  # refused: too short
     output, _ = _run_for(["incidents-worker"], short, 8)
+    assert "HMAC_KEY" in output, f"a short key must be refused by name: {output[-300:]}"
     _assert_hidden("the refusal of a short key", output, key[:10])

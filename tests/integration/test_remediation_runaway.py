@@ -1,11 +1,15 @@
 """A runaway process the test starts: detected → incident → signed request → dry-run → apply
-stops it → verification sees recovery → audit trail in InfluxDB. Real Kafka and InfluxDB."""
+stops it → the node's own agent sees the recovery → audit trail in InfluxDB. Real Kafka and
+InfluxDB, and the node process as ``fleetwatch agent --remediate --apply`` runs it."""
 
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,12 +20,28 @@ import pytest
 
 from pipeline import topics
 from pipeline.bus import ensure_topics
-from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
-from pipeline.models import AnomalyEvent, Incident, RemediationRequest, RemediationResult, utc_now
+from pipeline.commands.node import run_node
+from pipeline.config import (
+    AgentSettings,
+    InfluxSettings,
+    KafkaSettings,
+    RemediationSettings,
+    TopicSettings,
+)
+from pipeline.models import (
+    AnomalyEvent,
+    Incident,
+    MetricBatch,
+    RemediationRequest,
+    RemediationResult,
+    utc_now,
+)
 from pipeline.remediate.processes import candidates, read_process
+from pipeline.remediate.signing import check_key, verify_request
 from tests.integration.remediation_support import (
     audit_rows,
     collect,
+    control_settings,
     incident_stage,
     node_remediator,
     node_settings,
@@ -32,6 +52,9 @@ from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 PROC = Path("/proc")
+# The runaway is niced, so the node's agent sees it as cpu.usage_nice (percent of all CPUs);
+# nothing else on the test machine runs niced, so the metric falls below this once it stops.
+RECOVER_BELOW = 5
 
 
 @pytest.fixture
@@ -72,7 +95,7 @@ def test_runaway_process_is_stopped_after_dry_run_and_verified(
         "version: 1\nrules:\n  - name: runaway-cpu\n"
         '    match: {metric: "cpu.*", severity: [critical], kind: host}\n'
         f"    action: {{type: stop_process, params: {{pattern: '{marker}', top: cpu}}}}\n"
-        "    verify: {metric: cpu.usage_user, below: 5}\n"
+        f"    verify: {{metric: cpu.usage_nice, below: {RECOVER_BELOW}}}\n"
     )
     busy = wait_for(lambda: cpu_percent_of(marker) > 20 or None, 20, "the runaway to burn CPU")
     assert busy
@@ -83,7 +106,7 @@ def test_runaway_process_is_stopped_after_dry_run_and_verified(
         node_id=node,
         labels={"role": "web"},
         scope="series",
-        metric="cpu.usage_user",
+        metric="cpu.usage_nice",
         window_start_at=start,
         window_end_at=start + timedelta(seconds=30),
         score=0.99,
@@ -110,32 +133,36 @@ def test_runaway_process_is_stopped_after_dry_run_and_verified(
             kafka, topic_settings, topics.REMEDIATION_RESULTS, RemediationResult, bool, 60
         )
     assert (incident.kind, incident.node_id, incident.status) == ("host", node, "open")
-    assert incident.hints.first_metric == "cpu.usage_user"
+    assert incident.hints.first_metric == "cpu.usage_nice"
     assert (request.incident_id, request.node_id, request.action) == (
         incident.incident_id,
         node,
         "stop_process",
     )
-    assert request.signature is not None
+    verify_request(request, check_key(stage_settings.hmac_key), utc_now())  # the issuer's key
     assert dry_result.outcome == "dry_run" and str(process.pid) in dry_result.detail
     assert process.poll() is None, "dry-run must not touch the process"
 
-    apply_run, apply_ready = node_remediator(
-        kafka, topic_settings, influx, applying, node, probe=lambda metric: cpu_percent_of(marker)
+    # The node as ``agent --remediate --apply`` runs it: its agent samples /proc every second
+    # and the executor verifies recovery with the agent's latest sample.
+    agent = AgentSettings(
+        node_id=node, labels={"role": "web"}, interval_s=1, spool_dir=tmp_path / "spool"
     )
-    with apply_run:
-        results = collect(
-            kafka,
-            topic_settings,
-            topics.REMEDIATION_RESULTS,
-            RemediationResult,
-            lambda found: len(found) >= 2,
-            90,
-        )
+    results = run_node_until(kafka, topic_settings, influx, agent, applying)
     final = results[-1]
     assert final.outcome == "succeeded", final.detail
-    assert "recovered: cpu.usage_user=0.0" in final.detail
-    assert process.wait(timeout=10) is not None
+    seen = re.search(r"recovered: cpu\.usage_nice=(\S+) after", final.detail)
+    assert seen is not None, final.detail
+    assert float(seen[1]) < RECOVER_BELOW
+    # The value the executor judged is one the node's agent sampled, after the action began.
+    batches = collect(
+        kafka, topic_settings, topics.METRICS, MetricBatch, lambda found: len(found) >= 2, 30
+    )
+    judged = [b for b in batches if str(b.metrics.get("cpu.usage_nice")) == seen[1]]
+    assert judged, f"no batch of the agent has cpu.usage_nice={seen[1]}"
+    assert max(b.sampled_at for b in judged) >= final.started_at
+    assert {b.node_id for b in batches} == {node}
+    assert process.wait(timeout=10) == -signal.SIGTERM  # asked to stop first, not killed
 
     def trail() -> list[str]:
         rows = [r for r in audit_rows(influx) if r.get("request_id") == request.request_id]
@@ -144,3 +171,33 @@ def test_runaway_process_is_stopped_after_dry_run_and_verified(
 
     steps = wait_for(trail, 30, "the audit trail in InfluxDB")
     assert steps == ["issued", "received", "dry_run", "received", "executed", "verified"]
+
+
+def run_node_until(
+    kafka: KafkaSettings,
+    topic_settings: TopicSettings,
+    influx: InfluxSettings,
+    agent: AgentSettings,
+    remediation: RemediationSettings,
+) -> list[RemediationResult]:
+    """Run the node (agent + executor) until the apply phase's result is on the topic."""
+    stop = threading.Event()
+    node = threading.Thread(
+        target=run_node,
+        args=(agent, kafka, topic_settings, influx, remediation, control_settings(), stop),
+        kwargs={"group_id": f"{topic_settings.prefix}{agent.node_id}-apply"},
+        daemon=True,
+    )
+    node.start()
+    try:
+        return collect(
+            kafka,
+            topic_settings,
+            topics.REMEDIATION_RESULTS,
+            RemediationResult,
+            lambda found: len(found) >= 2,
+            90,
+        )
+    finally:
+        stop.set()
+        node.join(timeout=60)

@@ -8,9 +8,12 @@ import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.commands.eval_data import resolve
+from pipeline.errors import FleetwatchError
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -64,3 +67,37 @@ def test_eval_nab_on_a_small_corpus(tmp_path: Path) -> None:
 def test_eval_nab_names_a_bad_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["eval", "nab", "--data", str(tmp_path)])
     assert result.exit_code == 1 and "not a NAB folder" in result.output
+
+
+# Synthetic sets in NAB's and ASD's layouts (tests/fixtures/eval/generate.py), not their data.
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "eval"
+
+
+def test_eval_nab_finds_every_planted_window_of_the_fixture() -> None:
+    result = CliRunner().invoke(cli, ["eval", "nab", "--data", str(FIXTURES / "nab"), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["files"] == 4
+    planted = figures["folders"]["syntheticKnownCause"]
+    assert planted["windows"] == planted["detected"] == 3
+    assert figures["standard"] > 50
+
+
+def test_eval_asd_scores_both_fixture_servers_above_a_random_score() -> None:
+    result = CliRunner().invoke(cli, ["eval", "asd", "--data", str(FIXTURES / "asd"), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert sorted(figures["servers"]) == ["omi-1", "omi-2"]
+    for server in figures["servers"].values():
+        assert server["best_f1"] > server["random_best_f1"]
+        assert server["ap"] > server["random_ap"]
+
+
+def test_eval_without_data_says_where_to_get_it(tmp_path: Path) -> None:
+    repo = tmp_path / "fleetwatch"
+    with pytest.raises(FleetwatchError, match=r"pass --data DIR; get NAB from .*numenta/NAB"):
+        resolve(None, "nab", repo)
+    beside = tmp_path / "shared" / "data" / "asd"
+    beside.mkdir(parents=True)
+    assert resolve(None, "asd", repo) == beside
+    assert resolve(tmp_path / "mine", "asd", repo) == tmp_path / "mine"

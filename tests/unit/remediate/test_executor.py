@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import uuid
@@ -68,7 +69,7 @@ def test_apply_stops_the_process_and_verifies(tmp_path: Path, victim: Any) -> No
     node = _node(tmp_path, sink, process_allowlist=[marker], apply=True)
     result = node.handle_request(_stop(marker), utc_now())
     assert result is not None and result.outcome == "succeeded", result
-    assert process.wait(timeout=5) is not None
+    assert process.wait(timeout=5) == -signal.SIGTERM  # asked to stop first, not killed
     assert sink.steps() == ["received", "executed", "verified"]
 
 

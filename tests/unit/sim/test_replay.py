@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,8 @@ from pipeline.errors import FleetwatchError
 from pipeline.sim.replay import load_series, metric_for, replay_ground_truth, replay_rounds
 from tests.conftest import BASE_TIME
 
-NAB = Path(__file__).resolve().parents[4] / "shared" / "data" / "nab"
+# A synthetic corpus in NAB's layout (tests/fixtures/eval/generate.py), not NAB's data.
+NAB = Path(__file__).resolve().parents[2] / "fixtures" / "eval" / "nab"
 
 
 def _write_nab(root: Path) -> Path:
@@ -66,10 +67,25 @@ def test_a_directory_without_csvs_is_an_error(tmp_path: Path) -> None:
         load_series(tmp_path)
 
 
-def test_the_shared_nab_corpus_loads() -> None:
-    if not NAB.is_dir():
-        pytest.fail(f"shared NAB data missing at {NAB}")
-    series = load_series(NAB / "data" / "realKnownCause")
-    assert len(series) == 7
-    assert sum(len(s.rows) for s in series) > 10_000
-    assert replay_ground_truth(NAB / "data" / "realKnownCause", series)
+def test_a_nab_corpus_loads_with_its_windows_shifted_like_its_rows() -> None:
+    folder = NAB / "data" / "syntheticKnownCause"
+    series = load_series(folder, end_at=BASE_TIME)
+    assert [(s.key, s.metric) for s in series] == [
+        ("syntheticKnownCause/cpu_utilization_spike.csv", "cpu.usage_active"),
+        ("syntheticKnownCause/disk_write_bytes_level_shift.csv", "diskio.sda.write_bytes_per_s"),
+        ("syntheticKnownCause/machine_temperature_drift.csv", "temp.machine.celsius"),
+    ]
+    assert [len(s.rows) for s in series] == [1000, 1000, 1000]
+    records = replay_ground_truth(folder, series)
+    windows = json.loads((NAB / "labels" / "combined_windows.json").read_text())
+    assert [r["node_ids"] for r in records] == [[s.node_id] for s in series]
+    for record, s in zip(records, series, strict=True):
+        ((start, end),) = windows[s.key]
+        # The last row (row 999) lands on BASE_TIME: the window keeps its distance to it.
+        last_at = s.rows[-1][0]
+        assert record["start_at"] == (BASE_TIME - (last_at - _naive(start))).isoformat()
+        assert record["end_at"] == (BASE_TIME - (last_at - _naive(end))).isoformat()
+
+
+def _naive(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
