@@ -18,6 +18,7 @@ from pipeline.config import (
 from pipeline.control.intake import decode_or_dead_letter
 from pipeline.control.operators import read_all_commands
 from pipeline.control.signing import check_key
+from pipeline.incidents.alert_sender import AlertmanagerNotifier
 from pipeline.incidents.clock import DataClock
 from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
 from pipeline.incidents.inventory import Inventory
@@ -50,6 +51,17 @@ def grouping_policy(settings: IncidentSettings) -> GroupingPolicy:
         fleet_min_share=settings.fleet_min_share,
         group_labels=tuple(settings.group_labels),
     )
+
+
+def alertmanager_notifier(settings: IncidentSettings) -> AlertmanagerNotifier | None:
+    """The started Alertmanager notifier, or None when no ``alertmanager_url`` is set."""
+    if not settings.alertmanager_url:
+        return None
+    notifier = AlertmanagerNotifier(
+        settings.alertmanager_url, settings.alertmanager_resend_s, settings.report_url
+    )
+    notifier.start()
+    return notifier
 
 
 def run_incident_stage(
@@ -89,7 +101,8 @@ def run_incident_stage(
     )
     if notifier is not None:
         notifier.start()
-    stage = IncidentStage(tracker, issuer, sink, key, notifier)
+    alerts = alertmanager_notifier(settings)
+    stage = IncidentStage(tracker, issuer, sink, key, notifier, alerts)
     for command in read_all_commands(kafka, topic_settings):
         stage.on_command(command, utc_now())
     try:
@@ -97,6 +110,8 @@ def run_incident_stage(
     finally:
         if notifier is not None:
             notifier.close()
+        if alerts is not None:
+            alerts.close()
         sink.close()
     return stage.counters
 
