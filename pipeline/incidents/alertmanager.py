@@ -60,21 +60,27 @@ def alert_annotations(incident: Incident, runbook: str | None, report_url: str) 
 
 def alert_of(incident: Incident, ends_at: datetime, annotations: dict[str, str]) -> Alert:
     """The v2 ``postableAlert`` for ``incident``, ending at ``ends_at``."""
-    return Alert(
+    alert = Alert(
         labels=alert_labels(incident),
         annotations=annotations,
         startsAt=_rfc3339(incident.opened_at),
-        endsAt=_rfc3339(ends_at),
+        endsAt="",
     )
+    return ending_at(alert, ends_at)
 
 
 def ending_at(alert: Alert, at: datetime) -> Alert:
-    """``alert`` ending at ``at``: in the future it keeps firing, in the past it is resolved."""
+    """``alert`` ending at ``at``: in the future it keeps firing, in the past it is resolved.
+
+    A replay or a time-compressed simulation opens incidents at data times ahead of the wall
+    clock; Alertmanager refuses an alert that ends before it starts, so the start is clamped.
+    """
+    ends_at = _rfc3339(at)
     return Alert(
         labels=alert["labels"],
         annotations=alert["annotations"],
-        startsAt=alert["startsAt"],
-        endsAt=_rfc3339(at),
+        startsAt=min(alert["startsAt"], ends_at),  # same fixed-width format: compares as time
+        endsAt=ends_at,
     )
 
 
@@ -125,4 +131,4 @@ def _diagnosis_text(incident: Incident) -> str:
 
 def _rfc3339(at: datetime) -> str:
     """UTC with a ``Z``, as Alertmanager writes it (fleetwatch datetimes are always aware UTC)."""
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -65,8 +65,13 @@ def test_annotations_summary_diagnosis_runbook_and_report_link() -> None:
 
 def test_alert_times_are_rfc3339_utc() -> None:
     alert = alert_of(make_incident(), T0 + timedelta(minutes=4), {"summary": "x"})
-    assert alert["startsAt"] == "2026-03-01T12:00:00Z"
-    assert alert["endsAt"] == "2026-03-01T12:04:00Z"
+    assert alert["startsAt"] == "2026-03-01T12:00:00.000Z"
+    assert alert["endsAt"] == "2026-03-01T12:04:00.000Z"
+
+
+def test_an_incident_opened_ahead_of_the_wall_clock_never_ends_before_it_starts() -> None:
+    alert = alert_of(make_incident(opened_at=T0 + timedelta(hours=1)), T0, {"summary": "x"})
+    assert alert["startsAt"] == alert["endsAt"] == "2026-03-01T12:00:00.000Z"
 
 
 def notifier(**overrides: Any) -> AlertmanagerNotifier:
