@@ -1,8 +1,9 @@
 """``fleetwatch demo``: the whole pipeline, live, on a simulated fleet with scripted faults.
 
-Real Kafka and InfluxDB (deploy/local) → a stream worker and the incident stage as child
-processes → the simulated fleet published through the agent's own publisher → dry-run executors
-for every virtual node. The run ends with a scorecard of injected faults against detections.
+Real Kafka, InfluxDB and Alertmanager (deploy/local) → a stream worker and the incident stage as
+child processes → the simulated fleet published through the agent's own publisher → dry-run
+executors for every virtual node. The run ends with a scorecard of injected faults against
+detections.
 """
 
 from __future__ import annotations
