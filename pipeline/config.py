@@ -220,6 +220,10 @@ class IncidentSettings(Section):
         ge=1.0,
         description="re-send period of firing alerts",
     )
+    subscription_labels: list[str] = Field(
+        ["role", "team"],
+        description="labels whose values key fleet.alerts besides the node (role:web)",
+    )
     report_url: str = Field(
         "",
         description="report link of an alert, {incident_id} filled in",

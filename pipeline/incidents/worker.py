@@ -26,6 +26,7 @@ from pipeline.incidents.issuer import Issuer
 from pipeline.incidents.notifier import WebhookNotifier
 from pipeline.incidents.runbooks import load_runbook
 from pipeline.incidents.stage import IncidentStage, StageCounters, StageOutput
+from pipeline.incidents.subscriptions import alert_records
 from pipeline.models import (
     AnomalyEvent,
     DeadLetter,
@@ -106,7 +107,7 @@ def run_incident_stage(
     for command in read_all_commands(kafka, topic_settings):
         stage.on_command(command, utc_now())
     try:
-        _loop(kafka, topic_settings, stage, group_id, stop, tick_s)
+        _loop(kafka, topic_settings, stage, group_id, stop, tick_s, settings.subscription_labels)
     finally:
         if notifier is not None:
             notifier.close()
@@ -123,6 +124,7 @@ def _loop(
     group_id: str,
     stop: Callable[[], bool],
     tick_s: float,
+    labels: list[str],
 ) -> None:
     prefix = topic_settings.prefix
     clock = DataClock()
@@ -158,8 +160,8 @@ def _loop(
                     if isinstance(message, DeadLetter):
                         _send_dead_letter(producer, prefix, message)
                         continue
-                    _publish(producer, prefix, handle(message))
-            _publish(producer, prefix, stage.tick(utc_now(), clock.now()))
+                    _publish(producer, prefix, handle(message), labels)
+            _publish(producer, prefix, stage.tick(utc_now(), clock.now()), labels)
             producer.flush(timeout=30)
             consumer.commit()
     finally:
@@ -167,15 +169,16 @@ def _loop(
         consumer.close()
 
 
-def _publish(producer: Any, prefix: str, output: StageOutput | None) -> None:
+def _publish(
+    producer: Any, prefix: str, output: StageOutput | None, subscription_labels: list[str]
+) -> None:
     if output is None:
         return
     for incident in output.incidents:
-        producer.send(
-            topics.INCIDENTS.name(prefix),
-            key=incident.incident_id.encode(),
-            value=encode(incident),
-        )
+        key = incident.incident_id.encode()
+        producer.send(topics.INCIDENTS.name(prefix), key=key, value=encode(incident))
+        for key, value in alert_records(incident, subscription_labels):
+            producer.send(topics.ALERTS.name(prefix), key=key, value=value)
     for request in output.requests:
         producer.send(
             topics.REMEDIATION.name(prefix), key=request.node_id.encode(), value=encode(request)
