@@ -20,9 +20,9 @@ from pipeline.control.audit import AuditLog, PointSink
 from pipeline.control.signing import verify_signature
 from pipeline.control.silences import SilenceBook
 from pipeline.errors import ActionRefused
+from pipeline.incidents.alert_sender import AlertmanagerNotifier
 from pipeline.incidents.grouping import IncidentTracker
 from pipeline.incidents.issuer import Issuer
-from pipeline.incidents.alert_sender import AlertmanagerNotifier
 from pipeline.incidents.notifier import WebhookNotifier
 from pipeline.incidents.runbooks import Rule
 from pipeline.models import (

@@ -12,12 +12,11 @@ from datetime import timedelta
 
 import pytest
 
-from pipeline.config import RemediationSettings
 from pipeline.incidents.alert_sender import AlertmanagerNotifier
+from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
+from pipeline.incidents.inventory import Inventory
+from pipeline.incidents.stage import IncidentStage
 from pipeline.models import AnomalyEvent, utc_now
-from pipeline.remediate.incidents import GroupingPolicy, IncidentTracker
-from pipeline.remediate.inventory import Inventory
-from pipeline.remediate.stage import IncidentStage
 from tests.conftest import make_event
 from tests.integration.alertmanager_support import (
     Pager,
@@ -57,10 +56,9 @@ def pager(stack: Stack, run: str) -> Iterator[Pager]:
 def stage(stack: Stack) -> Iterator[IncidentStage]:
     notifier = AlertmanagerNotifier(stack.alertmanager_url, resend_s=5)
     notifier.start()
-    settings = RemediationSettings(hmac_key="k" * 40, incident_gap_s=GAP_S)
     policy = GroupingPolicy(settle_s=0, gap_s=GAP_S, resolve_after_s=GAP_S)
     tracker = IncidentTracker(policy, Inventory())
-    yield IncidentStage(settings, tracker, None, Discard(), b"k" * 40, alerts=notifier)
+    yield IncidentStage(tracker, None, Discard(), b"k" * 40, alerts=notifier)
     notifier.close()
 
 

@@ -18,9 +18,9 @@ import pytest
 from pipeline import topics
 from pipeline.bus import ensure_topics, make_producer, partition_for
 from pipeline.config import KafkaSettings, TopicSettings
+from pipeline.incidents.alerts import follow_alerts
 from pipeline.incidents.subscriptions import ReadStats, Subscription, alert_records
 from pipeline.models import Incident, encode
-from pipeline.remediate.alerts import follow_alerts
 from tests.conftest import BASE_TIME, make_event
 
 pytestmark = pytest.mark.integration
