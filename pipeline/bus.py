@@ -13,6 +13,7 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.partitioner.default import murmur2
 
 from pipeline.config import KafkaSettings, TopicSettings
 from pipeline.errors import SinkUnavailable
@@ -75,6 +76,29 @@ def make_consumer(kafka: KafkaSettings, *topics: str, **overrides: Any) -> Kafka
         "enable_auto_commit": False,
     }
     return KafkaConsumer(*topics, **(options | overrides))
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives ``key`` among ``partitions``.
+
+    murmur2 of the key bytes, as the Java client, kafka-python and aiokafka (under Faust) all
+    compute it, so a reader finds a key's messages without reading the other partitions.
+    """
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def partitions_of_keys(consumer: KafkaConsumer, topic: str, keys: Iterable[bytes]) -> list[int]:
+    """The partitions of ``topic`` that hold ``keys`` (to assign a group-less ``consumer``).
+
+    Raises
+    ------
+    SinkUnavailable
+        When the topic's partitions are unknown (no such topic, or Kafka unreachable).
+    """
+    partitions = consumer.partitions_for_topic(topic)
+    if not partitions:
+        raise SinkUnavailable(f"topic {topic} not found (or Kafka unreachable)", 5.0)
+    return sorted({partition_for(key, len(partitions)) for key in keys})
 
 
 def ensure_topics(

@@ -80,7 +80,7 @@ def schemas_export(directory: Path, check: bool) -> None:
 )
 @one_line_errors
 def local(action: str, data_dir: Path | None) -> None:
-    """Run real Kafka and InfluxDB on 127.0.0.1 without Docker (deploy/local)."""
+    """Run real Kafka, InfluxDB and Alertmanager on 127.0.0.1 without Docker (deploy/local)."""
     from pipeline.local import run_stack
 
     addresses = run_stack(action, data_dir)

@@ -225,6 +225,23 @@ class IncidentSettings(Section):
         ge=10,
         description="a request expires this long after issue",
     )
+    alertmanager_url: str = Field(
+        "",
+        description="Alertmanager base URL incidents are posted to as alerts (empty: off)",
+    )
+    alertmanager_resend_s: float = Field(
+        60.0,
+        ge=1.0,
+        description="re-send period of firing alerts",
+    )
+    subscription_labels: list[str] = Field(
+        ["role", "team"],
+        description="labels whose values key fleet.alerts besides the node (role:web)",
+    )
+    report_url: str = Field(
+        "",
+        description="report link of an alert, {incident_id} filled in",
+    )
     group_labels: list[str] = Field(
         ["role", "service", "rack", "zone"],
         description="labels fleet incidents group by",

@@ -37,6 +37,9 @@ REMEDIATION_RESULTS = TopicSpec("fleet.remediation.results", RemediationResult, 
 DEADLETTER = TopicSpec("fleet.deadletter", DeadLetter, key="topic")
 INCIDENTS = TopicSpec("fleet.incidents", Incident, key="incident_id", compacted=True)
 CONTROL = TopicSpec("fleet.control", OperatorCommand, key="command_id")
+# Every incident change again, once per subscription key (node:ID, role:web, team:x): a follower
+# of one node, role or team reads the one partition its key hashes to.
+ALERTS = TopicSpec("fleet.alerts", Incident, key="subscription key")
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     METRICS,
@@ -46,4 +49,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     DEADLETTER,
     INCIDENTS,
     CONTROL,
+    ALERTS,
 )

@@ -76,7 +76,9 @@ def runbooks_check(file: Path) -> None:
 @click.command()
 @server_options
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new alerts.")
-@click.option("--node", help="Only this node (host incidents, fleet incidents it is in).")
+@click.option("--node", help="Only this node: its host incidents and anomalies.")
+@click.option("--role", help="Only incidents of this role (host and fleet).")
+@click.option("--team", help="Only incidents of this team label.")
 @click.option(
     "--severity",
     type=click.Choice(SEVERITIES),
@@ -85,6 +87,7 @@ def runbooks_check(file: Path) -> None:
     help="Minimum severity.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON message per line.")
+@click.option("--stats", is_flag=True, help="Print messages and bytes read to stderr.")
 @one_line_errors
 def alerts(
     config_file: Path | None,
@@ -93,18 +96,32 @@ def alerts(
     topic_prefix: str | None,
     **options: Any,
 ) -> None:
-    """Print incidents and anomalies (all so far, or live with --follow)."""
+    """Print incidents and anomalies (all so far, or live with --follow).
+
+    With --node, --role or --team only the partitions of those keys are read (fleet.alerts,
+    and fleet.anomalies for a node); without them, every partition of the fleet.
+    """
     from pipeline.incidents.alerts import follow_alerts
+    from pipeline.incidents.subscriptions import ReadStats, Subscription
 
     kafka, _influx, topic_settings = build_servers(
         config_file, kafka_bootstrap, influx_url, topic_prefix
     )
-    follow_alerts(
+    wanted = (options["node"], options["role"], options["team"])
+    read = ReadStats()
+    printed = follow_alerts(
         kafka,
         topic_settings,
         click.echo,
-        node=options["node"],
         min_severity=options["severity"],
         as_json=options["as_json"],
         follow=options["follow"],
+        subscription=Subscription(*wanted) if any(wanted) else None,
+        stats=read,
     )
+    if options["stats"]:
+        click.echo(
+            f"printed {printed}; read {read.messages} messages, {read.bytes_read} bytes "
+            f"from {read.partitions} partitions",
+            err=True,
+        )

@@ -1,8 +1,9 @@
 """``fleetwatch demo``: the whole pipeline, live, on a simulated fleet with scripted faults.
 
-Real Kafka and InfluxDB (deploy/local) → a stream worker and the incident stage as child
-processes → the simulated fleet published through the agent's own publisher → dry-run executors
-for every virtual node. The run ends with a scorecard of injected faults against detections.
+Real Kafka, InfluxDB and Alertmanager (deploy/local) → a stream worker and the incident stage as
+child processes → the simulated fleet published through the agent's own publisher → dry-run
+executors for every virtual node. The run ends with a scorecard of injected faults against
+detections.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pipeline import topics
 from pipeline.bus import ensure_topics
 from pipeline.config import (
     ControlSettings,
+    IncidentSettings,
     InfluxSettings,
     KafkaSettings,
     RemediationSettings,
@@ -74,7 +76,7 @@ def run_demo(options: DemoOptions, console: Console) -> Scorecard:
     for stage in ("pipeline.incidents", "pipeline.remediate", "pipeline.control"):
         logging.getLogger(stage).setLevel(logging.WARNING)
     was_running = bool(run_stack("status"))
-    with console.status("starting Kafka and InfluxDB on 127.0.0.1 (the first run fetches them)"):
+    with console.status("starting Kafka, InfluxDB and Alertmanager on 127.0.0.1 (fetched once)"):
         addresses = run_stack("up")
     kafka = KafkaSettings(bootstrap=addresses[KafkaSettings.env_name("bootstrap")])
     influx = InfluxSettings(url=addresses[InfluxSettings.env_name("url")], bucket=DEMO_BUCKET)
@@ -86,7 +88,9 @@ def run_demo(options: DemoOptions, console: Console) -> Scorecard:
     hmac_key = secrets.token_hex(32)
     children = Components()
     try:
-        card = _run(options, console, kafka, influx, topic_settings, work_dir, hmac_key, children)
+        alertmanager_url = addresses["FLEETWATCH_ALERTMANAGER_URL"]
+        components = (kafka, influx, topic_settings, work_dir, hmac_key, alertmanager_url)
+        card = _run(options, console, *components, children)
     finally:
         children.stop_all()
         if not options.keep and not was_running:  # never stop a stack somebody else started
@@ -105,12 +109,15 @@ def _run(
     topic_settings: TopicSettings,
     work_dir: Path,
     hmac_key: str,
+    alertmanager_url: str,
     children: Components,
 ) -> Scorecard:
     scenario = demo_scenario(options.nodes, options.seed)
     fleet = SimulatedFleet(scenario)
     with console.status("starting the stream worker and the incident stage"):
-        web_port = _start_components(children, kafka, influx, topic_settings, work_dir, hmac_key)
+        web_port = _start_components(
+            children, kafka, influx, topic_settings, work_dir, hmac_key, alertmanager_url
+        )
         _wait_for_worker(children, web_port)
     remediators = FleetRemediators(
         kafka,
@@ -147,6 +154,7 @@ def _start_components(
     topic_settings: TopicSettings,
     work_dir: Path,
     hmac_key: str,
+    alertmanager_url: str,
 ) -> int:
     servers = [
         "--kafka-bootstrap", kafka.bootstrap, "--influx-url", influx.url,
@@ -154,6 +162,7 @@ def _start_components(
     ]  # fmt: skip
     env = {
         ControlSettings.env_name("hmac_key"): hmac_key,
+        IncidentSettings.env_name("alertmanager_url"): alertmanager_url,
         StreamSettings.env_name("write_detail"): "true",
         InfluxSettings.env_name("bucket"): influx.bucket,
     }

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+from kafka import TopicPartition
 
 from pipeline import topics
-from pipeline.bus import make_consumer
+from pipeline.bus import make_consumer, partitions_of_keys
 from pipeline.config import KafkaSettings, TopicSettings
 from pipeline.control.intake import decode_or_dead_letter
 from pipeline.incidents.grouping import SEVERITY_RANK
+from pipeline.incidents.subscriptions import ReadStats, Subscription
 from pipeline.models import AnomalyEvent, DeadLetter, Incident
 
 
@@ -59,30 +63,44 @@ def follow_alerts(
     follow: bool = False,
     stop: Callable[[], bool] = lambda: False,
     idle_ms: int = 3_000,
+    subscription: Subscription | None = None,
+    stats: ReadStats | None = None,
 ) -> int:
     """Print matching incidents and anomalies; returns how many were printed.
 
     Without ``follow`` everything so far is printed and the call returns once the topics are idle
-    for ``idle_ms``; with ``follow`` only new messages are printed, until ``stop()``.
+    for ``idle_ms``; with ``follow`` only new messages are printed, until ``stop()``. With a
+    ``subscription`` only the partitions of its keys are read (``fleet.alerts`` and, for a node,
+    its ``fleet.anomalies`` partition); without one every partition of both topics is read and
+    ``node`` filters in the client. ``stats`` counts what was read.
     """
-    prefix = topic_settings.prefix
-    models: dict[str, type[Incident] | type[AnomalyEvent]] = {
-        topics.INCIDENTS.name(prefix): Incident,
-        topics.ANOMALIES.name(prefix): AnomalyEvent,
-    }
+    stats = stats if stats is not None else ReadStats()
     consumer = make_consumer(
         kafka,
-        *models,
         group_id=None,
         auto_offset_reset="latest" if follow else "earliest",
         consumer_timeout_ms=500 if follow else idle_ms,
     )
-    printed = 0
     try:
+        if subscription is None:
+            models, keys = _subscribe_all(consumer, topic_settings.prefix, stats)
+        else:
+            models, keys = _assign(consumer, topic_settings.prefix, subscription, stats)
+        node = node if keys is None else None  # keyed reads are already filtered by key
+        printed = 0
         while True:
             for record in consumer:
+                stats.count(record.key, record.value)
+                if keys is not None and record.key not in keys:
+                    continue  # another key hashed to the same partition: skipped undecoded
                 message = decode_or_dead_letter(models[record.topic], record)
                 if isinstance(message, DeadLetter) or not wanted(message, node, min_severity):
+                    continue
+                if (
+                    subscription
+                    and isinstance(message, Incident)
+                    and not subscription.wants(message)
+                ):
                     continue
                 emit(message.model_dump_json() if as_json else format_line(message))
                 printed += 1
@@ -92,3 +110,35 @@ def follow_alerts(
                 return printed
     finally:
         consumer.close()
+
+
+Models = dict[str, type[Incident] | type[AnomalyEvent]]
+
+
+def _subscribe_all(consumer: Any, prefix: str, stats: ReadStats) -> tuple[Models, None]:
+    models: Models = {
+        topics.INCIDENTS.name(prefix): Incident,
+        topics.ANOMALIES.name(prefix): AnomalyEvent,
+    }
+    consumer.subscribe(list(models))
+    stats.partitions = sum(len(consumer.partitions_for_topic(t) or ()) for t in models)
+    return models, None
+
+
+def _assign(
+    consumer: Any, prefix: str, subscription: Subscription, stats: ReadStats
+) -> tuple[Models, set[bytes]]:
+    """Manual assignment of the key partitions of both topics (one assign call for all)."""
+    wanted: dict[str, tuple[type[Incident] | type[AnomalyEvent], list[bytes]]] = {
+        topics.ALERTS.name(prefix): (Incident, subscription.alert_keys()),
+        topics.ANOMALIES.name(prefix): (AnomalyEvent, subscription.anomaly_keys()),
+    }
+    assignment = []
+    for topic, (_model, keys) in wanted.items():
+        if keys:
+            partitions = partitions_of_keys(consumer, topic, keys)
+            assignment += [TopicPartition(topic, partition) for partition in partitions]
+    consumer.assign(assignment)
+    stats.partitions = len(assignment)
+    models: Models = {topic: model for topic, (model, _keys) in wanted.items()}
+    return models, {key for _model, keys in wanted.values() for key in keys}

@@ -20,9 +20,11 @@ from pipeline.control.audit import AuditLog, PointSink, Step
 from pipeline.control.signing import verify_signature
 from pipeline.control.silences import SilenceBook
 from pipeline.errors import ActionRefused
+from pipeline.incidents.alert_sender import AlertmanagerNotifier
 from pipeline.incidents.grouping import IncidentTracker
 from pipeline.incidents.issuer import Blocked, Issuer
 from pipeline.incidents.notifier import WebhookNotifier
+from pipeline.incidents.runbooks import Rule
 from pipeline.models import (
     AnomalyEvent,
     Incident,
@@ -71,6 +73,8 @@ class IncidentStage:
         The HMAC key operator commands must be signed with.
     notifier
         Optional webhook notifier.
+    alerts
+        Optional Alertmanager notifier (every incident change, with the runbook rule chosen).
     """
 
     def __init__(
@@ -80,6 +84,7 @@ class IncidentStage:
         sink: PointSink,
         key: bytes,
         notifier: WebhookNotifier | None = None,
+        alerts: AlertmanagerNotifier | None = None,
     ) -> None:
         self.tracker = tracker
         self.issuer = issuer
@@ -87,6 +92,7 @@ class IncidentStage:
         self.audit = AuditLog(sink)
         self.key = key
         self.notifier = notifier
+        self.alerts = alerts
         self.silences = SilenceBook()
         self.counters = StageCounters()
 
@@ -138,7 +144,11 @@ class IncidentStage:
             self.sink.add_many([incident_point(incident)])
             if self.notifier is not None:
                 self.notifier.notify_one(incident)
-            output.requests += self._issue(incident, now)
+            requests, rule = self._issue(incident, now)
+            output.requests += requests
+            if self.alerts is not None:
+                runbook = f"{rule.name}: {rule.action.type}" if rule else None
+                self.alerts.notify_one(incident, runbook)
         return output
 
     def _with_silence(self, incident: Incident, now: datetime) -> Incident:
@@ -146,9 +156,11 @@ class IncidentStage:
         silenced = self.silences.active(incident.node_id, labels, now) is not None
         return incident.model_copy(update={"silenced": silenced}) if silenced else incident
 
-    def _issue(self, incident: Incident, now: datetime) -> list[RemediationRequest]:
+    def _issue(
+        self, incident: Incident, now: datetime
+    ) -> tuple[list[RemediationRequest], Rule | None]:
         if self.issuer is None:
-            return []
+            return [], None
         plan = self.issuer.plan_one(incident, now)
         if plan.rule is not None and plan.rule.owner is not None:
             self.tracker.set_owner(incident.incident_id, plan.rule.owner)
@@ -158,7 +170,7 @@ class IncidentStage:
             self._audit("issued", request)
         self.counters.requests_blocked += len(plan.blocked)
         self.counters.requests_issued += len(plan.requests)
-        return plan.requests
+        return plan.requests, plan.rule
 
     def _audit(self, step: Step, item: Blocked | RemediationRequest) -> None:
         self.audit.record(

@@ -18,6 +18,7 @@ from pipeline.config import (
 from pipeline.control.intake import decode_or_dead_letter
 from pipeline.control.operators import read_all_commands
 from pipeline.control.signing import check_key
+from pipeline.incidents.alert_sender import AlertmanagerNotifier
 from pipeline.incidents.clock import DataClock
 from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
 from pipeline.incidents.inventory import Inventory
@@ -25,6 +26,7 @@ from pipeline.incidents.issuer import Issuer
 from pipeline.incidents.notifier import WebhookNotifier
 from pipeline.incidents.runbooks import load_runbook
 from pipeline.incidents.stage import IncidentStage, StageCounters, StageOutput
+from pipeline.incidents.subscriptions import alert_records
 from pipeline.models import (
     AnomalyEvent,
     DeadLetter,
@@ -50,6 +52,17 @@ def grouping_policy(settings: IncidentSettings) -> GroupingPolicy:
         fleet_min_share=settings.fleet_min_share,
         group_labels=tuple(settings.group_labels),
     )
+
+
+def alertmanager_notifier(settings: IncidentSettings) -> AlertmanagerNotifier | None:
+    """The started Alertmanager notifier, or None when no ``alertmanager_url`` is set."""
+    if not settings.alertmanager_url:
+        return None
+    notifier = AlertmanagerNotifier(
+        settings.alertmanager_url, settings.alertmanager_resend_s, settings.report_url
+    )
+    notifier.start()
+    return notifier
 
 
 def run_incident_stage(
@@ -89,14 +102,17 @@ def run_incident_stage(
     )
     if notifier is not None:
         notifier.start()
-    stage = IncidentStage(tracker, issuer, sink, key, notifier)
+    alerts = alertmanager_notifier(settings)
+    stage = IncidentStage(tracker, issuer, sink, key, notifier, alerts)
     for command in read_all_commands(kafka, topic_settings):
         stage.on_command(command, utc_now())
     try:
-        _loop(kafka, topic_settings, stage, group_id, stop, tick_s)
+        _loop(kafka, topic_settings, stage, group_id, stop, tick_s, settings.subscription_labels)
     finally:
         if notifier is not None:
             notifier.close()
+        if alerts is not None:
+            alerts.close()
         sink.close()
     return stage.counters
 
@@ -108,6 +124,7 @@ def _loop(
     group_id: str,
     stop: Callable[[], bool],
     tick_s: float,
+    labels: list[str],
 ) -> None:
     prefix = topic_settings.prefix
     clock = DataClock()
@@ -143,8 +160,8 @@ def _loop(
                     if isinstance(message, DeadLetter):
                         _send_dead_letter(producer, prefix, message)
                         continue
-                    _publish(producer, prefix, handle(message))
-            _publish(producer, prefix, stage.tick(utc_now(), clock.now()))
+                    _publish(producer, prefix, handle(message), labels)
+            _publish(producer, prefix, stage.tick(utc_now(), clock.now()), labels)
             producer.flush(timeout=30)
             consumer.commit()
     finally:
@@ -152,15 +169,16 @@ def _loop(
         consumer.close()
 
 
-def _publish(producer: Any, prefix: str, output: StageOutput | None) -> None:
+def _publish(
+    producer: Any, prefix: str, output: StageOutput | None, subscription_labels: list[str]
+) -> None:
     if output is None:
         return
     for incident in output.incidents:
-        producer.send(
-            topics.INCIDENTS.name(prefix),
-            key=incident.incident_id.encode(),
-            value=encode(incident),
-        )
+        key = incident.incident_id.encode()
+        producer.send(topics.INCIDENTS.name(prefix), key=key, value=encode(incident))
+        for key, value in alert_records(incident, subscription_labels):
+            producer.send(topics.ALERTS.name(prefix), key=key, value=value)
     for request in output.requests:
         producer.send(
             topics.REMEDIATION.name(prefix), key=request.node_id.encode(), value=encode(request)

@@ -1,4 +1,4 @@
-"""Session fixtures: real Kafka and InfluxDB from deploy/local (or the ones the env names).
+"""Session fixtures: real Kafka, InfluxDB and Alertmanager from deploy/local (or the env's).
 
 A server that cannot be started or reached is an error, never a skip.
 """
@@ -30,16 +30,30 @@ class Stack:
 
     kafka: KafkaSettings
     influx_url: str
+    alertmanager_url: str
     data_dir: Path | None  # None when the servers were given by the environment
 
+    def configure_alertmanager(self, config_yaml: str) -> None:
+        """Replace the routing config of our own Alertmanager and make it reload it."""
+        if self.data_dir is None:
+            raise RuntimeError("cannot reconfigure an Alertmanager this test session did not start")
+        (self.data_dir / "alertmanager" / "alertmanager.yml").write_text(config_yaml)
+        request = urllib.request.Request(f"{self.alertmanager_url}/-/reload", method="POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            assert response.status == 200
+
     def restart(self, server: str) -> None:
-        """Stop and start one of our own servers (kafka or influxdb), keeping data and port."""
+        """Stop and start one of our own servers (kafka, influxdb, alertmanager), same port."""
+        for action in ("down", "up"):
+            self.restart_half(server, action)
+
+    def restart_half(self, server: str, action: str) -> None:
+        """``down`` or ``up`` for one of our own servers (an outage spans the two calls)."""
         if self.data_dir is None:
             raise RuntimeError("cannot restart servers this test session did not start")
         script = Path(__file__).resolve().parents[2] / "deploy" / "local" / f"{server}.sh"
         env = os.environ | {"FLEETWATCH_LOCAL_DIR": str(self.data_dir)}
-        for action in ("down", "up"):
-            subprocess.run(["bash", str(script), action], env=env, check=True, capture_output=True)
+        subprocess.run(["bash", str(script), action], env=env, check=True, capture_output=True)
 
 
 def _wait_for_port(address: str, deadline_s: float) -> None:
@@ -59,10 +73,12 @@ def _wait_for_port(address: str, deadline_s: float) -> None:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     bootstrap = os.environ.get("FLEETWATCH_KAFKA_BOOTSTRAP")
     influx_url = os.environ.get("FLEETWATCH_INFLUX_URL")
-    if bootstrap and influx_url:
+    alertmanager_url = os.environ.get("FLEETWATCH_ALERTMANAGER_URL")
+    if bootstrap and influx_url and alertmanager_url:
         _wait_for_port(bootstrap, 10)
-        _wait_for_port(urllib.parse.urlparse(influx_url).netloc, 10)
-        yield Stack(KafkaSettings(bootstrap=bootstrap), influx_url, None)
+        for url in (influx_url, alertmanager_url):
+            _wait_for_port(urllib.parse.urlparse(url).netloc, 10)
+        yield Stack(KafkaSettings(bootstrap=bootstrap), influx_url, alertmanager_url, None)
         return
     data_dir = tmp_path_factory.mktemp("stack")
     addresses = run_stack("up", data_dir)
@@ -70,6 +86,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield Stack(
             KafkaSettings(bootstrap=addresses["FLEETWATCH_KAFKA_BOOTSTRAP"]),
             addresses["FLEETWATCH_INFLUX_URL"],
+            addresses["FLEETWATCH_ALERTMANAGER_URL"],
             data_dir,
         )
     finally:

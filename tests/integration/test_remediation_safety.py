@@ -228,8 +228,8 @@ def test_fleet_fault_on_50_nodes_is_one_incident_and_blast_radius_limits_actions
     wait_for(lambda: blocked_nodes() >= never_issued, 30, "the 40 refused nodes audited")
 
     listing = subprocess.run(
-        [sys.executable, "-m", "pipeline", "alerts", "--node", web[7], "--severity", "critical",
-         "--kafka-bootstrap", kafka.bootstrap, "--topic-prefix", prefix],
+        [sys.executable, "-m", "pipeline", "alerts", "--node", web[7], "--role", "web",
+         "--severity", "critical", "--kafka-bootstrap", kafka.bootstrap, "--topic-prefix", prefix],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert listing.returncode == 0, listing.stderr
