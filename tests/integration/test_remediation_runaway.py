@@ -37,7 +37,7 @@ from pipeline.models import (
     utc_now,
 )
 from pipeline.remediate.processes import candidates, read_process
-from pipeline.remediate.signing import check_key, verify_request
+from pipeline.control.signing import check_key, verify_request
 from tests.integration.remediation_support import (
     audit_rows,
     collect,
