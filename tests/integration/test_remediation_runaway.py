@@ -28,6 +28,7 @@ from pipeline.config import (
     RemediationSettings,
     TopicSettings,
 )
+from pipeline.control.signing import check_key, verify_request
 from pipeline.models import (
     AnomalyEvent,
     Incident,
@@ -37,7 +38,6 @@ from pipeline.models import (
     utc_now,
 )
 from pipeline.remediate.processes import candidates, read_process
-from pipeline.control.signing import check_key, verify_request
 from tests.integration.remediation_support import (
     audit_rows,
     collect,
