@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pipeline import topics
-from pipeline.bus import make_consumer
+from pipeline.bus import Origin, decode_or_dead_letter, make_consumer
 from pipeline.config import KafkaSettings, TopicSettings
-from pipeline.control.intake import decode_or_dead_letter
 from pipeline.incidents.grouping import SEVERITY_RANK
 from pipeline.models import AnomalyEvent, DeadLetter, Incident
 
@@ -81,7 +80,8 @@ def follow_alerts(
     try:
         while True:
             for record in consumer:
-                message = decode_or_dead_letter(models[record.topic], record)
+                origin = Origin.of(record)
+                message = decode_or_dead_letter(models[record.topic], record.value, origin)
                 if isinstance(message, DeadLetter) or not wanted(message, node, min_severity):
                     continue
                 emit(message.model_dump_json() if as_json else format_line(message))
