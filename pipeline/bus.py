@@ -2,21 +2,26 @@
 
 The Faust worker talks to Kafka through aiokafka on its own; everything else (agents, simulator,
 CLI, benchmarks) uses the clients made here so that security settings apply everywhere alike.
+Every stage decodes what it reads with ``decode_or_dead_letter``: a message that does not decode
+becomes one kind of ``DeadLetter``, capped one way, whichever stage read it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.partitioner.default import murmur2
 
+from pipeline import topics as topic_specs
 from pipeline.config import KafkaSettings, TopicSettings
-from pipeline.errors import SinkUnavailable
+from pipeline.errors import InvalidMessage, SinkUnavailable
+from pipeline.models import DEAD_LETTER_RAW_BYTES, DeadLetter, M, decode, encode
 from pipeline.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -138,3 +143,61 @@ def ensure_topics(
         return missing
     finally:
         admin.close()
+
+
+class Record(Protocol):
+    """What a consumed message tells about itself (kafka-python's ``ConsumerRecord``)."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a message was read, for dead letters and log lines (``topic[partition]@offset``)."""
+
+    topic: str
+    partition: int
+    offset: int
+
+    @classmethod
+    def of(cls, record: Record) -> Origin:
+        """The origin of a consumed record."""
+        return cls(record.topic, record.partition, record.offset)
+
+    def __str__(self) -> str:
+        return f"{self.topic}[{self.partition}]@{self.offset}"
+
+
+def decode_or_dead_letter(model: type[M], raw: bytes | None, origin: Origin) -> M | DeadLetter:
+    """``raw`` as ``model``, or a ``DeadLetter`` saying why it is not one (logged once)."""
+    if raw is None:
+        return dead_letter("empty message (tombstone)", "EmptyMessage", b"", origin)
+    try:
+        return decode(model, raw)
+    except InvalidMessage as exc:
+        return dead_letter(exc.reason, "InvalidMessage", raw, origin)
+
+
+def dead_letter(reason: str, error_type: str, raw: bytes, origin: Origin) -> DeadLetter:
+    """The letter for a message that failed at ``origin``; ``raw`` is cut to what Kafka takes."""
+    cap = DEAD_LETTER_RAW_BYTES
+    note = f" (raw truncated to {cap} of {len(raw)} bytes)" if len(raw) > cap else ""
+    log.warning("dead letter from %s: %s", origin, reason)
+    return DeadLetter(
+        reason=reason[: 512 - len(note)] + note,
+        error_type=error_type,
+        topic=origin.topic,
+        partition=origin.partition,
+        offset=origin.offset,
+        raw=raw[:cap],
+    )
+
+
+def publish_dead_letter(producer: KafkaProducer, prefix: str, letter: DeadLetter) -> None:
+    """Send ``letter`` to the dead-letter topic, keyed by the topic it came from."""
+    producer.send(
+        topic_specs.DEADLETTER.name(prefix), key=letter.topic.encode(), value=encode(letter)
+    )

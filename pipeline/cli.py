@@ -91,7 +91,7 @@ def local(action: str, data_dir: Path | None) -> None:
 # Every worker setting but the sink's buffer bound, which is an operator's last resort, not a knob.
 WORKER_FLAGS = (
     *("app_id", "data_dir", "store", "web_port", "detector", "window_s", "snapshot_interval_s"),
-    *("write_detail", "detail_every_s", "forward_remediation", "session_timeout_s"),
+    *("write_detail", "detail_every_s", "session_timeout_s"),
     *("fetch_partition_bytes", "chunk_max", "chunk_wait_s"),
 )
 
@@ -107,7 +107,7 @@ def worker(
     topic_prefix: str | None,
     **flags: Any,
 ) -> None:
-    """Run a stream worker: validate, detect, write InfluxDB, forward to remediation."""
+    """Run a stream worker: validate, detect, write anomalies to their topic and InfluxDB."""
     from pipeline.stream.run import run_worker
 
     kafka, influx, topic_settings = build_servers(

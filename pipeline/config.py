@@ -147,11 +147,6 @@ class StreamSettings(Section):
         "once per node per this many seconds of sample time (0: every batch)",
     )
     write_detail: bool = Field(True, description="write raw metrics and host scores")
-    forward_remediation: bool = Field(
-        False,
-        description="turn critical anomalies directly into "
-        "approval-gated RemediationRequests (until the incident logic does it)",
-    )
     session_timeout_s: float = Field(10.0, ge=6, le=300, description="Kafka group session")
     sink_buffer_points: int = Field(
         200_000,

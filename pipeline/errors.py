@@ -10,6 +10,7 @@ __all__ = [
     "InvalidMessage",
     "QueryError",
     "RunbookError",
+    "SinkBackpressure",
     "SinkUnavailable",
     "StackError",
 ]
@@ -34,6 +35,18 @@ class InvalidMessage(FleetwatchError):
 
 class SinkUnavailable(FleetwatchError):
     """A downstream server refused or did not answer; retry after ``retry_after_s`` seconds."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class SinkBackpressure(FleetwatchError):
+    """A sink takes nothing now: its writer works but lags; add again after ``retry_after_s``.
+
+    Raised by ``Sink.add_many`` before it takes any item, so the caller keeps the items (and, in
+    the stream, Kafka keeps the backlog) instead of a full buffer dropping them.
+    """
 
     def __init__(self, message: str, retry_after_s: float) -> None:
         super().__init__(message)

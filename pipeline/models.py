@@ -29,6 +29,14 @@ SCHEMA_VERSION: Final = 1
 MAX_METRICS_PER_BATCH = 2048
 MAX_LABELS = 32
 MAX_MESSAGE_BYTES = 1_048_576
+# The smallest message limit of the producers we run: Faust's producer_max_request_size default
+# (kafka-python's max_request_size and the broker's message.max.bytes default to ~1 MiB).
+KAFKA_MESSAGE_LIMIT_BYTES = 1_000_000
+# What a dead letter keeps of the message it stands for. Its JSON carries ``raw`` as base64 (4
+# bytes per 3) beside at most ~4 KiB of other fields (a 512-character reason escaped as \uXXXX
+# is 3 KiB), and the whole letter must fit KAFKA_MESSAGE_LIMIT_BYTES; the offending message
+# stays whole in its own topic for the retention time.
+DEAD_LETTER_RAW_BYTES = (KAFKA_MESSAGE_LIMIT_BYTES - 8 * 1024) // 4 * 3
 
 # `<subsystem>.<field>`, optionally with an instance between them (`disk.root.used_percent`,
 # `net.eth0.rx_bytes_per_s`). The alphabet excludes every InfluxDB line-protocol special character.
@@ -285,7 +293,7 @@ class DeadLetter(WireModel):
     topic: Annotated[str, StringConstraints(max_length=249)]
     partition: int = Field(ge=0)
     offset: int = Field(ge=0)
-    raw: Annotated[bytes, Field(max_length=MAX_MESSAGE_BYTES)]
+    raw: Annotated[bytes, Field(max_length=DEAD_LETTER_RAW_BYTES)]
     received_at: UtcDatetime = Field(default_factory=utc_now)
 
 

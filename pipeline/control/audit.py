@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
-from typing import Literal, Protocol
+from typing import Literal
 
-from influxdb_client import Point, WritePrecision
+from influxdb_client.client.write.point import Point
+from influxdb_client.domain.write_precision import WritePrecision
+
+from pipeline.store.sink import Sink, add_waiting
 
 AUDIT_MEASUREMENT = "remediation_audit"
 Step = Literal[
@@ -32,18 +34,10 @@ Step = Literal[
 log = logging.getLogger(__name__)
 
 
-class PointSink(Protocol):
-    """Where points go (``pipeline.store.influx.InfluxSink`` in production)."""
-
-    def add_many(self, points: Iterable[Point]) -> None:
-        """Queue points for writing."""
-        ...
-
-
 class AuditLog:
-    """Write audit steps to a point sink; also logs each step once at INFO."""
+    """Write audit steps to a sink (waiting when it asks); also logs each step once at INFO."""
 
-    def __init__(self, sink: PointSink) -> None:
+    def __init__(self, sink: Sink[Point]) -> None:
         self.sink = sink
         self._last_ms = 0
 
@@ -68,7 +62,7 @@ class AuditLog:
             .field("detail", " ".join(detail.split())[:1000])
             .time(self._now_ms(), WritePrecision.MS)
         )
-        self.sink.add_many([point])
+        add_waiting(self.sink, [point])
         log.info("%s %s on %s (%s): %s", step, action, node_id, request_id, detail)
 
     def _now_ms(self) -> int:

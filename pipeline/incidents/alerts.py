@@ -8,9 +8,8 @@ from typing import Any
 from kafka import TopicPartition
 
 from pipeline import topics
-from pipeline.bus import make_consumer, partitions_of_keys
+from pipeline.bus import Origin, decode_or_dead_letter, make_consumer, partitions_of_keys
 from pipeline.config import KafkaSettings, TopicSettings
-from pipeline.control.intake import decode_or_dead_letter
 from pipeline.incidents.grouping import SEVERITY_RANK
 from pipeline.incidents.subscriptions import ReadStats, Subscription
 from pipeline.models import AnomalyEvent, DeadLetter, Incident
@@ -93,7 +92,8 @@ def follow_alerts(
                 stats.count(record.key, record.value)
                 if keys is not None and record.key not in keys:
                     continue  # another key hashed to the same partition: skipped undecoded
-                message = decode_or_dead_letter(models[record.topic], record)
+                origin = Origin.of(record)
+                message = decode_or_dead_letter(models[record.topic], record.value, origin)
                 if isinstance(message, DeadLetter) or not wanted(message, node, min_severity):
                     continue
                 if (

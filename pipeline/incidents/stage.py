@@ -16,7 +16,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pipeline.control.audit import AuditLog, PointSink, Step
+from influxdb_client.client.write.point import Point
+
+from pipeline.control.audit import AuditLog, Step
 from pipeline.control.signing import verify_signature
 from pipeline.control.silences import SilenceBook
 from pipeline.errors import ActionRefused
@@ -34,6 +36,7 @@ from pipeline.models import (
     RemediationResult,
 )
 from pipeline.store.incidents import incident_point
+from pipeline.store.sink import Sink, add_waiting
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +84,7 @@ class IncidentStage:
         self,
         tracker: IncidentTracker,
         issuer: Issuer | None,
-        sink: PointSink,
+        sink: Sink[Point],
         key: bytes,
         notifier: WebhookNotifier | None = None,
         alerts: AlertmanagerNotifier | None = None,
@@ -141,7 +144,7 @@ class IncidentStage:
             incident = self._with_silence(incident, now)
             output.incidents.append(incident)
             self._count(incident)
-            self.sink.add_many([incident_point(incident)])
+            add_waiting(self.sink, [incident_point(incident)])
             if self.notifier is not None:
                 self.notifier.notify_one(incident)
             requests, rule = self._issue(incident, now)

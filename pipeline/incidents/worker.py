@@ -7,7 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 from pipeline import topics
-from pipeline.bus import ensure_topics, make_consumer, make_producer
+from pipeline.bus import (
+    Origin,
+    decode_or_dead_letter,
+    ensure_topics,
+    make_consumer,
+    make_producer,
+    publish_dead_letter,
+)
 from pipeline.config import (
     ControlSettings,
     IncidentSettings,
@@ -15,7 +22,6 @@ from pipeline.config import (
     KafkaSettings,
     TopicSettings,
 )
-from pipeline.control.intake import decode_or_dead_letter
 from pipeline.control.operators import read_all_commands
 from pipeline.control.signing import check_key
 from pipeline.incidents.alert_sender import AlertmanagerNotifier
@@ -156,9 +162,9 @@ def _loop(
             for partition in sorted(polled, key=lambda tp: tp.topic != metrics_topic):
                 for record in polled[partition]:
                     model, handle = handlers[record.topic]
-                    message = decode_or_dead_letter(model, record)
+                    message = decode_or_dead_letter(model, record.value, Origin.of(record))
                     if isinstance(message, DeadLetter):
-                        _send_dead_letter(producer, prefix, message)
+                        publish_dead_letter(producer, prefix, message)
                         continue
                     _publish(producer, prefix, handle(message), labels)
             _publish(producer, prefix, stage.tick(utc_now(), clock.now()), labels)
@@ -183,7 +189,3 @@ def _publish(
         producer.send(
             topics.REMEDIATION.name(prefix), key=request.node_id.encode(), value=encode(request)
         )
-
-
-def _send_dead_letter(producer: Any, prefix: str, letter: DeadLetter) -> None:
-    producer.send(topics.DEADLETTER.name(prefix), key=letter.topic.encode(), value=encode(letter))

@@ -2,8 +2,9 @@
 
 Every node reads the whole ``fleet.remediation`` topic in its own consumer group: requests for
 other nodes are only counted for the node-side blast-radius check, its own are executed. Results
-go to ``fleet.remediation.results`` and each step to InfluxDB. Offsets are committed after each
-request, and nonces are persisted, so a restart neither skips nor repeats an action.
+go to ``fleet.remediation.results``, each step to InfluxDB, and a message that does not decode to
+``fleet.deadletter`` (never acted on). Offsets are committed after each request, and nonces are
+persisted, so a restart neither skips nor repeats an action.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import topics
-from pipeline.bus import ensure_topics, make_consumer, make_producer
+from pipeline.bus import (
+    Origin,
+    decode_or_dead_letter,
+    ensure_topics,
+    make_consumer,
+    make_producer,
+    publish_dead_letter,
+)
 from pipeline.config import (
     ControlSettings,
     InfluxSettings,
@@ -25,7 +33,6 @@ from pipeline.config import (
     TopicSettings,
 )
 from pipeline.control.audit import AuditLog
-from pipeline.control.intake import decode_or_dead_letter
 from pipeline.control.operators import read_all_commands
 from pipeline.control.signing import check_key
 from pipeline.models import (
@@ -141,7 +148,14 @@ def _loop(
                 ready.set()
             for records in polled.values():
                 for record in records:
-                    for result in _handle(remediator, record, record.topic == requests_topic):
+                    model = (
+                        RemediationRequest if record.topic == requests_topic else OperatorCommand
+                    )
+                    message = decode_or_dead_letter(model, record.value, Origin.of(record))
+                    if isinstance(message, DeadLetter):  # never acted on
+                        publish_dead_letter(producer, prefix, message)
+                        continue
+                    for result in _handle(remediator, message):
                         outcomes[result.outcome] += 1
                         _send_result(producer, prefix, result)
             producer.flush(timeout=30)
@@ -152,18 +166,14 @@ def _loop(
     return outcomes
 
 
-def _handle(remediator: NodeRemediator, record: Any, is_request: bool) -> list[RemediationResult]:
+def _handle(
+    remediator: NodeRemediator, message: RemediationRequest | OperatorCommand
+) -> list[RemediationResult]:
     now = utc_now()
-    if is_request:
-        request = decode_or_dead_letter(RemediationRequest, record)
-        if isinstance(request, DeadLetter):
-            return []  # the issuer is ours; a malformed request is logged, never acted on
-        result = remediator.handle_request(request, now)
-        return [result] if result is not None else []
-    command = decode_or_dead_letter(OperatorCommand, record)
-    if isinstance(command, DeadLetter):
-        return []
-    return remediator.handle_command(command, now)
+    if isinstance(message, OperatorCommand):
+        return remediator.handle_command(message, now)
+    result = remediator.handle_request(message, now)
+    return [result] if result is not None else []
 
 
 def _send_result(producer: Any, prefix: str, result: RemediationResult) -> None:

@@ -7,22 +7,27 @@ import threading
 import time
 from collections.abc import Iterable
 
-from influxdb_client import InfluxDBClient, Point, WritePrecision
 from influxdb_client.client.exceptions import InfluxDBError
+from influxdb_client.client.influxdb_client import InfluxDBClient
+from influxdb_client.client.write.point import Point
 from influxdb_client.client.write_api import SYNCHRONOUS, WriteApi
+from influxdb_client.domain.write_precision import WritePrecision
 from urllib3.exceptions import HTTPError
 
 from pipeline.config import InfluxSettings
-from pipeline.errors import SinkUnavailable
+from pipeline.errors import SinkBackpressure, SinkUnavailable
 from pipeline.store.buffer import Backoff, LineBuffer, SinkCounters
 
 log = logging.getLogger(__name__)
+
+# About one batch write: a waiting producer re-checks often enough to keep the writer busy.
+BACKPRESSURE_RETRY_S = 0.05
 
 __all__ = ["InfluxSink", "SinkCounters"]
 
 
 class InfluxSink:
-    """Write points to InfluxDB from a background thread, batched and retried.
+    """Write points to InfluxDB from a background thread, batched and retried (a ``Sink``).
 
     Points are turned into line protocol (millisecond precision) when added and wait in a bounded
     buffer; while InfluxDB is unreachable the writer retries the oldest batch with capped backoff
@@ -78,28 +83,10 @@ class InfluxSink:
         return len(self._buffer)
 
     @property
-    def behind(self) -> bool:
-        """True while more than half the buffer waits on a reachable, working writer.
-
-        Then the producer of points should wait rather than let the buffer fill and drop: the
-        writer drains it. While InfluxDB is unreachable (or the writer is not running) waiting
-        would not help, so the buffer takes the outage and drops its oldest points past its
-        bound, counted.
-        """
-        writing = self._thread is not None and self._thread.is_alive() and not self._failing
-        return writing and len(self._buffer) > self.max_buffer_points // 2
-
-    @property
-    def added(self) -> int:
-        """Points ever queued: the sequence number of the latest one."""
-        return self._added
-
-    @property
     def settled(self) -> int:
         """Points that have left the buffer (written, rejected or dropped), oldest first.
 
-        The buffer is FIFO, so every point whose sequence number is at most this is settled: a
-        caller that remembered ``added`` after queueing knows when its points are durable.
+        The buffer is FIFO, so every point whose number is at most this is settled.
         """
         counters = self.counters
         return counters.written + counters.rejected + counters.dropped
@@ -119,14 +106,30 @@ class InfluxSink:
         self._thread = threading.Thread(target=self._run, name="influx-sink", daemon=True)
         self._thread.start()
 
-    def add_many(self, points: Iterable[Point | str]) -> None:
-        """Queue points (or ready line-protocol lines) for writing; returns at once."""
-        lines = [
-            line for p in points if (line := p if isinstance(p, str) else p.to_line_protocol())
-        ]
+    def add_many(self, items: Iterable[Point | str]) -> int:
+        """Queue points (or ready line-protocol lines); returns the number of the last one.
+
+        Raises
+        ------
+        SinkBackpressure
+            While more than half the buffer waits on a running writer that reaches InfluxDB:
+            waiting drains it, where adding would soon push the oldest points out. While
+            InfluxDB is unreachable (or the writer is not running) waiting would not help, so
+            the buffer takes the outage and drops its oldest points past its bound, counted.
+        """
+        if self._lagging():
+            raise SinkBackpressure(
+                f"{len(self._buffer)} points wait on InfluxDB", BACKPRESSURE_RETRY_S
+            )
+        lines = [line for p in items if (line := p if isinstance(p, str) else p.to_line_protocol())]
         if lines:
             self._added += len(lines)
             self._buffer.extend(lines)
+        return self._added
+
+    def _lagging(self) -> bool:
+        writing = self._thread is not None and self._thread.is_alive() and not self._failing
+        return writing and len(self._buffer) > self.max_buffer_points // 2
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until the buffer is empty (or ``timeout_s``); True when everything was written."""

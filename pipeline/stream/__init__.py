@@ -1,1 +1,1 @@
-"""The stream tier: a Faust app that validates, detects and forwards."""
+"""The stream tier: a Faust app that validates, detects and writes what it found."""

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
-import time
 from typing import Any
 
+from influxdb_client.client.write.point import Point
+
+from pipeline.bus import Origin, dead_letter, decode_or_dead_letter
+from pipeline.errors import SinkBackpressure
 from pipeline.models import DeadLetter, MetricBatch, encode, utc_now
-from pipeline.stream.app import Worker, consumer_lag
-from pipeline.stream.checkpoint import Checkpoints
-from pipeline.stream.intake import Origin, intake_one, processing_failure
 from pipeline.stream.meters import CONTENT_TYPE
 from pipeline.stream.process import Detection
 from pipeline.stream.rebalance import RebalanceSensor
+from pipeline.stream.worker import Worker
 
 log = logging.getLogger(__name__)
 TICK_S = 1.0
-SINK_POLL_S = 0.05
+
+
+class Outcome(enum.StrEnum):
+    """What became of one message of ``fleet.metrics``."""
+
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"  # same batch_id learned lately: acknowledged, not learned again
+    REPLAYED = "replayed"  # re-read after a restart, already in the saved models
+    DEAD_LETTER = "dead_letter"
+    STALE = "stale"  # fetched before a rebalance: left for the partition's owner now
 
 
 def register(worker: Worker) -> None:
@@ -28,12 +39,12 @@ def register(worker: Worker) -> None:
         lambda: worker.sink.buffered,
         lambda: len(checkpoints.live),
         lambda: checkpoints.saved_bytes,
-        lambda: consumer_lag(app, worker.metrics_topic.get_topic_name()),
+        worker.lag,
     )
     app.sensors.add(RebalanceSensor(checkpoints))
     app.before_stop = lambda: _stop(worker)
 
-    @app.on_partitions_revoked.connect
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # mode types receivers narrowly
     async def forget_revoked(app: Any, revoked: Any, **kwargs: Any) -> None:
         checkpoints.forget({tp.partition for tp in revoked})
 
@@ -46,10 +57,10 @@ def register(worker: Worker) -> None:
         async for events in stream.noack_take(settings.chunk_max, within=settings.chunk_wait_s):
             yield await handle_chunk(worker, events)
 
-    @app.timer(interval=TICK_S)
+    @app.timer(interval=TICK_S)  # type: ignore[untyped-decorator]  # Faust's timer is untyped
     async def tick() -> None:
-        if checkpoints.frozen and not app.rebalancing and not worker.stopping:
-            checkpoints.frozen = False  # in case a rebalance ended without telling the sensor
+        if not app.rebalancing:
+            checkpoints.thaw()  # in case a rebalance ended without telling the sensor
         await _close_quiet_windows(worker)
         meters.saves.inc(checkpoints.save_due())
 
@@ -58,7 +69,7 @@ def register(worker: Worker) -> None:
         return web.bytes(meters.render(), headers={"Content-Type": CONTENT_TYPE})
 
 
-async def handle_chunk(worker: Worker, events: list[Any]) -> list[str]:
+async def handle_chunk(worker: Worker, events: list[Any]) -> list[Outcome]:
     """Process a chunk of ``fleet.metrics`` in order; returns what became of each (for tests).
 
     A chunk is filled before it is processed, so a rebalance may come between: events fetched
@@ -70,84 +81,85 @@ async def handle_chunk(worker: Worker, events: list[Any]) -> list[str]:
     for event in events:
         fetched_in = event.message.generation_id
         if fetched_in is not None and fetched_in != generation:
-            outcomes.append("stale")
+            outcomes.append(Outcome.STALE)
             continue
         outcomes.append(await handle_event(worker, event))
     return outcomes
 
 
-async def handle_event(worker: Worker, event: Any) -> str:
+async def handle_event(worker: Worker, event: Any) -> Outcome:
     """Process one message of ``fleet.metrics``; returns what became of it (for tests)."""
     message = event.message
     origin = Origin(message.topic, message.partition, message.offset)
-    batch = intake_one(MetricBatch, event.value, origin)
+    batch = decode_or_dead_letter(MetricBatch, event.value, origin)
     if isinstance(batch, DeadLetter):
-        await _dead_letter(worker, batch, origin, event)
-        return "dead_letter"
+        await _dead_letter(worker, batch, event)
+        return Outcome.DEAD_LETTER
     checkpoints = worker.checkpoints
-    checkpoints.busy = batch.node_id
     try:
-        model = checkpoints.model_for(batch.node_id, event)
-        if model.has_applied(origin.partition, origin.offset):
-            worker.meters.replayed.inc()
-            event.ack()
-            return "replayed"
-        if model.has_learned_batch(batch.batch_id):
-            # Acknowledged with the node's next save, like the original it repeats.
-            model.mark_applied(origin.partition, origin.offset)
-            worker.meters.duplicates.inc()
-            checkpoints.applied(batch.node_id, event, worker.sink.added)
-            return "duplicate"
-        detection = worker.processor.process_one(model, batch)
-        model.mark_applied(origin.partition, origin.offset, batch.batch_id)
-        await emit(worker, detection)
+        with checkpoints.processing(batch.node_id, event) as model:
+            if model.has_applied(origin.partition, origin.offset):
+                worker.meters.replayed.inc()
+                event.ack()
+                return Outcome.REPLAYED
+            if model.has_learned_batch(batch.batch_id):
+                # Acknowledged with the node's next save, like the original it repeats.
+                model.mark_applied(origin.partition, origin.offset)
+                worker.meters.duplicates.inc()
+                checkpoints.applied(batch.node_id, event)
+                return Outcome.DUPLICATE
+            detection = worker.processor.process_one(model, batch)
+            model.mark_applied(origin.partition, origin.offset, batch.batch_id)
+            sink_seq = await emit(worker, detection)
     except Exception as exc:  # noqa: BLE001 - a message that breaks a model must not stop the stream
-        await _dead_letter(worker, processing_failure(exc, event.value, origin), origin, event)
-        return "dead_letter"
-    finally:
-        checkpoints.busy = None
+        reason = f"processing failed: {type(exc).__name__}: {exc}"
+        letter = dead_letter(reason, "ProcessingError", event.value or b"", origin)
+        await _dead_letter(worker, letter, event)
+        return Outcome.DEAD_LETTER
     worker.meters.batches.inc()
     worker.meters.points.inc(len(batch.metrics))
-    checkpoints.applied(batch.node_id, event, worker.sink.added)
+    checkpoints.applied(batch.node_id, event, sink_seq)
     if checkpoints.save_one_if_due(batch.node_id):
         worker.meters.saves.inc()
-    return "processed"
+    return Outcome.PROCESSED
 
 
-async def emit(worker: Worker, detection: Detection) -> None:
-    """Send events and requests to their topics and queue points for InfluxDB."""
+async def emit(worker: Worker, detection: Detection) -> int:
+    """Send events to their topic and queue points for InfluxDB; the points' sink number."""
     for anomaly in detection.events:
         key = anomaly.node_id.encode()
         await worker.anomalies_topic.send(key=key, value=encode(anomaly))
-    for request in detection.requests:
-        key = request.node_id.encode()
-        await worker.remediation_topic.send(key=key, value=encode(request))
-    if detection.points:
-        await _wait_for_sink(worker)
-        worker.sink.add_many(detection.points)
     worker.meters.anomalies.inc(len(detection.events))
-    worker.meters.requests.inc(len(detection.requests))
+    return await _add_points(worker, detection.points) if detection.points else 0
 
 
-async def _wait_for_sink(worker: Worker) -> None:
-    """Hold the stream while InfluxDB is up but slower than the worker.
+async def _add_points(worker: Worker, points: list[Point]) -> int:
+    """Queue points, waiting while InfluxDB is up but slower than the worker.
 
-    Kafka keeps the backlog (nothing is acknowledged meanwhile); dropping points from a full
-    buffer would lose them for good.
+    Kafka keeps the backlog meanwhile (nothing is acknowledged); dropping points from a full
+    buffer would lose them for good. Once the worker stops, the points are not queued: the
+    message is never acknowledged, so its partition's next owner re-reads it.
     """
-    if not worker.sink.behind:
-        return
-    started = time.monotonic()
-    while worker.sink.behind and not worker.stopping:
-        await asyncio.sleep(SINK_POLL_S)
-    worker.meters.sink_wait.inc(time.monotonic() - started)
+    waited_s = 0.0
+    while True:
+        try:
+            return worker.sink.add_many(points)
+        except SinkBackpressure as exc:
+            if worker.checkpoints.closed:
+                return 0
+            await asyncio.sleep(exc.retry_after_s)
+            waited_s += exc.retry_after_s
+        finally:
+            if waited_s:
+                worker.meters.sink_wait.inc(waited_s)
+                waited_s = 0.0
 
 
-async def _dead_letter(worker: Worker, letter: DeadLetter, origin: Origin, event: Any) -> None:
-    log.warning("dead letter from %s: %s", origin, letter.reason)
+async def _dead_letter(worker: Worker, letter: DeadLetter, event: Any) -> None:
     try:
-        await worker.deadletter_topic.send(key=origin.topic.encode(), value=encode(letter))
+        await worker.deadletter_topic.send(key=letter.topic.encode(), value=encode(letter))
     except Exception as exc:  # noqa: BLE001 - losing a letter beats stopping the stream
+        origin = Origin(letter.topic, letter.partition, letter.offset)
         log.error("dead letter from %s could not be sent, dropped: %r", origin, exc)
     worker.meters.dead_letters.inc()
     event.ack()
@@ -155,18 +167,14 @@ async def _dead_letter(worker: Worker, letter: DeadLetter, origin: Origin, event
 
 async def _close_quiet_windows(worker: Worker) -> None:
     """Windows of nodes quiet for a whole window close by the clock, not by a next batch."""
-    checkpoints: Checkpoints = worker.checkpoints
+    checkpoints = worker.checkpoints
     now = utc_now()
-    closed = []
     for node_id, model in checkpoints.quiet(worker.settings.window_s):
         events = worker.processor.expire_one(model, now)
         if events:
-            checkpoints.touched(node_id)
-            closed.append(events)
-    for events in closed:
-        detection = Detection(host_score=None)  # no batch behind these events
-        worker.processor.add_events(detection, events)
-        await emit(worker, detection)
+            detection = Detection(host_score=None)  # no batch behind these events
+            worker.processor.add_events(detection, events)
+            checkpoints.touched(node_id, await emit(worker, detection))
 
 
 def _stop(worker: Worker) -> None:
@@ -175,7 +183,5 @@ def _stop(worker: Worker) -> None:
     Saving stops for good here: messages still processed while Faust winds down have nowhere
     to write their points, so they are left unacknowledged for the next owner to re-read.
     """
-    worker.meters.saves.inc(worker.checkpoints.save_due(force=True))
-    worker.checkpoints.frozen = True
-    worker.stopping = True
+    worker.meters.saves.inc(worker.checkpoints.close())
     worker.sink.close()

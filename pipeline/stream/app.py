@@ -1,54 +1,23 @@
-"""Faust app factory for `fleetwatch worker`: topics, state table, sink and agents."""
+"""Builds a `fleetwatch worker`: its Faust app, topics, state table, sink and agents."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import faust
 
 from pipeline import topics
 from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
 from pipeline.store.influx import InfluxSink
+from pipeline.stream.agents import register
 from pipeline.stream.checkpoint import Checkpoints
 from pipeline.stream.credentials import broker_credentials
 from pipeline.stream.meters import Meters
 from pipeline.stream.process import BatchProcessor
+from pipeline.stream.worker import FleetApp, Worker
 
 STATE_TABLE = "node-models"
 # How long a rebalance or shutdown waits for InfluxDB before saving models: within Kafka's
 # rebalance budget; nodes whose points are still unwritten then are left to be re-read.
 SETTLE_TIMEOUT_S = 5.0
-
-
-class FleetApp(faust.App):
-    """A Faust app that runs ``before_stop`` first thing when stopping (to save node models)."""
-
-    before_stop: Callable[[], None] | None = None
-
-    async def on_stop(self) -> None:
-        """Run ``before_stop`` while the producer and tables still work, then stop as usual."""
-        if self.before_stop is not None:
-            self.before_stop()
-        await super().on_stop()
-
-
-@dataclass
-class Worker:
-    """Everything the agents of one worker share."""
-
-    app: FleetApp
-    settings: StreamSettings
-    sink: InfluxSink
-    processor: BatchProcessor
-    checkpoints: Checkpoints
-    meters: Meters
-    metrics_topic: faust.TopicT
-    anomalies_topic: faust.TopicT
-    remediation_topic: faust.TopicT
-    deadletter_topic: faust.TopicT
-    stopping: bool = False
 
 
 def make_app(
@@ -105,21 +74,18 @@ def make_worker(
         sink=sink,
         processor=processor,
         checkpoints=Checkpoints(
-            table,  # type: ignore[arg-type]  # a Faust Table is a MutableMapping
+            table,
             new_model=processor.new_model,
             restore_model=processor.restore_model,
             interval_s=stream.snapshot_interval_s,
-            settled=lambda: sink.settled,
-            settle=lambda: sink.flush(timeout_s=SETTLE_TIMEOUT_S),
+            sink=sink,
+            settle_timeout_s=SETTLE_TIMEOUT_S,
         ),
         meters=Meters(),
         metrics_topic=raw_topic(app, topics.METRICS.name(topic_settings.prefix)),
         anomalies_topic=raw_topic(app, topics.ANOMALIES.name(topic_settings.prefix)),
-        remediation_topic=raw_topic(app, topics.REMEDIATION.name(topic_settings.prefix)),
         deadletter_topic=raw_topic(app, topics.DEADLETTER.name(topic_settings.prefix)),
     )
-    from pipeline.stream.agents import register  # agents need the Worker they close over
-
     register(worker)
     return worker
 
@@ -144,25 +110,3 @@ def raw_topic(app: faust.App, name: str) -> faust.TopicT:
     return app.topic(
         name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
     )
-
-
-def consumer_lag(app: faust.App, topic: str) -> int:
-    """Messages of ``topic`` in the assigned partitions not read yet (0 before the consumer starts).
-
-    Only the input topic counts: the worker also holds its changelog partitions, whose
-    "lag" is state it never needs to read while it owns them.
-    """
-    try:
-        assignment = app.consumer.assignment()
-    except Exception:  # noqa: BLE001 - the consumer may not exist or not be started yet
-        return 0
-    read: dict[Any, int] = app.monitor.tp_read_offsets or {}
-    lag = 0
-    for tp in assignment:
-        if tp.topic != topic:
-            continue
-        try:
-            lag += max(app.consumer.highwater(tp) - read.get(tp, -1) - 1, 0)
-        except Exception:  # noqa: BLE001, S112 - no highwater known for this partition yet
-            continue
-    return lag

@@ -9,34 +9,27 @@ next.
 
 from __future__ import annotations
 
+import enum
 import logging
-import sys
 import time
-import weakref
 from collections.abc import Callable, Iterator, MutableMapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from faust import streams
-
+from pipeline.store.sink import Sink
+from pipeline.stream.faust_event import current_event
 from pipeline.stream.state import NodeModel, encode_node
 
 log = logging.getLogger(__name__)
 
 
-@contextmanager
-def faust_event_context(event: Any) -> Iterator[None]:
-    """Make ``event`` Faust's current event, so a table write lands in its partition.
+class Saving(enum.Enum):
+    """Whether node models may be saved now."""
 
-    Faust routes table writes (changelog partition, RocksDB partition store) by the current event;
-    saves made from the timer or at shutdown act for a node whose last event is not the current one.
-    """
-    token = streams._current_event.set(weakref.ref(event))  # noqa: SLF001 - no public setter
-    try:
-        yield
-    finally:
-        streams._current_event.reset(token)  # noqa: SLF001
+    OPEN = "open"
+    FROZEN = "frozen"  # a rebalance: saved once at its start, not again until it ends
+    CLOSED = "closed"  # the worker stops: saved once, never again
 
 
 @dataclass
@@ -55,6 +48,10 @@ class LiveNode:
 class Checkpoints:
     """The nodes this worker owns right now, loaded from and saved to ``table``.
 
+    The one owner of when models are saved, and so of when offsets become committable: callers
+    say what happened (``processing``, ``applied``, ``freeze``, ``thaw``, ``close``); nothing
+    outside sets its state.
+
     Parameters
     ----------
     table
@@ -63,12 +60,14 @@ class Checkpoints:
         Build a node's models fresh, or from saved bytes.
     interval_s
         Least time between two saves of one node.
+    sink
+        Where the nodes' points go. A node is saved only once the points its events added are
+        settled: a saved message is never re-read, so its points must not be lost with the worker.
+    settle_timeout_s
+        How long a save of every node (rebalance, shutdown) waits for the sink first; nodes
+        whose points are still unsettled then are left to be re-read.
     event_context
-        Context manager making an event current while its node is saved.
-    settled, settle
-        How far the InfluxDB sink has written (its FIFO sequence number), and a call that
-        waits for it to write everything. A node is saved only once its points are settled:
-        a saved message is never re-read, so its points must not be lost with the worker.
+        Context manager making an event current while its node is read or saved.
     clock
         Monotonic seconds.
     """
@@ -79,9 +78,9 @@ class Checkpoints:
         new_model: Callable[[], NodeModel],
         restore_model: Callable[[bytes], NodeModel],
         interval_s: float,
-        event_context: Callable[[Any], Any] = faust_event_context,
-        settled: Callable[[], int] = lambda: sys.maxsize,
-        settle: Callable[[], object] = lambda: None,
+        sink: Sink[Any],
+        settle_timeout_s: float = 5.0,
+        event_context: Callable[[Any], AbstractContextManager[None]] = current_event,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if interval_s <= 0:
@@ -90,15 +89,35 @@ class Checkpoints:
         self.new_model = new_model
         self.restore_model = restore_model
         self.interval_s = interval_s
+        self.sink = sink
+        self.settle_timeout_s = settle_timeout_s
         self.event_context = event_context
-        self.settled = settled
-        self.settle = settle
         self.clock = clock
         self.live: dict[str, LiveNode] = {}
-        self.busy: str | None = None  # node whose event is being processed (not saved meanwhile)
-        self.frozen = False  # during a rebalance: saved once at its start, not again until it ends
         self.saves = 0
         self.saved_bytes = 0
+        self._busy: str | None = None  # node whose event is being processed: not saved meanwhile
+        self._saving = Saving.OPEN
+
+    @property
+    def saving(self) -> Saving:
+        """Whether saves happen now."""
+        return self._saving
+
+    @property
+    def closed(self) -> bool:
+        """True once the worker stops: no node is saved again."""
+        return self._saving is Saving.CLOSED
+
+    @contextmanager
+    def processing(self, node_id: str, event: Any) -> Iterator[NodeModel]:
+        """The node's live models, kept from being saved until its event is processed."""
+        model = self.model_for(node_id, event)
+        self._busy = node_id
+        try:
+            yield model
+        finally:
+            self._busy = None
 
     def model_for(self, node_id: str, event: Any) -> NodeModel:
         """The node's live models: in memory, else restored from the table, else new."""
@@ -112,10 +131,11 @@ class Checkpoints:
         return node.model
 
     def applied(self, node_id: str, event: Any, sink_seq: int = 0) -> None:
-        """``event`` is in the node's models; it is acknowledged at the node's next save.
+        """``event`` is in the node's models and its points up to ``sink_seq`` in the sink.
 
-        A node forgotten meanwhile (its partition was revoked mid-event) leaves the event
-        unacknowledged: the partition's next owner re-reads and learns it.
+        The event is acknowledged at the node's next save. A node forgotten meanwhile (its
+        partition was revoked mid-event) leaves it unacknowledged: the partition's next owner
+        re-reads and learns it.
         """
         node = self.live.get(node_id)
         if node is None:
@@ -124,7 +144,7 @@ class Checkpoints:
         node.dirty = True
         node.last_event = event
         node.seen_at = self.clock()
-        node.sink_seq = sink_seq
+        node.sink_seq = max(node.sink_seq, sink_seq)
 
     def quiet(self, idle_s: float) -> list[tuple[str, NodeModel]]:
         """Nodes with no event for ``idle_s`` seconds (not the one being processed)."""
@@ -132,41 +152,48 @@ class Checkpoints:
         return [
             (node_id, node.model)
             for node_id, node in self.live.items()
-            if node.seen_at <= since and node_id != self.busy
+            if node.seen_at <= since and node_id != self._busy
         ]
 
-    def touched(self, node_id: str) -> None:
+    def touched(self, node_id: str, sink_seq: int = 0) -> None:
         """The node's models changed without a new event (windows closed by the clock)."""
         node = self.live.get(node_id)
         if node is not None and node.last_event is not None:
             node.dirty = True
+            node.sink_seq = max(node.sink_seq, sink_seq)
 
-    def save_due(self, force: bool = False) -> int:
-        """Save every node not saved for ``interval_s`` (all when ``force``); returns how many."""
-        if self.frozen:
-            return 0
-        if force:
-            self.settle()
-        now, settled = self.clock(), self.settled()
-        saved = 0
-        for node_id, node in self.live.items():
-            if node_id == self.busy or not node.dirty or node.sink_seq > settled:
-                continue
-            if force or now - node.saved_at >= self.interval_s:
-                self._save(node_id, node, now)
-                saved += 1
-        return saved
+    def save_due(self) -> int:
+        """Save every node not saved for ``interval_s`` whose points are settled; how many."""
+        return self._save_settled(force=False)
 
     def save_one_if_due(self, node_id: str) -> bool:
         """Save one node if its interval has passed (called after each of its events)."""
         node = self.live.get(node_id)
         now = self.clock()
-        if node is None or self.frozen or not node.dirty or now - node.saved_at < self.interval_s:
+        if node is None or self._saving is not Saving.OPEN or not node.dirty:
             return False
-        if node.sink_seq > self.settled():
+        if now - node.saved_at < self.interval_s or node.sink_seq > self.sink.settled:
             return False  # the timer saves it once its points are written
         self._save(node_id, node, now)
         return True
+
+    def freeze(self) -> int:
+        """A rebalance starts: save every node now, then none until ``thaw``; how many."""
+        saved = self._save_settled(force=True)
+        if self._saving is Saving.OPEN:
+            self._saving = Saving.FROZEN
+        return saved
+
+    def thaw(self) -> None:
+        """The rebalance ended: saving resumes (never after ``close``)."""
+        if self._saving is Saving.FROZEN:
+            self._saving = Saving.OPEN
+
+    def close(self) -> int:
+        """The worker stops: save every node one last time; how many."""
+        saved = self._save_settled(force=True)
+        self._saving = Saving.CLOSED
+        return saved
 
     def forget(self, partitions: set[int]) -> int:
         """Drop live models of revoked partitions (saved already); returns how many."""
@@ -174,6 +201,22 @@ class Checkpoints:
         for node_id in gone:
             del self.live[node_id]
         return len(gone)
+
+    def _save_settled(self, force: bool) -> int:
+        """Save dirty nodes whose points are settled: due ones, or all when ``force``."""
+        if self._saving is not Saving.OPEN:
+            return 0
+        if force:
+            self.sink.flush(timeout_s=self.settle_timeout_s)
+        now, settled = self.clock(), self.sink.settled
+        saved = 0
+        for node_id, node in self.live.items():
+            if node_id == self._busy or not node.dirty or node.sink_seq > settled:
+                continue
+            if force or now - node.saved_at >= self.interval_s:
+                self._save(node_id, node, now)
+                saved += 1
+        return saved
 
     def _load(self, node_id: str, data: bytes | None) -> NodeModel:
         if data is None:

@@ -49,7 +49,6 @@ class Meters:
         self.batches = Counter("fleetwatch_batches", "MetricBatches processed", registry=r)
         self.points = Counter("fleetwatch_points", "metric values processed", registry=r)
         self.anomalies = Counter("fleetwatch_anomalies", "AnomalyEvents emitted", registry=r)
-        self.requests = Counter("fleetwatch_requests", "RemediationRequests emitted", registry=r)
         self.dead_letters = Counter("fleetwatch_dead_letters", "messages dead-lettered", registry=r)
         self.replayed = Counter(
             "fleetwatch_replayed", "re-read messages skipped: already in saved models", registry=r

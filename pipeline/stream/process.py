@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from influxdb_client import Point
+from influxdb_client.client.write.point import Point
 
 from pipeline.config import StreamSettings
 from pipeline.detect.base import HostScore
 from pipeline.detect.registry import make_host_detector, restore_host_detector
 from pipeline.detect.windowing import WindowTracker
-from pipeline.models import AnomalyEvent, MetricBatch, RemediationRequest
+from pipeline.models import AnomalyEvent, MetricBatch
 from pipeline.store.points import anomaly_point, metric_points, score_points
-from pipeline.stream.forward import request_for
 from pipeline.stream.state import NodeModel, decode_node
 
 
@@ -24,7 +23,6 @@ class Detection:
     host_score: HostScore | None
     events: list[AnomalyEvent] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
-    requests: list[RemediationRequest] = field(default_factory=list)
 
 
 class BatchProcessor:
@@ -33,7 +31,7 @@ class BatchProcessor:
     Parameters
     ----------
     settings
-        Detector name, window length, detail downsampling and forwarding switches.
+        Detector name, window length and detail downsampling.
     """
 
     def __init__(self, settings: StreamSettings) -> None:
@@ -91,14 +89,10 @@ class BatchProcessor:
         return events
 
     def add_events(self, detection: Detection, events: list[AnomalyEvent]) -> None:
-        """Add events and what follows from them (points, forwarded requests) to ``detection``."""
+        """Add events and their points to ``detection``."""
         for event in events:
             detection.events.append(event)
             detection.points.append(anomaly_point(event))
-            if self.settings.forward_remediation:
-                request = request_for(event)
-                if request is not None:
-                    detection.requests.append(request)
 
     def _detail_due(self, model: NodeModel, at: datetime) -> bool:
         """Raw metrics and scores at most once per ``detail_every_s`` of sample time per node."""

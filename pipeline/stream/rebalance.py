@@ -23,11 +23,10 @@ class RebalanceSensor(faust.Sensor):
     def on_rebalance_start(self, app: Any) -> dict[str, Any]:
         """Save every dirty node, then freeze saving."""
         state = super().on_rebalance_start(app)
-        self.checkpoints.save_due(force=True)
-        self.checkpoints.frozen = True
+        self.checkpoints.freeze()
         return state
 
     def on_rebalance_end(self, app: Any, state: dict[str, Any]) -> None:
         """Saving resumes with the new assignment."""
         super().on_rebalance_end(app, state)
-        self.checkpoints.frozen = False
+        self.checkpoints.thaw()

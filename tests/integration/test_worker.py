@@ -17,8 +17,14 @@ from influxdb_client import InfluxDBClient
 from pipeline import topics
 from pipeline.bus import ensure_topics, make_consumer, make_producer
 from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
-from pipeline.models import AnomalyEvent, DeadLetter, MetricBatch, decode, encode
-from pipeline.stream.intake import MAX_RAW_BYTES
+from pipeline.models import (
+    DEAD_LETTER_RAW_BYTES,
+    AnomalyEvent,
+    DeadLetter,
+    MetricBatch,
+    decode,
+    encode,
+)
 from pipeline.stream.process import BatchProcessor
 from tests.unit.stream.workload import batch_at, steady
 from tests.waiting import wait_for
@@ -184,8 +190,9 @@ def test_hostile_messages_become_dead_letters_and_the_worker_goes_on(
     found = wait_for(letters, 120, f"{len(HOSTILE)} dead letters")
     assert len(found) == len(HOSTILE)
     metrics_topic = topics.METRICS.name(topic_settings.prefix)
-    # the one message too large to carry whole keeps its first MAX_RAW_BYTES
-    assert sorted(letter.raw for letter in found) == sorted(h[:MAX_RAW_BYTES] for h in HOSTILE)
+    # the one message too large to carry whole keeps its first DEAD_LETTER_RAW_BYTES
+    cut = DEAD_LETTER_RAW_BYTES
+    assert sorted(letter.raw for letter in found) == sorted(h[:cut] for h in HOSTILE)
     assert all(letter.topic == metrics_topic for letter in found)
     assert len({(letter.partition, letter.offset) for letter in found}) == len(HOSTILE)
     assert all(letter.reason for letter in found)

@@ -18,13 +18,27 @@ OTHER_KEY = b"x" * 40
 
 
 class ListSink:
-    """Collects points instead of writing them, so tests can read the audit trail."""
+    """A ``Sink`` that keeps points in a list (settled at once), so tests read the audit trail."""
 
     def __init__(self) -> None:
         self.points: list[Point] = []
 
-    def add_many(self, points: Iterable[Point]) -> None:
+    def start(self) -> None:
+        pass
+
+    def add_many(self, points: Iterable[Point]) -> int:
         self.points.extend(points)
+        return len(self.points)
+
+    @property
+    def settled(self) -> int:
+        return len(self.points)
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        return True
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        pass
 
     def steps(self) -> list[str]:
         return [p._tags["step"] for p in self.points if "step" in p._tags]

@@ -7,7 +7,7 @@ from unittest.mock import AsyncMock
 
 from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
 from pipeline.models import DeadLetter, decode, encode
-from pipeline.stream.agents import handle_chunk
+from pipeline.stream.agents import Outcome, handle_chunk
 from pipeline.stream.app import make_worker
 from tests.unit.stream.workload import batch_at
 
@@ -18,7 +18,7 @@ def _worker():  # type: ignore[no-untyped-def]
     worker.app.finalize()
     worker.app.conf.store = "memory://"
     worker.app.flow_control.resume()
-    for topic in (worker.deadletter_topic, worker.anomalies_topic, worker.remediation_topic):
+    for topic in (worker.deadletter_topic, worker.anomalies_topic):
         topic.send = AsyncMock()  # type: ignore[method-assign]
     return worker
 
@@ -27,7 +27,7 @@ def test_agent_dead_letters_bad_messages_and_keeps_processing() -> None:
     worker = _worker()
     agent = next(a for a in worker.app.agents.values() if a.name.endswith("process_metrics"))
 
-    async def run() -> list[str]:
+    async def run() -> list[Outcome]:
         async with agent.test_context() as agent_:
             outcomes = []
             for raw in (b"{not json", encode(batch_at("n1", 0)), b'{"node_id": "n1"}'):
@@ -36,7 +36,7 @@ def test_agent_dead_letters_bad_messages_and_keeps_processing() -> None:
             return outcomes
 
     outcomes = asyncio.run(run())
-    assert outcomes == ["dead_letter", "processed", "dead_letter"]
+    assert outcomes == [Outcome.DEAD_LETTER, Outcome.PROCESSED, Outcome.DEAD_LETTER]
     sent = worker.deadletter_topic.send.await_args_list  # type: ignore[attr-defined]
     letters = [decode(DeadLetter, call.kwargs["value"]) for call in sent]
     assert [letter.raw for letter in letters] == [b"{not json", b'{"node_id": "n1"}']
@@ -50,7 +50,7 @@ def test_events_fetched_before_a_rebalance_are_skipped_unacknowledged() -> None:
     worker = _worker()
     agent = next(a for a in worker.app.agents.values() if a.name.endswith("process_metrics"))
 
-    async def run() -> list[str]:
+    async def run() -> list[Outcome]:
         async with agent.test_context() as agent_:
             channel = agent_.stream().channel
             stale, fresh = [
@@ -61,7 +61,7 @@ def test_events_fetched_before_a_rebalance_are_skipped_unacknowledged() -> None:
             worker.app.consumer_generation_id = fresh.message.generation_id = 5
             return await handle_chunk(worker, [stale, fresh])
 
-    assert asyncio.run(run()) == ["stale", "processed"]
+    assert asyncio.run(run()) == [Outcome.STALE, Outcome.PROCESSED]
     assert worker.meters.batches._value.get() == 1
     pending = worker.checkpoints.live["n1"].pending
     assert [event.message.offset for event in pending] == [1]
@@ -72,7 +72,7 @@ def test_a_resent_batch_is_learned_once_and_acknowledged_with_the_next_save() ->
     agent = next(a for a in worker.app.agents.values() if a.name.endswith("process_metrics"))
     original, later = encode(batch_at("n1", 0)), encode(batch_at("n1", 1))
 
-    async def run() -> list[str]:
+    async def run() -> list[Outcome]:
         async with agent.test_context() as agent_:
             outcomes = []
             for raw in (original, original, later):
@@ -80,7 +80,7 @@ def test_a_resent_batch_is_learned_once_and_acknowledged_with_the_next_save() ->
                 outcomes.extend(agent_.results[event.message.offset])
             return outcomes
 
-    assert asyncio.run(run()) == ["processed", "duplicate", "processed"]
+    assert asyncio.run(run()) == [Outcome.PROCESSED, Outcome.DUPLICATE, Outcome.PROCESSED]
     assert worker.meters.batches._value.get() == 2
     assert worker.meters.duplicates._value.get() == 1
     model = worker.checkpoints.live["n1"].model

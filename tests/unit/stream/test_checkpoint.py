@@ -1,5 +1,8 @@
+"""Checkpoints: when node models are saved and so when their messages are acknowledged."""
+
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -8,7 +11,7 @@ from typing import Any
 import pytest
 
 from pipeline.config import StreamSettings
-from pipeline.stream.checkpoint import Checkpoints
+from pipeline.stream.checkpoint import Checkpoints, Saving
 from pipeline.stream.process import BatchProcessor
 from pipeline.stream.state import decode_node
 from tests.unit.stream.workload import steady
@@ -25,6 +28,29 @@ class FakeEvent:
         return True
 
 
+class PointSink:
+    """A sink whose items settle when the test says: the ``Sink`` contract, in memory."""
+
+    def __init__(self, settled: int = 0) -> None:
+        self.added = 0
+        self.settled = settled
+        self.flushes = 0
+
+    def start(self) -> None:
+        pass
+
+    def add_many(self, items: Any) -> int:
+        self.added += len(list(items))
+        return self.added
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        self.flushes += 1
+        return self.settled >= self.added
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        pass
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 0.0
@@ -38,13 +64,16 @@ def no_context(event: Any) -> Iterator[None]:
     yield
 
 
-def _checkpoints(table: dict[bytes, bytes], clock: Clock, interval_s: float = 10) -> Checkpoints:
+def _checkpoints(
+    table: dict[bytes, bytes], clock: Clock, interval_s: float = 10, sink: PointSink | None = None
+) -> Checkpoints:
     processor = BatchProcessor(StreamSettings(write_detail=False))
     return Checkpoints(
         table,
         processor.new_model,
         processor.restore_model,
         interval_s,
+        sink=sink or PointSink(settled=sys.maxsize),
         event_context=no_context,
         clock=clock,
     )
@@ -85,28 +114,45 @@ def test_a_node_is_saved_at_most_once_per_interval() -> None:
     assert saves == 3
 
 
-def test_idle_nodes_are_saved_by_save_due_and_forced_saves_skip_the_busy_node() -> None:
+def test_idle_nodes_are_saved_by_save_due_and_a_freeze_skips_the_node_being_processed() -> None:
     clock, table = Clock(), {}
     cp = _checkpoints(table, clock)
     a, b = FakeEvent(0, 0), FakeEvent(1, 0)
     _apply(cp, "a", a, 0)
     _apply(cp, "b", b, 0)
-    cp.busy = "b"
-    assert cp.save_due() == 0
-    assert cp.save_due(force=True) == 1
+    with cp.processing("b", FakeEvent(1, 1)):
+        assert cp.save_due() == 0
+        assert [node for node, _ in cp.quiet(0)] == ["a"]
+        assert cp.freeze() == 1  # a rebalance starts mid-event
     assert a.acked and not b.acked
-    cp.busy = None
+    cp.thaw()
     clock.now = 11
     assert cp.save_due() == 1 and b.acked
 
 
-def test_frozen_checkpoints_do_not_save() -> None:
+def test_a_frozen_node_is_not_saved_until_thawed_and_never_after_close() -> None:
     clock, table = Clock(), {}
     cp = _checkpoints(table, clock)
-    _apply(cp, "a", FakeEvent(0, 0), 0)
-    cp.frozen = True
+    cp.freeze()
+    assert cp.saving is Saving.FROZEN
+    event = FakeEvent(0, 0)
+    _apply(cp, "a", event, 0)
     clock.now = 100
-    assert cp.save_due(force=True) == 0 and not cp.save_one_if_due("a")
+    assert cp.freeze() == 0 and cp.save_due() == 0 and not cp.save_one_if_due("a")
+    assert cp.close() == 0 and cp.closed
+    cp.thaw()  # a late end of the rebalance does not reopen a stopped worker
+    assert cp.saving is Saving.CLOSED and cp.save_due() == 0 and not event.acked
+
+
+def test_close_saves_every_dirty_node_once_then_nothing_more() -> None:
+    clock, table = Clock(), {}
+    cp = _checkpoints(table, clock)
+    first, late = FakeEvent(0, 0), FakeEvent(0, 1)
+    _apply(cp, "a", first, 0)
+    assert cp.close() == 1 and first.acked
+    _apply(cp, "a", late, 1)  # processed while Faust winds down
+    clock.now = 100
+    assert cp.save_due() == 0 and not cp.save_one_if_due("a") and not late.acked
 
 
 def test_a_new_owner_resumes_from_the_table_and_knows_what_it_already_learned() -> None:
@@ -116,7 +162,7 @@ def test_a_new_owner_resumes_from_the_table_and_knows_what_it_already_learned() 
     for i in range(150):
         _apply(first, "n1", FakeEvent(3, i), i)
         _apply(reference, "n1", FakeEvent(3, i), i)
-    first.save_due(force=True)
+    first.close()
     # the first owner learns two more messages but dies before saving them
     for i in range(150, 152):
         _apply(first, "n1", FakeEvent(3, i), i)
@@ -159,25 +205,29 @@ def test_interval_must_be_positive() -> None:
 
 
 def test_a_node_is_saved_only_once_its_points_are_settled_in_the_sink() -> None:
-    clock, table = Clock(), {}
-    sink = {"settled": 0, "settle_calls": 0}
-    processor = BatchProcessor(StreamSettings(write_detail=False))
-    cp = Checkpoints(
-        table,
-        processor.new_model,
-        processor.restore_model,
-        10,
-        event_context=no_context,
-        settled=lambda: sink["settled"],
-        settle=lambda: sink.__setitem__("settle_calls", sink["settle_calls"] + 1),
-        clock=clock,
-    )
-    event = FakeEvent(0, 0)
+    clock, table, sink = Clock(), {}, PointSink()
+    cp = _checkpoints(table, clock, sink=sink)
+    event, later = FakeEvent(0, 0), FakeEvent(0, 1)
     cp.model_for("n1", event)
-    cp.applied("n1", event, sink_seq=7)
+    cp.applied("n1", event, sink_seq=sink.add_many(range(7)))
+    cp.applied("n1", later)  # no points of its own: the node still waits for the earlier ones
     clock.now = 20
     assert not cp.save_one_if_due("n1") and cp.save_due() == 0
-    assert cp.save_due(force=True) == 0 and sink["settle_calls"] == 1
+    assert cp.freeze() == 0 and sink.flushes == 1  # a rebalance waits for the sink, then gives up
     assert not event.acked and b"n1" not in table
-    sink["settled"] = 7
+    cp.thaw()
+    sink.settled = 7
+    assert cp.save_due() == 1 and event.acked and later.acked
+
+
+def test_windows_closed_by_the_clock_wait_for_their_points_too() -> None:
+    clock, table, sink = Clock(), {}, PointSink(settled=0)
+    cp = _checkpoints(table, clock, sink=sink)
+    event = FakeEvent(0, 0)
+    cp.model_for("n1", event)
+    cp.applied("n1", event)
+    clock.now = 20
+    cp.touched("n1", sink_seq=sink.add_many(["anomaly point"]))
+    assert cp.save_due() == 0
+    sink.settled = 1
     assert cp.save_due() == 1 and event.acked

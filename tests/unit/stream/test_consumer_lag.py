@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from faust.types import TP
 
-from pipeline.stream.app import consumer_lag
+from pipeline.stream.worker import consumer_lag
 
 
 def _app(highwater: dict[TP, int], read: dict[TP, int]) -> SimpleNamespace:

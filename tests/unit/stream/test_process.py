@@ -4,10 +4,9 @@ from datetime import timedelta
 
 from pipeline.config import StreamSettings
 from pipeline.models import AnomalyEvent
-from pipeline.stream.forward import request_for
 from pipeline.stream.process import BatchProcessor
 from pipeline.stream.state import NodeModel, encode_node
-from tests.conftest import BASE_TIME, make_event
+from tests.conftest import BASE_TIME
 from tests.unit.stream.workload import STEP_S, batch_at, steady
 
 WARM = 400
@@ -68,12 +67,3 @@ def test_detail_can_be_switched_off_and_every_batch_written_by_default() -> None
     model = every.new_model()
     counts = [len(every.process_one(model, b).points) for b in steady("n1", 0, 3)]
     assert counts == [3 + 4] * 3  # three metrics, host score and three series scores
-
-
-def test_only_critical_events_are_forwarded_with_deterministic_ids() -> None:
-    critical = request_for(make_event(severity="critical"))
-    assert critical is not None and critical.requires_approval
-    assert critical == request_for(make_event(severity="critical"))
-    assert request_for(make_event(severity="warning")) is None
-    other = request_for(make_event(severity="critical", event_id="evt-2"))
-    assert other is not None and other.request_id != critical.request_id
