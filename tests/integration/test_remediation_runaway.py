@@ -28,6 +28,7 @@ from pipeline.config import (
     RemediationSettings,
     TopicSettings,
 )
+from pipeline.control.signing import check_key, verify_request
 from pipeline.models import (
     AnomalyEvent,
     Incident,
@@ -37,7 +38,6 @@ from pipeline.models import (
     utc_now,
 )
 from pipeline.remediate.processes import candidates, read_process
-from pipeline.remediate.signing import check_key, verify_request
 from tests.integration.remediation_support import (
     audit_rows,
     collect,
@@ -139,7 +139,7 @@ def test_runaway_process_is_stopped_after_dry_run_and_verified(
         node,
         "stop_process",
     )
-    verify_request(request, check_key(stage_settings.hmac_key), utc_now())  # the issuer's key
+    verify_request(request, check_key(control_settings().hmac_key), utc_now())  # issuer key
     assert dry_result.outcome == "dry_run" and str(process.pid) in dry_result.detail
     assert process.poll() is None, "dry-run must not touch the process"
 
