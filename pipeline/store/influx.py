@@ -7,9 +7,11 @@ import threading
 import time
 from collections.abc import Iterable
 
-from influxdb_client import InfluxDBClient, Point, WritePrecision
 from influxdb_client.client.exceptions import InfluxDBError
+from influxdb_client.client.influxdb_client import InfluxDBClient
+from influxdb_client.client.write.point import Point
 from influxdb_client.client.write_api import SYNCHRONOUS, WriteApi
+from influxdb_client.domain.write_precision import WritePrecision
 from urllib3.exceptions import HTTPError
 
 from pipeline.config import InfluxSettings
@@ -179,7 +181,8 @@ class InfluxSink:
                 self.settings.bucket,
                 self.settings.org,
                 record="\n".join(batch),
-                write_precision=WritePrecision.MS,
+                # WritePrecision's constants are plain str; write() is annotated with the class.
+                write_precision=WritePrecision.MS,  # type: ignore[arg-type]
             )
         except InfluxDBError as exc:
             status = getattr(exc.response, "status", None)
