@@ -12,7 +12,8 @@ import time
 from collections.abc import Iterable
 from typing import Literal, Protocol
 
-from influxdb_client import Point, WritePrecision
+from influxdb_client.client.write.point import Point
+from influxdb_client.domain.write_precision import WritePrecision
 
 AUDIT_MEASUREMENT = "remediation_audit"
 Step = Literal[
