@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from influxdb_client import Point
+from influxdb_client.client.write.point import Point
 
 from pipeline.config import StreamSettings
 from pipeline.detect.base import HostScore
