@@ -31,6 +31,7 @@ test-unit: install
 
 lint: install
 	$(BIN)/ruff check pipeline tests
+	$(BIN)/mypy --strict pipeline
 	$(BIN)/lint-imports
 	$(BIN)/fleetwatch schemas export --check
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,7 @@ def detect(path: Path, out_dir: Path, detector: str, interval_s: float) -> None:
                 make_host_detector(detector),
                 table.times,
                 table.metrics,
-                lambda task_id=rows: progress.advance(task_id),
+                functools.partial(progress.advance, rows),
             )
             write_scored(out_dir / file.relative_to(root), table, run.score, run.flag)
             progress.remove_task(rows)

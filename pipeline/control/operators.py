@@ -43,11 +43,11 @@ def make_command(key: bytes, kind: str, now: datetime, **fields: object) -> Oper
     """A signed command of ``kind`` (``silence``, ``ack`` or ``approve``)."""
     command = OperatorCommand(
         command_id=f"{kind}-{uuid.uuid4().hex[:16]}",
-        kind=kind,  # type: ignore[arg-type]  # validated by the model
+        kind=kind,  # validated by the model
         issued_by=str(fields.pop("issued_by", None) or operator_name()),
         issued_at=now,
         nonce=new_nonce(),
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
     return sign_one(command, key)
 

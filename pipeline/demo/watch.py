@@ -15,6 +15,7 @@ from pipeline.models import (
     Incident,
     RemediationRequest,
     RemediationResult,
+    WireModel,
     decode,
 )
 
@@ -45,7 +46,7 @@ class TopicWatcher(threading.Thread):
         self.tally = Tally()
         self.lock = threading.Lock()
         self._stop_event = threading.Event()
-        self._models = {
+        self._models: dict[str, type[WireModel]] = {
             topics.ANOMALIES.name(topic_settings.prefix): AnomalyEvent,
             topics.INCIDENTS.name(topic_settings.prefix): Incident,
             topics.REMEDIATION.name(topic_settings.prefix): RemediationRequest,

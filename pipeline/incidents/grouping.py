@@ -175,9 +175,9 @@ class IncidentTracker:
         return Incident(
             incident_id=state.incident_id,
             dedup_key=state.dedup_key,
-            kind=state.kind,  # type: ignore[arg-type]  # "host" | "fleet" by construction
-            status=state.status,  # type: ignore[arg-type]
-            severity=state.severity,  # type: ignore[arg-type]
+            kind=state.kind,  # "host" | "fleet" by construction, validated by the model
+            status=state.status,
+            severity=state.severity,
             title=self._title(state, metric),
             node_id=state.node_id,
             group=state.group,

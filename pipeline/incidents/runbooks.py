@@ -178,11 +178,11 @@ def _line_of(node: yaml.Node, loc: Loc) -> int:
 
 def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == part:
-                return value
+        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+        return next((value for key, value in pairs if key.value == part), None)
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part]
+        items: list[yaml.Node] = node.value
+        return items[part]
     return None
 
 

@@ -192,7 +192,7 @@ class NodeRemediator:
             request_id=request.request_id,
             node_id=self.node_id,
             action=request.action,
-            outcome=outcome,  # type: ignore[arg-type]  # one of the Literal values by call site
+            outcome=outcome,  # one of the Literal values by call site, validated by the model
             detail=detail[:512],
             started_at=started,
             finished_at=finished,

@@ -105,7 +105,7 @@ class Backoff:
 
     def next_delay_s(self, retry_after_s: float | None = None) -> float:
         """Delay before the next attempt; the server's Retry-After wins when it says longer."""
-        delay = min(self.first_s * 2**self.failures, self.max_s)
+        delay = min(self.first_s * 2.0**self.failures, self.max_s)
         self.failures += 1
         if retry_after_s is not None:
             delay = min(max(delay, retry_after_s), self.max_s)

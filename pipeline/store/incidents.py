@@ -32,7 +32,7 @@ FLEET_NODE = "_fleet"  # the node tag of fleet incidents
 
 def incident_point(incident: Incident) -> Point:
     """The point recording one state of ``incident`` (see the module docstring for the layout)."""
-    point = (
+    point: Point = (
         Point(INCIDENTS_MEASUREMENT)
         .tag("incident_id", incident.incident_id)
         .tag("kind", incident.kind)
@@ -62,7 +62,8 @@ def incident_point(incident: Incident) -> Point:
     for name, value in optional.items():
         if value is not None:
             point = point.field(name, value)
-    return point.time(incident.updated_at, WritePrecision.MS)
+    point.time(incident.updated_at, WritePrecision.MS)  # Point's setters update it in place
+    return point
 
 
 @dataclass(frozen=True)

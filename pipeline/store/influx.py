@@ -182,7 +182,8 @@ class InfluxSink:
                 self.settings.bucket,
                 self.settings.org,
                 record="\n".join(batch),
-                write_precision=WritePrecision.MS,
+                # WritePrecision's constants are plain str; write() is annotated with the class.
+                write_precision=WritePrecision.MS,  # type: ignore[arg-type]
             )
         except InfluxDBError as exc:
             status = getattr(exc.response, "status", None)

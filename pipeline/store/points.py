@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from influxdb_client import Point, WritePrecision
+from influxdb_client.client.write.point import Point
+from influxdb_client.domain.write_precision import WritePrecision
 
 from pipeline.detect.base import SeriesScore
 from pipeline.models import AnomalyEvent, MetricBatch
@@ -33,7 +34,7 @@ def metric_points(batch: MetricBatch) -> list[Point]:
 
 def anomaly_point(event: AnomalyEvent) -> Point:
     """One point per flagged window, timed at the window start."""
-    point = (
+    point: Point = (
         _labelled(Point(ANOMALIES_MEASUREMENT), event.labels)
         .tag("node", event.node_id)
         .tag("metric", event.metric or HOST_METRIC)
@@ -52,7 +53,8 @@ def anomaly_point(event: AnomalyEvent) -> Point:
         value = getattr(event, name)
         if value is not None:
             point = point.field(name, float(value))
-    return point.time(event.window_start_at, WritePrecision.MS)
+    point.time(event.window_start_at, WritePrecision.MS)  # Point's setters update it in place
+    return point
 
 
 def score_points(

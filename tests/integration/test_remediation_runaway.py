@@ -139,7 +139,7 @@ def test_runaway_process_is_stopped_after_dry_run_and_verified(
         node,
         "stop_process",
     )
-    verify_request(request, check_key(stage_settings.hmac_key), utc_now())  # the issuer's key
+    verify_request(request, check_key(control_settings().hmac_key), utc_now())  # issuer key
     assert dry_result.outcome == "dry_run" and str(process.pid) in dry_result.detail
     assert process.poll() is None, "dry-run must not touch the process"
 
