@@ -49,6 +49,8 @@ def make_sampler(settings: AgentSettings, first_seq: int = 0) -> Sampler:
         rootfs=settings.rootfs,
         run_root=settings.run_root,
         watch_units=tuple(settings.watch_units),
+        top_n=settings.top_n,
+        top_hold_rounds=settings.top_hold_rounds,
     )
     collectors = build_collectors(settings.collector_names, paths)
     return Sampler(collectors, resolve_node_id(settings), settings.labels, first_seq=first_seq)
