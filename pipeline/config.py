@@ -369,7 +369,7 @@ class AgentSettings(Section):
         ge=1,
         le=10,
         description="FLEETWATCH_AGENT_TOP_N: processes and units reported per ranking "
-        "(CPU, memory, open files) and round",
+        "(CPU, memory, open files, I/O) and round",
     )
     top_hold_rounds: int = Field(
         30,

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 from pipeline import topics
+from pipeline.agent.changes import ChangeSender, ChangeWatcher
 from pipeline.agent.collectors.registry import HostPaths, build_collectors
 from pipeline.agent.publisher import Publisher
 from pipeline.agent.sampler import Sampler
@@ -117,8 +118,16 @@ def run_agent(
         kafka.bootstrap,
         len(spool),
     )
+    changes = ChangeWatcher.for_agent(sampler.node_id, settings, sampler)
+    sender = ChangeSender(kafka, topic_settings)
+
+    def after_round(batch: MetricBatch) -> None:
+        sender.send_many(changes.poll())  # package moves, a new kernel, unit restarts
+        if on_batch is not None:
+            on_batch(batch)
+
     try:
-        _loop(settings.interval_s, sampler, publisher, stop, on_batch)
+        _loop(settings.interval_s, sampler, publisher, stop, after_round)
     finally:
         publisher.close(settings.shutdown_timeout_s)
         log.info("agent stopped; %d batches left in the spool", len(spool))

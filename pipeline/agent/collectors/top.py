@@ -1,4 +1,4 @@
-"""Top-N processes by CPU, memory and open files, grouped by command name (``proc.<comm>.*``).
+"""Top-N processes by CPU, memory, open files and I/O, grouped by command (``proc.<comm>.*``).
 
 Metric names (instance = the command name through ``instance_name``, e.g. ``java``, ``nginx``;
 every process with that name is summed into one instance, so 40 ``php-fpm`` workers are one):
@@ -10,12 +10,15 @@ every process with that name is summed into one instance, so 40 ``php-fpm`` work
 - ``proc.<comm>.open_fds``: open file descriptors (entries of ``/proc/<pid>/fd``).
 - ``proc.<comm>.fd_limit_percent``: the highest share of its own ``RLIMIT_NOFILE`` soft limit
   (``/proc/<pid>/limits``) any of its processes uses; 100 = the next ``open()`` fails.
+- ``proc.<comm>.read_bytes_per_s``, ``proc.<comm>.write_bytes_per_s``: storage I/O since the
+  previous round (``/proc/<pid>/io`` ``read_bytes``/``write_bytes``; only processes the agent may
+  read, i.e. all when it runs as root).
 - ``proc.<comm>.threads``: threads of all its processes.
 - ``proc.<comm>.count``: how many processes carry that name.
 
-Which commands are reported: the ``top_n`` highest by CPU, by RSS and by open files each round
-(at most 3 × ``top_n``), and each stays for ``hold_rounds`` rounds after it last ranked (see
-:class:`StickyTop`), so series stay continuous; never more than ``MAX_INSTANCES``. Kernel threads
+Which commands are reported: the ``top_n`` highest by CPU, by RSS, by open files and by storage
+I/O each round (at most 4 × ``top_n``), each held for ``hold_rounds`` rounds after it last ranked
+(:class:`StickyTop`), so series stay continuous; never more than ``MAX_INSTANCES``. Kernel threads
 (children of ``kthreadd``) are left out: their names carry CPU numbers and would not be stable.
 The systemd unit a process belongs to is in the ``unit.<unit>.*`` series of
 :mod:`pipeline.agent.collectors.units`.
@@ -33,6 +36,7 @@ from pipeline.agent.collectors.base import (
     Collector,
     CounterRates,
     instance_name,
+    key_values,
     read_text,
 )
 from pipeline.agent.collectors.ranking import StickyTop
@@ -40,7 +44,8 @@ from pipeline.agent.collectors.ranking import StickyTop
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 KTHREADD_PID = "2"
-RANK_KEYS = ("cpu_percent", "rss_bytes", "open_fds")
+RANK_KEYS = ("cpu_percent", "rss_bytes", "open_fds", "io_bytes_per_s")
+IO_FIELDS = ("read_bytes", "write_bytes")
 
 
 @dataclass
@@ -49,6 +54,7 @@ class CommandGroup:
 
     cpu_percent: float = 0.0
     cpu_rated: bool = False  # a gap, not 0 %, until one of its processes was read twice
+    io_bytes_per_s: dict[str, float] | None = None  # None until one had two io readings
     rss_bytes: float = 0.0
     open_fds: float = 0.0
     threads: float = 0.0
@@ -62,6 +68,7 @@ class CommandGroup:
             "cpu_percent": self.cpu_percent,
             "rss_bytes": self.rss_bytes,
             "open_fds": self.open_fds,
+            "io_bytes_per_s": sum((self.io_bytes_per_s or {}).values()),
         }
 
 
@@ -71,7 +78,7 @@ class TopProcessCollector(Collector):
     Parameters
     ----------
     top_n
-        Commands entering per ranking (CPU, RSS, open files) and round.
+        Commands entering per ranking (CPU, RSS, open files, I/O) and round.
     hold_rounds
         Rounds a command stays reported after it last ranked.
     clock_ticks, page_bytes
@@ -127,14 +134,25 @@ class TopProcessCollector(Collector):
             if rate is not None:
                 group.cpu_percent += 100.0 * rate
                 group.cpu_rated = True
+            self._add_io(group, key, pid, now_s)
             fds = self._open_fds(pid)
             group.rss_bytes += rss_pages * self.page_bytes
             group.open_fds += fds
             group.threads += threads
             group.count += 1
             group.busiest_fds = max(group.busiest_fds, (fds, pid))
-        self._rates.retain(lambda key: key in seen)
+        self._rates.retain(lambda key: key.split("|")[0] in seen)
         return groups
+
+    def _add_io(self, group: CommandGroup, key: str, pid: str, now_s: float) -> None:
+        io = key_values(read_text(self.proc_root / pid / "io") or "")
+        if not all(field in io for field in IO_FIELDS):
+            return  # not ours to read (no root), or a kernel without task I/O accounting
+        counters = {field: io[field] for field in IO_FIELDS}
+        rates = self._rates.rate_group(f"{key}|io", counters, now_s)
+        if rates:
+            totals = group.io_bytes_per_s or dict.fromkeys(IO_FIELDS, 0.0)
+            group.io_bytes_per_s = {f: totals[f] + rates[f] for f in IO_FIELDS}
 
     def _open_fds(self, pid: str) -> float:
         try:
@@ -151,6 +169,8 @@ class TopProcessCollector(Collector):
             f"{prefix}.threads": group.threads,
             f"{prefix}.count": group.count,
         }
+        for io_field, rate in (group.io_bytes_per_s or {}).items():
+            metrics[f"{prefix}.{io_field}_per_s"] = rate
         fds, pid = group.busiest_fds
         limit = _nofile_soft_limit(read_text(self.proc_root / pid / "limits"))
         if limit:
