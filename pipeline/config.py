@@ -368,15 +368,14 @@ class AgentSettings(Section):
         5,
         ge=1,
         le=10,
-        description="FLEETWATCH_AGENT_TOP_N: processes and units reported per ranking "
-        "(CPU, memory, open files, I/O) and round",
+        description="processes and units reported per ranking (CPU, memory, open files, I/O) "
+        "and round",
     )
     top_hold_rounds: int = Field(
         30,
         ge=0,
         le=360,
-        description="FLEETWATCH_AGENT_TOP_HOLD_ROUNDS: rounds a process or unit stays reported "
-        "after it left the top",
+        description="rounds a process or unit stays reported after it left the top",
     )
     spool_dir: Path = Field(
         Path.home() / ".local" / "state" / "fleetwatch" / "agent-spool",
