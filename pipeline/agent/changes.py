@@ -61,15 +61,18 @@ class ChangeWatcher:
         self.units = units
         self.proc_root = Path(proc_root)
         self.state_path = Path(state_path)
+        self._release: str | None = None  # the kernel release seen last, once read
 
     @classmethod
     def for_agent(cls, node_id: str, settings: AgentSettings, sampler: Sampler) -> ChangeWatcher:
         """The watcher of a running agent: its host paths, role label and unit collector."""
         units = next((c for c in sampler.collectors if isinstance(c, UnitCollector)), None)
+        packages = PackageLog(settings.rootfs)
+        packages.poll()  # from now on: what the logs hold already is history
         return cls(
             node_id,
             settings.labels.get("role"),
-            PackageLog(settings.rootfs),
+            packages,
             units,
             settings.proc_root,
             settings.spool_dir / STATE_FILE,
@@ -102,9 +105,10 @@ class ChangeWatcher:
 
     def _kernel(self) -> list[ChangeEvent]:
         release = (read_text(self.proc_root / "sys" / "kernel" / "osrelease") or "").strip()
-        if not release:
+        if not release or release == self._release:
             return []
-        before = _read_state(self.state_path).get("kernel_release")
+        before = self._release or _read_state(self.state_path).get("kernel_release")
+        self._release = release
         if before == release:
             return []
         _write_state(self.state_path, {"kernel_release": release})

@@ -132,3 +132,26 @@ def test_cases_are_reproducible(tmp_path: Path) -> None:
             path.read_bytes()
             == (tmp_path / "two" / path.relative_to(tmp_path / "one")).read_bytes()
         )
+
+
+def test_simulate_cases_command_writes_the_suite(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    scenarios = tmp_path / "s.yaml"
+    scenarios.write_text(
+        "defaults: {history_s: 600, nodes: 3}\n"
+        "scenarios:\n  - {name: leak, role: batch, faults: [{type: unit_memory_leak}]}\n"
+    )
+    out = tmp_path / "cases"
+    args = ["simulate", "--cases", str(out), "--scenarios", str(scenarios), "--seeds", "2"]
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["kinds"] == {"memory_leak": 2}
+    truth = json.loads((out / "truth.json").read_text())
+    assert sorted(truth) == ["leak-s0", "leak-s1"]
+    assert truth["leak-s0"]["culprit_process"] == "java"
+    assert truth["leak-s0"]["culprit_unit"] == "report"
+    bad = CliRunner().invoke(cli, [*args[:3], "--scenarios", str(tmp_path / "none.yaml")])
+    assert bad.exit_code != 0
