@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from pipeline.sim.library import effects_host as host
 from pipeline.sim.library import effects_service as service
@@ -25,6 +25,7 @@ DiagnosisKind = Literal[
     "app_errors",
     "unknown",
 ]
+DIAGNOSIS_KINDS: tuple[str, ...] = get_args(DiagnosisKind)
 Effect = Callable[[dict[str, float], Hit], None]
 MAIN = "@main"  # the culprit is the role's own application (gunicorn/api on web, ...)
 
