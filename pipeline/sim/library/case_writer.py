@@ -12,7 +12,8 @@ apply ``culprit_process`` / ``culprit_unit`` (the ``<instance>`` of its ``proc.*
 series), ``culprit_change`` (the ``change_id`` of a bad deploy), ``harmless_changes`` (change
 ids that must not be blamed), ``secondary`` (overlapping faults, same keys), ``fault_type``
 (the library's name) and ``metrics`` (the series the fault moves most, the first shows it best).
-A bad deploy's ``culprit`` is the first node it reached.
+A bad deploy's ``culprit`` is the first node it reached (first in its change's ``nodes``, which
+are in rollout order).
 """
 
 from __future__ import annotations
