@@ -324,6 +324,8 @@ AGENT_COLLECTORS = (
     "processes",
     "services",
     "temp",
+    "top",
+    "units",
 )
 _COLLECTOR_LIST = rf"^({'|'.join(AGENT_COLLECTORS)})(,({'|'.join(AGENT_COLLECTORS)}))*$"
 
@@ -356,6 +358,19 @@ class AgentSettings(Section):
     watch_units: list[str] = Field(
         default_factory=list,
         description='JSON list, e.g. ["nginx.service"]',
+    )
+    top_n: int = Field(
+        5,
+        ge=1,
+        le=10,
+        description="processes and units reported per ranking (CPU, memory, open files, I/O) "
+        "and round",
+    )
+    top_hold_rounds: int = Field(
+        30,
+        ge=0,
+        le=360,
+        description="rounds a process or unit stays reported after it left the top",
     )
     spool_dir: Path = Field(
         Path.home() / ".local" / "state" / "fleetwatch" / "agent-spool",

@@ -283,6 +283,45 @@ class OperatorCommand(WireModel):
         return self
 
 
+ChangeKind = Literal["deploy", "config", "package", "kernel", "restart"]
+MAX_CHANGE_NODES = 64  # a change on more nodes names their role instead
+
+
+class ChangeEvent(WireModel):
+    """A change to part of the fleet; key on the topic is ``change_id``.
+
+    ``kind`` is ``deploy`` / ``config`` (recorded by CI/CD hooks with ``fleetwatch change
+    record``), ``package`` / ``kernel`` (seen by a node's agent) or ``restart`` (a systemd unit
+    the agent saw restart: a change on its own, and not necessarily a deploy). It names the
+    ``role`` it hit, the ``nodes``, or both (a rollout to some nodes of a role).
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> change = ChangeEvent(
+    ...     kind="deploy", role="web", version="1.2.3", who="ci",
+    ...     changed_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    ... )
+    >>> decode(ChangeEvent, encode(change)) == change
+    True
+    """
+
+    change_id: Identifier = Field(default_factory=lambda: uuid.uuid4().hex)
+    kind: ChangeKind
+    role: LabelValue | None = None
+    nodes: Annotated[list[NodeId], Field(max_length=MAX_CHANGE_NODES)] = Field(default_factory=list)
+    version: Annotated[str, StringConstraints(max_length=128)] | None = None
+    who: Identifier
+    summary: ShortText = ""
+    changed_at: UtcDatetime = Field(default_factory=utc_now)
+
+    @model_validator(mode="after")
+    def _check_target(self) -> ChangeEvent:
+        if self.role is None and not self.nodes:
+            raise ValueError("a change names its role, its nodes, or both")
+        return self
+
+
 class DeadLetter(WireModel):
     """A message that could not be processed, kept whole (``raw``) with the reason."""
 
@@ -304,6 +343,7 @@ WIRE_MODELS: tuple[type[WireModel], ...] = (
     RemediationResult,
     Incident,
     OperatorCommand,
+    ChangeEvent,
     DeadLetter,
 )
 

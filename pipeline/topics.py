@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pipeline.models import (
     AnomalyEvent,
+    ChangeEvent,
     DeadLetter,
     Incident,
     MetricBatch,
@@ -40,6 +41,7 @@ CONTROL = TopicSpec("fleet.control", OperatorCommand, key="command_id")
 # Every incident change again, once per subscription key (node:ID, role:web, team:x): a follower
 # of one node, role or team reads the one partition its key hashes to.
 ALERTS = TopicSpec("fleet.alerts", Incident, key="subscription key")
+CHANGES = TopicSpec("fleet.changes", ChangeEvent, key="change_id")
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     METRICS,
@@ -50,4 +52,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     INCIDENTS,
     CONTROL,
     ALERTS,
+    CHANGES,
 )

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 from pipeline import topics
+from pipeline.agent.changes import ChangeSender, ChangeWatcher
 from pipeline.agent.collectors.registry import HostPaths, build_collectors
 from pipeline.agent.publisher import Publisher
 from pipeline.agent.sampler import Sampler
@@ -49,6 +50,8 @@ def make_sampler(settings: AgentSettings, first_seq: int = 0) -> Sampler:
         rootfs=settings.rootfs,
         run_root=settings.run_root,
         watch_units=tuple(settings.watch_units),
+        top_n=settings.top_n,
+        top_hold_rounds=settings.top_hold_rounds,
     )
     collectors = build_collectors(settings.collector_names, paths)
     return Sampler(collectors, resolve_node_id(settings), settings.labels, first_seq=first_seq)
@@ -115,8 +118,16 @@ def run_agent(
         kafka.bootstrap,
         len(spool),
     )
+    changes = ChangeWatcher.for_agent(sampler.node_id, settings, sampler)
+    sender = ChangeSender(kafka, topic_settings)
+
+    def after_round(batch: MetricBatch) -> None:
+        sender.send_many(changes.poll())  # package moves, a new kernel, unit restarts
+        if on_batch is not None:
+            on_batch(batch)
+
     try:
-        _loop(settings.interval_s, sampler, publisher, stop, on_batch)
+        _loop(settings.interval_s, sampler, publisher, stop, after_round)
     finally:
         publisher.close(settings.shutdown_timeout_s)
         log.info("agent stopped; %d batches left in the spool", len(spool))

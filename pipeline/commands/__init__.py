@@ -136,4 +136,7 @@ def stage_modules() -> tuple[ModuleType, ...]:
     from pipeline.commands import stream
 
     modules.append(stream)
+    from pipeline.commands import change
+
+    modules.append(change)
     return tuple(modules)

@@ -85,10 +85,34 @@ def register(cli: click.Group, bench: click.Group) -> None:
     type=click.Path(path_type=Path, exists=True, file_okay=False),
     help="Replay NAB-style timestamp,value CSVs under DIR instead of simulating.",
 )
+@click.option(
+    "--cases",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write the scenarios as incident case directories under DIR (no Kafka needed).",
+)
+@click.option(
+    "--scenarios",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="With --cases: a scenario YAML file [default: the shipped fault library].",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(1, 100),
+    default=5,
+    show_default=True,
+    help="With --cases: runs of each scenario (seeds 0..N-1).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @one_line_errors
 def simulate(**options: Any) -> None:
-    """Publish a simulated fleet with injected, labelled faults (or replay CSVs)."""
+    """Publish a simulated fleet with labelled faults, replay CSVs, or write cases (--cases)."""
+    if options["cases"] is not None:
+        from pipeline.sim.library.session import run_cases
+
+        figures = run_cases(options["cases"], options["scenarios"], options["seeds"])
+        click.echo(json.dumps(figures, indent=2) if options["as_json"] else
+                   " ".join(f"{key}={value}" for key, value in figures.items()))  # fmt: skip
+        return
     from pipeline.config import KafkaSettings, TopicSettings, load
     from pipeline.sim.session import run_replay, run_simulate
 

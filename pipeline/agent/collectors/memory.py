@@ -1,4 +1,4 @@
-"""Memory and swap use, major page faults, from ``/proc/meminfo`` and ``/proc/vmstat``."""
+"""Memory, swap, major faults and kernel OOM kills, from ``/proc/meminfo`` and ``/proc/vmstat``."""
 
 from __future__ import annotations
 
@@ -14,10 +14,19 @@ from pipeline.agent.collectors.base import (
 )
 
 KIB = 1024.0
+VMSTAT_RATES = (
+    ("pgmajfault", "major_faults"),
+    ("pswpin", "swap_in_pages"),
+    ("oom_kill", "oom_kills"),
+)
 
 
 class MemoryCollector(Collector):
-    """``mem.used_percent``, ``mem.available_bytes``, ``mem.swap_used_percent``, fault rates."""
+    """``mem.used_percent``, ``mem.available_bytes``, ``mem.swap_used_percent``, fault rates.
+
+    ``mem.oom_kills_per_s`` counts the kernel OOM killer's kills (``/proc/vmstat oom_kill``,
+    Linux >= 4.13), whichever cgroup they hit.
+    """
 
     name = "mem"
 
@@ -34,7 +43,7 @@ class MemoryCollector(Collector):
         text = read_text(self.proc_root / "vmstat")
         if text is not None:
             vmstat = key_values(text)
-            for counter, name in (("pgmajfault", "major_faults"), ("pswpin", "swap_in_pages")):
+            for counter, name in VMSTAT_RATES:
                 if counter in vmstat:
                     rate = self._rates.rate(counter, vmstat[counter], now_s)
                     if rate is not None:

@@ -16,17 +16,21 @@ from pipeline.agent.collectors.pressure import PressureCollector
 from pipeline.agent.collectors.processes import ProcessCollector
 from pipeline.agent.collectors.services import ServicesCollector
 from pipeline.agent.collectors.temperature import TemperatureCollector
+from pipeline.agent.collectors.top import TopProcessCollector
+from pipeline.agent.collectors.units import UnitCollector
 
 
 @dataclass(frozen=True)
 class HostPaths:
-    """Where the host's file systems are visible (all ``/host/...`` in a container)."""
+    """Where the host's file systems are visible (all ``/host/...`` in a container), and top-N."""
 
     proc_root: Path = Path("/proc")
     sys_root: Path = Path("/sys")
     rootfs: Path = Path("/")
     run_root: Path = Path("/run")
     watch_units: tuple[str, ...] = field(default=())
+    top_n: int = 5
+    top_hold_rounds: int = 30
 
 
 Factory = Callable[[HostPaths], Collector]
@@ -43,6 +47,8 @@ COLLECTORS: dict[str, Factory] = {
         p.proc_root, p.sys_root, run_root=p.run_root, units=p.watch_units
     ),
     "temp": lambda p: TemperatureCollector(p.proc_root, p.sys_root),
+    "top": lambda p: TopProcessCollector(p.proc_root, p.sys_root, p.top_n, p.top_hold_rounds),
+    "units": lambda p: UnitCollector(p.proc_root, p.sys_root, p.top_n, p.top_hold_rounds),
 }
 
 
