@@ -87,11 +87,11 @@ class ChangeWatcher:
 
     def _change(self, kind: str, **fields: str | None) -> ChangeEvent:
         return ChangeEvent(
-            kind=kind,  # type: ignore[arg-type]  # one of the literals above
+            kind=kind,
             role=self.role,
             nodes=[self.node_id],
             who=AGENT_WHO,
-            **fields,  # type: ignore[arg-type]
+            **fields,
         )
 
     def _packages(self, moves: Sequence[PackageMove]) -> list[ChangeEvent]:

@@ -19,6 +19,7 @@ from typing import Any
 from pipeline import topics
 from pipeline.bus import (
     Origin,
+    Record,
     decode_or_dead_letter,
     ensure_topics,
     make_consumer,
@@ -148,10 +149,7 @@ def _loop(
                 ready.set()
             for records in polled.values():
                 for record in records:
-                    model = (
-                        RemediationRequest if record.topic == requests_topic else OperatorCommand
-                    )
-                    message = decode_or_dead_letter(model, record.value, Origin.of(record))
+                    message = _decode(record, requests_topic)
                     if isinstance(message, DeadLetter):  # never acted on
                         publish_dead_letter(producer, prefix, message)
                         continue
@@ -164,6 +162,15 @@ def _loop(
         producer.close()
         consumer.close()
     return outcomes
+
+
+def _decode(
+    record: Record, requests_topic: str
+) -> RemediationRequest | OperatorCommand | DeadLetter:
+    origin = Origin.of(record)
+    if record.topic == requests_topic:
+        return decode_or_dead_letter(RemediationRequest, record.value, origin)
+    return decode_or_dead_letter(OperatorCommand, record.value, origin)
 
 
 def _handle(
