@@ -18,7 +18,6 @@ from pipeline.agent.package_log import PackageLog, PackageMove
 from pipeline.agent.publisher import Publisher
 from pipeline.agent.sampler import Sampler
 from pipeline.agent.spool import MemorySpool
-from pipeline.bus import make_producer
 from pipeline.config import AgentSettings, KafkaSettings, TopicSettings
 from pipeline.models import ChangeEvent, encode
 
@@ -26,7 +25,6 @@ log = logging.getLogger(__name__)
 
 AGENT_WHO = "fleetwatch-agent"
 SPOOL_BYTES = 1024 * 1024  # changes kept while Kafka is unreachable (a few thousand)
-SEND_TIMEOUT_S = 10.0
 STATE_FILE = "changes-state.json"  # in the spool directory: the last kernel release seen
 
 
@@ -152,23 +150,6 @@ class ChangeSender:
     def close(self, timeout_s: float) -> None:
         """Deliver what is pending within ``timeout_s``, then close."""
         self.publisher.close(timeout_s)
-
-
-def publish_changes(kafka: KafkaSettings, topic: str, changes: Sequence[ChangeEvent]) -> None:
-    """Send ``changes`` to ``topic`` (key ``change_id``) and wait until the broker has them.
-
-    Raises
-    ------
-    BusError
-        When Kafka does not acknowledge them within ``SEND_TIMEOUT_S``.
-    """
-    producer = make_producer(kafka)
-    try:
-        futures = [producer.send(topic, key=c.change_id.encode(), value=encode(c)) for c in changes]
-        for future in futures:
-            future.get(timeout=SEND_TIMEOUT_S)
-    finally:
-        producer.close(timeout=SEND_TIMEOUT_S)
 
 
 def _read_state(path: Path) -> dict[str, str]:
