@@ -19,7 +19,7 @@ from pipeline.agent.publisher import Publisher
 from pipeline.agent.sampler import Sampler
 from pipeline.agent.spool import MemorySpool
 from pipeline.config import AgentSettings, KafkaSettings, TopicSettings
-from pipeline.models import ChangeEvent, encode
+from pipeline.models import ChangeEvent, ChangeKind, encode
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +84,8 @@ class ChangeWatcher:
             changes.append(self._change("restart", summary=f"{unit} restarted"))
         return changes
 
-    def _change(self, kind: str, **fields: str | None) -> ChangeEvent:
-        return ChangeEvent(
-            kind=kind,  # type: ignore[arg-type]  # one of the literals above
-            role=self.role,
-            nodes=[self.node_id],
-            who=AGENT_WHO,
-            **fields,  # type: ignore[arg-type]
-        )
+    def _change(self, kind: ChangeKind, **fields: str | None) -> ChangeEvent:
+        return ChangeEvent(kind=kind, role=self.role, nodes=[self.node_id], who=AGENT_WHO, **fields)
 
     def _packages(self, moves: Sequence[PackageMove]) -> list[ChangeEvent]:
         if not moves:
