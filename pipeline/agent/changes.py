@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import deque
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -16,16 +15,16 @@ from pipeline import topics
 from pipeline.agent.collectors.base import read_text
 from pipeline.agent.collectors.units import UnitCollector
 from pipeline.agent.package_log import PackageLog, PackageMove
+from pipeline.agent.publisher import Publisher
 from pipeline.agent.sampler import Sampler
-from pipeline.bus import BusError, make_producer
+from pipeline.agent.spool import MemorySpool
 from pipeline.config import AgentSettings, KafkaSettings, TopicSettings
-from pipeline.models import ChangeEvent, encode
+from pipeline.models import ChangeEvent, ChangeKind, encode
 
 log = logging.getLogger(__name__)
 
 AGENT_WHO = "fleetwatch-agent"
-MAX_PENDING = 256  # changes kept while Kafka is unreachable; the oldest go first beyond
-SEND_TIMEOUT_S = 10.0
+SPOOL_BYTES = 1024 * 1024  # changes kept while Kafka is unreachable (a few thousand)
 STATE_FILE = "changes-state.json"  # in the spool directory: the last kernel release seen
 
 
@@ -85,14 +84,8 @@ class ChangeWatcher:
             changes.append(self._change("restart", summary=f"{unit} restarted"))
         return changes
 
-    def _change(self, kind: str, **fields: str | None) -> ChangeEvent:
-        return ChangeEvent(
-            kind=kind,
-            role=self.role,
-            nodes=[self.node_id],
-            who=AGENT_WHO,
-            **fields,
-        )
+    def _change(self, kind: ChangeKind, **fields: str | None) -> ChangeEvent:
+        return ChangeEvent(kind=kind, role=self.role, nodes=[self.node_id], who=AGENT_WHO, **fields)
 
     def _packages(self, moves: Sequence[PackageMove]) -> list[ChangeEvent]:
         if not moves:
@@ -118,45 +111,39 @@ class ChangeWatcher:
 
 
 class ChangeSender:
-    """Publishes ChangeEvents to ``fleet.changes``; keeps ``MAX_PENDING`` while Kafka is away."""
+    """Publishes the agent's ChangeEvents to ``fleet.changes`` without holding up sampling.
 
-    def __init__(self, kafka: KafkaSettings, topic_settings: TopicSettings) -> None:
-        self.kafka = kafka
-        self.topic = topics.CHANGES.name(topic_settings.prefix)
-        self.pending: deque[ChangeEvent] = deque(maxlen=MAX_PENDING)
-
-    def send_many(self, changes: Iterable[ChangeEvent]) -> int:
-        """Queue ``changes`` and try to send everything pending; returns how many went out."""
-        self.pending.extend(changes)
-        if not self.pending:
-            return 0
-        try:
-            publish_changes(self.kafka, self.topic, list(self.pending))
-        except BusError as exc:
-            log.warning(
-                "%d changes wait for Kafka at %s: %s", len(self.pending), self.kafka.bootstrap, exc
-            )
-            return 0
-        sent = len(self.pending)
-        self.pending.clear()
-        return sent
-
-
-def publish_changes(kafka: KafkaSettings, topic: str, changes: Sequence[ChangeEvent]) -> None:
-    """Send ``changes`` to ``topic`` (key ``change_id``) and wait until the broker has them.
-
-    Raises
-    ------
-    BusError
-        When Kafka does not acknowledge them within ``SEND_TIMEOUT_S``.
+    A second :class:`Publisher` on the changes topic, over a small in-memory spool: the same
+    acks, backoff and short bootstrap timeout as the metrics, so an unreachable Kafka costs a
+    round at most a few seconds once, then nothing while backing off. Beyond ``SPOOL_BYTES``
+    the oldest changes are dropped and counted (``dropped``), never silently.
     """
-    producer = make_producer(kafka)
-    try:
-        futures = [producer.send(topic, key=c.change_id.encode(), value=encode(c)) for c in changes]
-        for future in futures:
-            future.get(timeout=SEND_TIMEOUT_S)
-    finally:
-        producer.close(timeout=SEND_TIMEOUT_S)
+
+    def __init__(
+        self, kafka: KafkaSettings, topic_settings: TopicSettings, send_timeout_s: float = 10.0
+    ) -> None:
+        topic = topics.CHANGES.name(topic_settings.prefix)
+        self.publisher = Publisher(kafka, topic, MemorySpool(SPOOL_BYTES), "auto", send_timeout_s)
+
+    @property
+    def pending(self) -> int:
+        """Changes not yet acknowledged."""
+        return len(self.publisher.spool)
+
+    @property
+    def dropped(self) -> int:
+        """Changes dropped because the spool was full."""
+        return self.publisher.spool.dropped
+
+    def send_many(self, changes: Iterable[ChangeEvent], budget_s: float = 2.0) -> int:
+        """Spool ``changes`` and send what is pending within ``budget_s``; returns how many went."""
+        for change in changes:
+            self.publisher.spool.append(change.change_id.encode(), encode(change))
+        return self.publisher.drain(budget_s) if self.pending else 0
+
+    def close(self, timeout_s: float) -> None:
+        """Deliver what is pending within ``timeout_s``, then close."""
+        self.publisher.close(timeout_s)
 
 
 def _read_state(path: Path) -> dict[str, str]:

@@ -68,8 +68,11 @@ def sample_once(settings: AgentSettings, warmup_s: float = ONCE_WARMUP_S) -> Met
 class SelfMetrics:
     """The agent's own cost and delivery state, published as ``agent.*`` in every batch."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, changes: ChangeSender | None = None
+    ) -> None:
         self.clock = clock
+        self.changes = changes
         self._last = (clock(), _cpu_seconds())
 
     def read(self, publisher: Publisher) -> dict[str, float]:
@@ -85,6 +88,9 @@ class SelfMetrics:
             "agent.publish_failures": float(publisher.failures),
             "agent.rss_bytes": float(_rss_bytes()),
         }
+        if self.changes is not None:
+            metrics["agent.changes_pending"] = float(self.changes.pending)
+            metrics["agent.changes_dropped"] = float(self.changes.dropped)
         if now > last_now:
             metrics["agent.cpu_percent"] = 100.0 * (cpu - last_cpu) / (now - last_now)
         return metrics
@@ -119,7 +125,7 @@ def run_agent(
         len(spool),
     )
     changes = ChangeWatcher.for_agent(sampler.node_id, settings, sampler)
-    sender = ChangeSender(kafka, topic_settings)
+    sender = ChangeSender(kafka, topic_settings, settings.send_timeout_s)
 
     def after_round(batch: MetricBatch) -> None:
         sender.send_many(changes.poll())  # package moves, a new kernel, unit restarts
@@ -127,9 +133,10 @@ def run_agent(
             on_batch(batch)
 
     try:
-        _loop(settings.interval_s, sampler, publisher, stop, after_round)
+        _loop(settings.interval_s, sampler, publisher, stop, after_round, sender)
     finally:
         publisher.close(settings.shutdown_timeout_s)
+        sender.close(settings.shutdown_timeout_s)
         log.info("agent stopped; %d batches left in the spool", len(spool))
 
 
@@ -139,8 +146,9 @@ def _loop(
     publisher: Publisher,
     stop: threading.Event,
     on_batch: Callable[[MetricBatch], None] | None = None,
+    changes: ChangeSender | None = None,
 ) -> None:
-    own = SelfMetrics()
+    own = SelfMetrics(changes=changes)
     sampler.prime()
     publisher.drain(interval_s * 0.8)  # what a previous run left behind goes first
     next_at = time.monotonic() + interval_s

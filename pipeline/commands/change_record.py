@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
 from pydantic import ValidationError
 
 from pipeline import topics
-from pipeline.agent.changes import publish_changes
-from pipeline.bus import BusError, ensure_topics
+from pipeline.bus import BusError, ensure_topics, make_producer
 from pipeline.config import KafkaSettings, TopicSettings, load
 from pipeline.errors import ConfigError, SinkUnavailable
-from pipeline.models import ChangeEvent
+from pipeline.models import ChangeEvent, encode
+
+SEND_TIMEOUT_S = 30.0  # a CI hook waits for the acknowledgement, then fails loudly
 
 
 def build_change(options: dict[str, Any]) -> ChangeEvent:
@@ -57,3 +59,20 @@ def record_change(options: dict[str, Any]) -> ChangeEvent:
             f"Kafka at {kafka.bootstrap} did not take the change: {exc}", 5.0
         ) from None
     return change
+
+
+def publish_changes(kafka: KafkaSettings, topic: str, changes: Sequence[ChangeEvent]) -> None:
+    """Send ``changes`` to ``topic`` (key ``change_id``) and wait until the broker has them.
+
+    Raises
+    ------
+    BusError
+        When Kafka does not acknowledge them within ``SEND_TIMEOUT_S``.
+    """
+    producer = make_producer(kafka)
+    try:
+        futures = [producer.send(topic, key=c.change_id.encode(), value=encode(c)) for c in changes]
+        for future in futures:
+            future.get(timeout=SEND_TIMEOUT_S)
+    finally:
+        producer.close(timeout=SEND_TIMEOUT_S)

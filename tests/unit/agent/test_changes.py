@@ -72,3 +72,19 @@ def test_unit_restarts_become_restart_changes(tmp_path: Path) -> None:
         collector.collect(0.0)
     (change,) = watcher.poll()
     assert (change.kind, change.summary) == ("restart", "api.service restarted")
+
+
+def test_changes_wait_in_the_spool_while_kafka_is_away() -> None:
+    from pipeline.agent.changes import ChangeSender
+    from pipeline.config import KafkaSettings, TopicSettings
+    from pipeline.models import ChangeEvent
+
+    sender = ChangeSender(KafkaSettings(bootstrap="127.0.0.1:1"), TopicSettings(), 1.0)
+    first = ChangeEvent(kind="restart", nodes=["web-01"], who="fleetwatch-agent")
+    assert sender.send_many([first]) == 0
+    assert sender.publisher.failures == 1
+    second = ChangeEvent(kind="package", nodes=["web-01"], who="fleetwatch-agent")
+    assert sender.send_many([second]) == 0  # backing off: not even tried
+    assert sender.publisher.failures == 1
+    assert (sender.pending, sender.dropped) == (2, 0)
+    sender.close(0)
