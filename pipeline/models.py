@@ -210,6 +210,91 @@ class DiagnosisHints(WireModel):
     similar: Annotated[list[SimilarIncident], Field(max_length=3)] = Field(default_factory=list)
 
 
+KindName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+ProcessName = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,128}$")]
+
+
+class DiagnosisCulprit(WireModel):
+    """Who caused it: the node, what on it, and the change, when known.
+
+    ``process`` names the process or systemd unit (``proc.<comm>``/``unit.<unit>`` instance), or
+    for faults without one the mount point or network interface the fault sits on.
+    """
+
+    node_id: NodeId | None = None
+    process: ProcessName | None = None
+    change_id: Identifier | None = None
+
+
+class KindVote(WireModel):
+    """One fault kind and how sure a source (or the vote) is of it."""
+
+    kind: KindName
+    confidence: float = Field(ge=0.0, le=1.0)
+    source: Literal["analyzers", "history", "classifier", "vote"] = "vote"
+
+
+class DeviationNote(WireModel):
+    """One metric's move on the culprit node: mean before the window, mean in it, and z."""
+
+    metric: MetricName
+    before: float
+    during: float
+    z: float
+
+
+class FixTally(WireModel):
+    """An action tried on similar past incidents: times verified, times it worked."""
+
+    action: Identifier
+    worked: int = Field(ge=0)
+    tried: int = Field(ge=0)
+
+
+class Diagnosis(WireModel):
+    """What is wrong, who caused it, how sure, why, and what else it could be.
+
+    ``kind`` is ``unknown`` when the vote is below the confidence threshold: a human is paged.
+    """
+
+    kind: KindName
+    confidence: float = Field(ge=0.0, le=1.0)
+    culprit: DiagnosisCulprit = Field(default_factory=DiagnosisCulprit)
+    ranked_nodes: Annotated[list[NodeId], Field(max_length=10)] = Field(default_factory=list)
+    evidence: Annotated[list[ShortText], Field(max_length=10)] = Field(default_factory=list)
+    deviations: Annotated[list[DeviationNote], Field(max_length=10)] = Field(default_factory=list)
+    alternatives: Annotated[list[KindVote], Field(max_length=5)] = Field(default_factory=list)
+    sources: Annotated[list[KindVote], Field(max_length=3)] = Field(default_factory=list)
+    similar: Annotated[list[SimilarIncident], Field(max_length=5)] = Field(default_factory=list)
+    fixes: Annotated[list[FixTally], Field(max_length=5)] = Field(default_factory=list)
+
+
+class ActionOutcome(WireModel):
+    """An action tried on a past incident; ``worked`` is None until verification said."""
+
+    action: Identifier
+    worked: bool | None = None
+
+
+class PastIncident(WireModel):
+    """A confirmed incident as the diagnosis remembers it; key on the history topic is its id.
+
+    ``signature`` is the culprit node's deviation per metric (signed log1p of z), ``kind`` any name
+    an operator confirmed, ``actions`` what was tried and whether it worked.
+    """
+
+    incident_id: Identifier
+    kind: KindName
+    culprit_node: NodeId | None = None
+    culprit: ProcessName | None = None
+    signature: Annotated[dict[MetricName, float], Field(max_length=MAX_METRICS_PER_BATCH)] = Field(
+        default_factory=dict
+    )
+    text: Annotated[str, StringConstraints(max_length=4096)] = ""
+    actions: Annotated[list[ActionOutcome], Field(max_length=32)] = Field(default_factory=list)
+    confirmed_at: UtcDatetime = Field(default_factory=utc_now)
+
+
 class Incident(WireModel):
     """Anomalies grouped into one host or one fleet incident; key on the topic is ``incident_id``.
 
@@ -243,6 +328,7 @@ class Incident(WireModel):
     owner: Identifier | None = None
     acknowledged_by: Identifier | None = None
     hints: DiagnosisHints = Field(default_factory=DiagnosisHints)
+    diagnosis: Diagnosis | None = None
 
 
 class OperatorCommand(WireModel):
@@ -344,6 +430,7 @@ WIRE_MODELS: tuple[type[WireModel], ...] = (
     Incident,
     OperatorCommand,
     ChangeEvent,
+    PastIncident,
     DeadLetter,
 )
 

@@ -123,6 +123,9 @@ def stage_modules() -> tuple[ModuleType, ...]:
     from pipeline.commands import detect
 
     modules.append(detect)
+    from pipeline.commands import diagnose
+
+    modules.append(diagnose)
     from pipeline.commands import control, incidents, remediate
 
     modules.extend((incidents, remediate, control))

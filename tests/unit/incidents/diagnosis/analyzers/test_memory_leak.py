@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from pipeline.incidents.diagnosis.analyzers.memory_leak import MemoryLeak
+from tests.unit.incidents.diagnosis.conftest import view_of
+
+
+def test_steady_climb_is_a_leak_of_the_growing_process() -> None:
+    evidence, view = view_of(
+        {
+            "mem.used_percent": lambda p: 40 + 50 * p,
+            "proc.leaky.rss_bytes": lambda p: 1e8 + 6e9 * p,
+        }
+    )
+    found = MemoryLeak().analyze_one(evidence, view)
+    assert found is not None and found.culprit == "leaky"
+
+
+def test_one_jump_then_flat_is_not_a_leak() -> None:
+    evidence, view = view_of({"mem.used_percent": 85})
+    assert MemoryLeak().analyze_one(evidence, view) is None

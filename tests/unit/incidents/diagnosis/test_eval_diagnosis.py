@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+
+FIXTURE = Path(__file__).parents[3] / "fixtures" / "cases"
+RUNBOOK = Path(__file__).parents[4] / "deploy" / "runbooks" / "default.yaml"
+
+
+def run(*args: str) -> dict[str, object]:
+    result = CliRunner().invoke(
+        cli,
+        ["eval", "diagnosis", "--cases", str(FIXTURE), "--runbook", str(RUNBOOK), "--json", *args],
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output[result.output.index("{") :])
+
+
+def test_zero_shot_json_has_the_documented_keys_and_beats_the_glob_runbook() -> None:
+    scores = run()
+    assert {
+        "accuracy",
+        "macro_f1",
+        "culprit_top1",
+        "culprit_top3",
+        "abstain_rate",
+        "per_kind",
+    } <= set(scores)
+    baseline = scores["glob_baseline"]
+    assert isinstance(baseline, dict)
+    assert scores["accuracy"] >= 0.9 > baseline["accuracy"]  # type: ignore[operator]
+
+
+def test_one_shot_and_leave_one_out_score_the_rest() -> None:
+    shots = run("--shots", "1", "--seeds", "2")
+    assert (
+        shots["cases"] == 12
+    )  # one of the two cases per kind is confirmed, the harmless one stays
+    loo = run("--leave-one-out")
+    assert loo["cases"] == 23 and loo["accuracy"] >= 0.9  # type: ignore[operator]
+
+
+def test_history_mode_learns_operator_kinds(tmp_path: Path) -> None:
+    truth = json.loads((FIXTURE / "truth.json").read_text())
+    history = tmp_path / "history"
+    history.mkdir()
+    for case in ("app_errors-1", "app_errors-2"):
+        (history / case).symlink_to(FIXTURE / case, target_is_directory=True)
+        truth[case]["kind"] = "checkout_bug"
+    (history / "truth.json").write_text(
+        json.dumps({c: truth[c] for c in ("app_errors-1", "app_errors-2")})
+    )
+    scores = run("--history", str(history))
+    assert scores["per_kind"]["app_errors"]["recall"] < 1.0  # type: ignore[index]
