@@ -70,6 +70,10 @@ class RunbookError(FleetwatchError):
         self.problems = problems
 
 
+class CaseError(FleetwatchError):
+    """An incident case directory is malformed; the message names the file and what is wrong."""
+
+
 class QueryError(FleetwatchError):
     """A query filter is invalid, or InfluxDB could not answer the query."""
 

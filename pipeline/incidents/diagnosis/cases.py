@@ -14,13 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.errors import FleetwatchError
+from pipeline.errors import CaseError
 from pipeline.incidents.diagnosis.evidence import ChangeRecord, Evidence, node_evidence
 from pipeline.models import METRIC_NAME_PATTERN
-
-
-class CaseError(FleetwatchError):
-    """A case directory is malformed; the message names the file and what is wrong."""
 
 
 def case_dirs(root: Path) -> list[Path]:

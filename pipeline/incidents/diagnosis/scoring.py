@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.incidents.diagnosis.cases import CaseError
+from pipeline.errors import CaseError
 from pipeline.models import Diagnosis
 
 UNKNOWN = "unknown"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.incidents.diagnosis.cases import CaseError, case_dirs, read_case
+from pipeline.errors import CaseError
+from pipeline.incidents.diagnosis.cases import case_dirs, read_case
 
 FIXTURE = Path(__file__).parents[3] / "fixtures" / "cases"
 
