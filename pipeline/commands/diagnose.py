@@ -113,7 +113,9 @@ def _print(scores: dict[str, Any], as_json: bool) -> None:
         return
     click.echo(f"diagnosis over {scores['cases']} scored case(s), {scores['mode']}")
     for key in ("accuracy", "macro_f1", "culprit_top1", "culprit_top3", "abstain_rate"):
-        click.echo(f"  {key:<14} {scores[key]:.3f}")
+        click.echo(f"  {key:<22} {scores[key]:.3f}")
+    for key in ("culprit_process_right", "culprit_change_right", "harmless_change_blamed"):
+        click.echo(f"  {key:<22} {scores[key]:.3f}   (cases whose truth names it)")
     click.echo(f"  {'kind':<28} {'precision':>9} {'recall':>7} {'f1':>6}")
     for kind, row in scores["per_kind"].items():
         click.echo(f"  {kind:<28} {row['precision']:9.3f} {row['recall']:7.3f} {row['f1']:6.3f}")

@@ -20,6 +20,9 @@ class Truth:
 
     kind: str
     culprit: str | None = None
+    processes: tuple[str, ...] = ()
+    change: str | None = None
+    harmless_changes: tuple[str, ...] = ()
 
 
 def read_truth(root: Path) -> dict[str, Truth]:
@@ -31,7 +34,19 @@ def read_truth(root: Path) -> dict[str, Truth]:
         raise CaseError(f"{path}: cannot read the truth file: {exc}") from None
     if not isinstance(data, dict):
         raise CaseError(f"{path}: expected an object of case id -> {{kind, culprit}}")
-    return {cid: Truth(str(t["kind"]), t.get("culprit")) for cid, t in data.items()}
+    return {cid: _truth(t) for cid, t in data.items()}
+
+
+def _truth(entry: dict[str, Any]) -> Truth:
+    """One case's truth; the simulator also names the culprit process/unit and changes."""
+    processes = (entry.get("culprit_process"), entry.get("culprit_unit"))
+    return Truth(
+        kind=str(entry["kind"]),
+        culprit=entry.get("culprit"),
+        processes=tuple(p for p in processes if p),
+        change=entry.get("culprit_change"),
+        harmless_changes=tuple(entry.get("harmless_changes") or ()),
+    )
 
 
 def score_many(predictions: Mapping[str, Diagnosis], truth: Mapping[str, Truth]) -> dict[str, Any]:
@@ -48,12 +63,42 @@ def score_many(predictions: Mapping[str, Diagnosis], truth: Mapping[str, Truth])
         "culprit_top3": _culprit_share(predictions, truth, with_culprit, 3),
         "abstain_rate": _share(sum(p == UNKNOWN for _, p in pairs), len(pairs)),
         "per_kind": per_kind,
+    } | _culprit_details(predictions, truth, ids)
+
+
+def _culprit_details(
+    predictions: Mapping[str, Diagnosis], truth: Mapping[str, Truth], ids: list[str]
+) -> dict[str, Any]:
+    """Process/unit and change named right, and harmless changes blamed, where truth says."""
+    named = [c for c in ids if truth[c].processes]
+    changed = [c for c in ids if truth[c].change]
+    harmless = [c for c in ids if truth[c].harmless_changes]
+    return {
+        "culprit_process_right": _share(
+            sum(predictions[c].culprit.process in truth[c].processes for c in named), len(named)
+        ),
+        "culprit_change_right": _share(
+            sum(predictions[c].culprit.change_id == truth[c].change for c in changed), len(changed)
+        ),
+        "harmless_change_blamed": _share(
+            sum(predictions[c].culprit.change_id in truth[c].harmless_changes for c in harmless),
+            len(harmless),
+        ),
     }
 
 
 def mean_scores(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Average of several score dicts (per-kind figures averaged per kind)."""
-    keys = ("accuracy", "macro_f1", "culprit_top1", "culprit_top3", "abstain_rate")
+    keys = (
+        "accuracy",
+        "macro_f1",
+        "culprit_top1",
+        "culprit_top3",
+        "abstain_rate",
+        "culprit_process_right",
+        "culprit_change_right",
+        "harmless_change_blamed",
+    )
     out: dict[str, Any] = {k: _share(sum(r[k] for r in runs), len(runs)) for k in keys}
     kinds = sorted({k for r in runs for k in r["per_kind"]})
     out["per_kind"] = {

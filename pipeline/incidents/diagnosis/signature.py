@@ -8,13 +8,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.incidents.diagnosis.evidence import NodeEvidence
+from pipeline.incidents.diagnosis.evidence import FloatArray, NodeEvidence
 
 # A baseline standard deviation is never taken below 1 % of the metric's level: a counter that sat
 # still for a minute is not infinitely precise, and without a floor a constant metric that moves
 # by one unit would outweigh every other metric.
 RELATIVE_NOISE_FLOOR = 0.01
 ABSOLUTE_NOISE_FLOOR = 1e-6
+
+ONSET_SIGMAS = 3.0
 
 Signature = dict[str, float]
 
@@ -29,6 +31,10 @@ class Deviation:
     window_max: float
     window_last: float
     z: float
+    onset_share: float = 0.0
+
+    # ``onset_share``: how far into the window (0 = at its start, 1 = at its end) the metric first
+    # stayed two rows past three baseline sigmas in the direction of ``z``.
 
     @property
     def direction(self) -> str:
@@ -47,7 +53,18 @@ def deviation_of(node: NodeEvidence, metric: str) -> Deviation | None:
     )
     noise = max(float(before.std()), floor)
     z = (window_mean - before_mean) / noise
-    return Deviation(metric, before_mean, window_mean, float(during.max()), float(during[-1]), z)
+    onset = _onset_share(during, before_mean + math.copysign(ONSET_SIGMAS * noise, z), z >= 0)
+    return Deviation(
+        metric, before_mean, window_mean, float(during.max()), float(during[-1]), z, onset
+    )
+
+
+def _onset_share(during: FloatArray, level: float, up: bool) -> float:
+    # Two rows in a row past the level: one noisy sample is not an onset.
+    beyond = during >= level if up else during <= level
+    past = beyond[:-1] & beyond[1:] if len(beyond) > 1 else beyond
+    first = int(np.argmax(past)) if past.any() else len(during) - 1
+    return first / max(len(during) - 1, 1)
 
 
 def deviations_of(node: NodeEvidence) -> dict[str, Deviation]:

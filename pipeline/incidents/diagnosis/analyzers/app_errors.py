@@ -15,6 +15,7 @@ class AppErrors:
     """
 
     kind = "app_errors"
+    explains: tuple[str, ...] = ()
 
     def analyze_one(self, evidence: Evidence, view: NodeView) -> Finding | None:
         """See the class docstring."""

@@ -1,39 +1,59 @@
-"""bad_change: the nodes a change touched started deviating after it; culprit the change."""
+"""bad_change: the nodes a change reached started deviating alike right after it."""
 
 from __future__ import annotations
 
 from pipeline.incidents.diagnosis.analyzers.base import Finding, NodeView, finding
 from pipeline.incidents.diagnosis.evidence import ChangeRecord, Evidence, NodeEvidence
-from pipeline.incidents.diagnosis.signature import deviations_of
+from pipeline.incidents.diagnosis.signature import cosine, signature_of
 
-# A bad deploy shows within minutes of rolling out; an hour leaves room for slow rollouts without
-# blaming yesterday's change for today's fault.
-LOOKBACK_S = 3600.0
-# Most nodes a change reached must deviate (a strict majority): one sick node among many changed
-# ones is its own fault, not the change's.
-MIN_SHARE_DEVIATING = 0.5
+# A bad release shows within minutes: the new code runs as soon as its unit restarts. A fault
+# that starts later than this after a change is a coincidence, not the change.
+EFFECT_WITHIN_S = 300.0
+# A strict majority of the nodes the change reached must deviate like this node (signatures
+# pointing the same way); nodes it did not reach must not (they are the control group).
+MIN_SHARE_ALIKE = 0.5
+MIN_COSINE_ALIKE = 0.5
 Z_DEVIATING = 3.0
 # A unit restart the agent saw is a symptom (process_crash), not a change someone made.
 BLAMEABLE = frozenset({"deploy", "config", "package", "kernel"})
 
 
 class BadChange:
-    """A change covering this node landed shortly before the window, and its nodes deviate."""
+    """A change covering this node landed just before the window; its nodes deviate alike."""
 
     kind = "bad_change"
+    explains: tuple[str, ...] = (
+        "cpu_saturation",
+        "memory_pressure",
+        "memory_leak",
+        "process_crash",
+        "app_errors",
+        "network_degradation",
+        "load_spike",
+    )
 
     def analyze_one(self, evidence: Evidence, view: NodeView) -> Finding | None:
         """See the class docstring."""
-        signals = [d for d in view.deviations.values() if abs(d.z) >= Z_DEVIATING]
+        signals = sorted(
+            (d for d in view.deviations.values() if abs(d.z) >= Z_DEVIATING),
+            key=lambda d: -abs(d.z),
+        )
         if not signals:
             return None
+        mine = signature_of(view.deviations)
         for change in _recent_first(evidence.changes, view.node):
-            share = _share_deviating(evidence, change)
-            if share > MIN_SHARE_DEVIATING:
-                signals.sort(key=lambda d: -abs(d.z))
-                scale = 0.6 + 0.4 * share
+            reached, spared = _alike_shares(evidence, change, mine)
+            if reached > MIN_SHARE_ALIKE and spared <= MIN_SHARE_ALIKE:
+                scale = 0.6 + 0.4 * reached
+                # The changed unit restarts into the new version; else what grew most.
+                culprit = view.top_culprit("restarts_per_s", "cpu_percent", "memory_bytes")
                 return finding(
-                    self.kind, view, signals[:4], scale=scale, change_id=change.change_id
+                    self.kind,
+                    view,
+                    signals[:4],
+                    scale=scale,
+                    culprit=culprit,
+                    change_id=change.change_id,
                 )
         return None
 
@@ -51,14 +71,25 @@ def _recent_first(changes: tuple[ChangeRecord, ...], node: NodeEvidence) -> list
         for c in changes
         if c.kind in BLAMEABLE
         and _covers(c, node)
-        and 0.0 <= start_s - c.at.timestamp() <= LOOKBACK_S
+        and 0.0 <= start_s - c.at.timestamp() <= EFFECT_WITHIN_S
     ]
     return sorted(fitting, key=lambda c: -c.at.timestamp())
 
 
-def _share_deviating(evidence: Evidence, change: ChangeRecord) -> float:
-    covered = [n for n in evidence.nodes if _covers(change, n)]
-    deviating = [
-        n for n in covered if any(abs(d.z) >= Z_DEVIATING for d in deviations_of(n).values())
-    ]
-    return len(deviating) / len(covered) if covered else 0.0
+def _alike_shares(
+    evidence: Evidence, change: ChangeRecord, mine: dict[str, float]
+) -> tuple[float, float]:
+    """Shares of the reached and of the spared nodes that deviate like ``mine``."""
+    reached: list[bool] = []
+    spared: list[bool] = []
+    for node in evidence.nodes:
+        view = NodeView.of(node)
+        alike = any(abs(d.z) >= Z_DEVIATING for d in view.deviations.values()) and (
+            cosine(signature_of(view.deviations), mine) >= MIN_COSINE_ALIKE
+        )
+        (reached if _covers(change, node) else spared).append(alike)
+    return _share(reached), _share(spared)
+
+
+def _share(flags: list[bool]) -> float:
+    return sum(flags) / len(flags) if flags else 0.0

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from pipeline.incidents.diagnosis.analyzers.culprit import top_culprit
 from pipeline.incidents.diagnosis.evidence import Evidence, NodeEvidence
 from pipeline.incidents.diagnosis.signature import Deviation, deviations_of
 
@@ -14,10 +15,6 @@ from pipeline.incidents.diagnosis.signature import Deviation, deviations_of
 # analyzer is as sure as a deviation can make it. Between the two, confidence grows with log z.
 Z_NOTICED = 3.0
 Z_CERTAIN = 30.0
-
-# Culprit telemetry from the agent (README "Culprit metrics"): `proc.<comm>.<field>` and
-# `unit.<unit>.<field>`, top-N per round.
-CULPRIT_PREFIXES = ("proc", "unit")
 
 
 @dataclass(frozen=True)
@@ -30,6 +27,7 @@ class Finding:
     culprit: str | None = None
     change_id: str | None = None
     evidence: tuple[str, ...] = ()
+    onset_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -64,23 +62,19 @@ class NodeView:
         return min(down, key=lambda d: d.z, default=None)
 
     def top_culprit(self, *fields: str) -> str | None:
-        """The process or unit whose ``fields`` grew most in the window (None without telemetry)."""
-        patterns = [f"{prefix}.*.{name}" for prefix in CULPRIT_PREFIXES for name in fields]
-        grown = [
-            (d.window_mean - d.before_mean, d.window_max, d)
-            for d in self.matching(*patterns)
-            if d.z >= Z_NOTICED
-        ]
-        if not grown:
-            return None
-        best = max(grown, key=lambda item: (item[0], item[1]))[2]
-        return best.metric.split(".", 1)[1].rsplit(".", 1)[0]
+        """The process or unit that grew ``fields`` most (see :func:`culprit.top_culprit`)."""
+        return top_culprit(self.node, *fields)
 
 
 class Analyzer(Protocol):
-    """SRE knowledge about one fault kind, as code: looks at one node, returns a finding or None."""
+    """SRE knowledge about one fault kind, as code: looks at one node, returns a finding or None.
+
+    ``explains`` names the kinds this one causes on the same node (a load spike saturates the CPU,
+    a leak ends in OOM kills): when both are found, the cause is the diagnosis.
+    """
 
     kind: str
+    explains: tuple[str, ...]
 
     def analyze_one(self, evidence: Evidence, view: NodeView) -> Finding | None:
         """The finding on ``view``'s node, or None when this kind does not fit."""
@@ -131,4 +125,5 @@ def finding(
         culprit,
         change_id,
         tuple(describe(d) for d in signals[:4]),
+        min(d.onset_share for d in signals),
     )

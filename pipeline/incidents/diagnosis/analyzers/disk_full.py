@@ -12,6 +12,7 @@ class DiskFull:
     """Used space (or inodes) of a mount rose and reached 90 %, or its free bytes fell away."""
 
     kind = "disk_full"
+    explains: tuple[str, ...] = ("io_saturation", "process_crash", "app_errors")
 
     def analyze_one(self, evidence: Evidence, view: NodeView) -> Finding | None:
         """See the class docstring."""

@@ -12,6 +12,7 @@ class FdExhaustion:
     """Open fds (node-wide against the limit, or a process's) rose well past their usual level."""
 
     kind = "fd_exhaustion"
+    explains: tuple[str, ...] = ("process_crash", "app_errors")
 
     def analyze_one(self, evidence: Evidence, view: NodeView) -> Finding | None:
         """See the class docstring."""

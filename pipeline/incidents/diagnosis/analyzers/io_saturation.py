@@ -15,6 +15,7 @@ class IoSaturation:
     """A device's busy time rose past 90 % while CPUs waited on I/O (iowait or I/O pressure)."""
 
     kind = "io_saturation"
+    explains: tuple[str, ...] = ("app_errors",)
 
     def analyze_one(self, evidence: Evidence, view: NodeView) -> Finding | None:
         """See the class docstring."""

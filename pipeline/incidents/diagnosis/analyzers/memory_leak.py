@@ -21,6 +21,7 @@ class MemoryLeak:
     """Memory used rose, and rose steadily in time (not one jump): something keeps allocating."""
 
     kind = "memory_leak"
+    explains: tuple[str, ...] = ("memory_pressure", "process_crash", "app_errors")
 
     def analyze_one(self, evidence: Evidence, view: NodeView) -> Finding | None:
         """See the class docstring."""

@@ -12,6 +12,7 @@ class MemoryPressure:
     """Swap, major faults, memory PSI or OOM kills rose, or memory used went past 90 %."""
 
     kind = "memory_pressure"
+    explains: tuple[str, ...] = ("process_crash", "app_errors", "io_saturation")
 
     def analyze_one(self, evidence: Evidence, view: NodeView) -> Finding | None:
         """See the class docstring."""
@@ -30,5 +31,5 @@ class MemoryPressure:
             signals.insert(0, used)
         if not signals:
             return None
-        culprit = view.top_culprit("rss_bytes", "memory_bytes")
+        culprit = view.top_culprit("oom_kills_per_s", "memory_limit_percent", "rss_bytes")
         return finding(self.kind, view, signals, scale=0.9, culprit=culprit)

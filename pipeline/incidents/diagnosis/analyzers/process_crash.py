@@ -10,6 +10,7 @@ class ProcessCrash:
     """Unit restarts or failed units rose, or a service's ``active`` state fell."""
 
     kind = "process_crash"
+    explains: tuple[str, ...] = ("app_errors", "load_spike")  # a unit restarting in a loop forks
 
     def analyze_one(self, evidence: Evidence, view: NodeView) -> Finding | None:
         """See the class docstring."""

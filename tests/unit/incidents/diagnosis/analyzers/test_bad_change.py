@@ -36,3 +36,12 @@ def test_a_unit_restart_is_a_symptom_not_a_change() -> None:
     a = make_node(SICK, "a-1")
     evidence = make_evidence(a, changes=(deploy("app", kind="restart"),))
     assert BadChange().analyze_one(evidence, NodeView.of(a)) is None
+
+
+def test_change_whose_spared_nodes_deviate_alike_is_not_blamed() -> None:
+    # Every node moved the same way, reached by the change or not: the change is not the cause.
+    a, b = make_node(SICK, "a-1"), make_node(SICK, "a-2", seed=1)
+    change = deploy("app")
+    only_a = type(change)(change.change_id, change.kind, change.at, None, ("a-1",))
+    assert BadChange().analyze_one(make_evidence(a, b, changes=(only_a,)), NodeView.of(a)) is None
+    assert BadChange().analyze_one(make_evidence(a, changes=(only_a,)), NodeView.of(a)) is not None

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.incidents.diagnosis.analyzers.base import NodeView
+from pipeline.incidents.diagnosis.analyzers.registry import ANALYZERS, CORE_KINDS, analyze_many
+from tests.unit.incidents.diagnosis.conftest import ROWS, WINDOW_ROWS, make_evidence, make_node
+
+
+def test_every_core_kind_has_one_analyzer_and_explains_only_core_kinds() -> None:
+    assert set(CORE_KINDS) == {*ANALYZERS, "unknown"} and len(ANALYZERS) == 11
+    for analyzer in ANALYZERS.values():
+        assert set(analyzer.explains) <= set(ANALYZERS) - {analyzer.kind}
+
+
+def test_a_cause_outranks_the_symptom_it_explains() -> None:
+    # OOM kills restart the unit: process_crash fires too, but memory pressure explains it.
+    node = make_node(
+        {
+            "mem.oom_kills_per_s": 0.3,
+            "unit.report.restarts_per_s": 0.05,
+            "mem.swap_used_percent": 20,
+        }
+    )
+    found = analyze_many(make_evidence(node), [NodeView.of(node)])
+    kinds = [f.kind for f in found]
+    assert kinds[0] == "memory_pressure" and "process_crash" in kinds
+
+
+def test_a_fault_starting_late_in_the_window_counts_less() -> None:
+    early = make_node({"net.tcp_retrans_percent": 6.0}, "early")
+    late = make_node(None, "late", seed=1)
+    column = late.series["net.tcp_retrans_percent"]
+    column[ROWS - WINDOW_ROWS // 4 :] = 6.0 + np.zeros(WINDOW_ROWS // 4)
+    views = [NodeView.of(early), NodeView.of(late)]
+    found = {f.node_id: f.confidence for f in analyze_many(make_evidence(early, late), views)}
+    assert found["early"] > found["late"] > 0
