@@ -314,6 +314,9 @@ class Incident(WireModel):
     group: Labels = Field(default_factory=dict)
     labels: Labels = Field(default_factory=dict)
     metrics: Annotated[list[MetricName], Field(max_length=64)] = Field(default_factory=list)
+    directions: Annotated[dict[MetricName, Literal["up", "down"]], Field(max_length=64)] = Field(
+        default_factory=dict, description="per metric, whether it went up or down"
+    )
     affected_nodes: Annotated[list[NodeId], Field(max_length=64)] = Field(default_factory=list)
     affected_count: int = Field(ge=1)
     population: int | None = Field(default=None, ge=1)

@@ -11,8 +11,6 @@ import click
 from pipeline.commands import one_line_errors
 from pipeline.commands.detect import _progress
 
-DEFAULT_RUNBOOK = Path("deploy/runbooks/default.yaml")
-
 
 @click.command("diagnosis")
 @click.option(
@@ -35,13 +33,6 @@ DEFAULT_RUNBOOK = Path("deploy/runbooks/default.yaml")
 )
 @click.option("--seeds", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--leave-one-out", is_flag=True, help="Score each case with all others confirmed.")
-@click.option(
-    "--runbook",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_RUNBOOK,
-    show_default=True,
-    help="Metric-glob runbook scored beside it as the baseline.",
-)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @one_line_errors
 def eval_diagnosis(
@@ -50,7 +41,6 @@ def eval_diagnosis(
     shots: int | None,
     seeds: int,
     leave_one_out: bool,
-    runbook: Path,
     as_json: bool,
 ) -> None:
     """Accuracy, macro-F1, per-kind precision/recall, culprit top-1/3 and abstain rate."""
@@ -71,7 +61,7 @@ def eval_diagnosis(
             scores = ev.run_leave_one_out(case_set, records, tick)
         else:
             scores = ev.run_plain(case_set, history, tick)
-        baseline = _baseline(case_set, runbook)
+        baseline = _baseline(case_set)
     _print(scores | {"mode": mode, "glob_baseline": baseline}, as_json)
 
 
@@ -96,15 +86,13 @@ def _mode(
     return ("with history" if history else "zero-shot"), cases
 
 
-def _baseline(case_set: Any, path: Path) -> dict[str, Any]:
+def _baseline(case_set: Any) -> dict[str, Any]:
     from pipeline.incidents.diagnosis.glob_baseline import glob_diagnose_one
     from pipeline.incidents.diagnosis.scoring import score_many
-    from pipeline.incidents.runbooks import load_runbook
 
-    book = load_runbook(path)
-    predictions = {cid: glob_diagnose_one(e, book) for cid, e in case_set.cases.items()}
+    predictions = {cid: glob_diagnose_one(e) for cid, e in case_set.cases.items()}
     scores = score_many(predictions, case_set.truth)
-    return {"runbook": str(path), "accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"]}
+    return {"accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"]}
 
 
 def _print(scores: dict[str, Any], as_json: bool) -> None:
@@ -121,7 +109,7 @@ def _print(scores: dict[str, Any], as_json: bool) -> None:
         click.echo(f"  {kind:<28} {row['precision']:9.3f} {row['recall']:7.3f} {row['f1']:6.3f}")
     base = scores["glob_baseline"]
     click.echo(
-        f"glob runbook baseline ({base['runbook']}): accuracy {base['accuracy']:.3f}, "
+        f"metric-glob runbook (before diagnosis) as a baseline: accuracy {base['accuracy']:.3f}, "
         f"macro_f1 {base['macro_f1']:.3f}"
     )
 

@@ -86,25 +86,53 @@ class RunScript(ActionParams):
     arg: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:=/@-]{0,200}$")] | None = None
 
 
+class Rollback(ActionParams):
+    """Run the role's rollback hook (an allowlisted script) with the change id to undo."""
+
+    hook: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    change: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:=/@-]{0,200}$")] | None = None
+
+
+class Notify(ActionParams):
+    """Nothing is done on a node: the incident pages a human (no safe action exists)."""
+
+
 @dataclass(frozen=True)
 class ActionSpec:
-    """One catalogue entry: its parameter model and whether it is risky by nature."""
+    """One catalogue entry: its parameter model and what acting means.
+
+    ``lowers_use``: the action relieves a resource that is over-used (stop, clean, restart,
+    limit); a rule must only pick it when use went up, never when it went down. ``on_node``:
+    False for ``notify``, which sends no request. ``always_approval``: an operator approves it
+    whatever the runbook or settings say.
+    """
 
     name: str
     params: type[ActionParams]
     summary: str
+    lowers_use: bool = False
+    on_node: bool = True
+    always_approval: bool = False
 
 
 CATALOGUE: dict[str, ActionSpec] = {
     spec.name: spec
     for spec in (
-        ActionSpec("restart_unit", RestartUnit, "restart a systemd unit"),
-        ActionSpec("stop_process", StopProcess, "stop a runaway process"),
-        ActionSpec("drop_caches", DropCaches, "drop page caches"),
-        ActionSpec("clean_files", CleanFiles, "delete old files under an allowlisted path"),
-        ActionSpec("limit_cgroup", LimitCgroup, "lower a cgroup's CPU or memory limit"),
+        ActionSpec("restart_unit", RestartUnit, "restart a systemd unit", lowers_use=True),
+        ActionSpec("stop_process", StopProcess, "stop a runaway process", lowers_use=True),
+        ActionSpec("drop_caches", DropCaches, "drop page caches", lowers_use=True),
+        ActionSpec(
+            "clean_files", CleanFiles, "delete old files under an allowlisted path", lowers_use=True
+        ),
+        ActionSpec(
+            "limit_cgroup", LimitCgroup, "lower a cgroup's CPU or memory limit", lowers_use=True
+        ),
         ActionSpec("call_webhook", CallWebhook, "POST the incident to a webhook"),
         ActionSpec("run_script", RunScript, "run an allowlisted script"),
+        ActionSpec(
+            "rollback", Rollback, "undo a change through the role's hook", always_approval=True
+        ),
+        ActionSpec("notify", Notify, "page a human; nothing runs on a node", on_node=False),
     )
 }
 ACTION_NAMES = tuple(CATALOGUE)

@@ -12,12 +12,14 @@ from collections import deque
 from datetime import datetime, timedelta
 
 from pipeline.config import ControlSettings
+from pipeline.control.catalogue import CATALOGUE
 from pipeline.errors import ActionRefused
 
 
 def needs_approval(action: str, requested: bool, settings: ControlSettings) -> bool:
-    """Whether an operator must approve: the issuer asked, or the settings insist."""
-    return requested or action in settings.approval_required
+    """Whether an operator must approve: the issuer asked, the settings or the catalogue insist."""
+    spec = CATALOGUE.get(action)
+    return requested or action in settings.approval_required or bool(spec and spec.always_approval)
 
 
 def allowed_in_group(max_share: float, population: int) -> int:

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from pipeline.incidents.hints import PastIncident, build_hints, signature_of, similar_many
 from pipeline.incidents.inventory import Inventory
@@ -183,6 +184,7 @@ class IncidentTracker:
             group=state.group,
             labels=state.labels,
             metrics=sorted(state.deviations)[:64],
+            directions={m: _direction(state, m) for m in sorted(state.deviations)[:64]},
             affected_nodes=sorted(state.nodes)[:64],
             affected_count=affected,
             population=state.population,
@@ -398,3 +400,7 @@ class IncidentTracker:
         (key, value), count = next(iter(state.group.items())), len(state.nodes)
         of = f" of {state.population}" if state.population else ""
         return f"{count}{of} hosts with {key}={value}: {metric} {direction}"
+
+
+def _direction(state: _State, metric: str) -> Literal["up", "down"]:
+    return "down" if state.directions.get(metric) == "down" else "up"

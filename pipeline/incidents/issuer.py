@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pipeline.config import ControlSettings, IncidentSettings
+from pipeline.control.catalogue import CATALOGUE
 from pipeline.control.policy import BlastRadiusGuard, needs_approval
 from pipeline.control.signing import new_nonce, sign_one
 from pipeline.errors import ActionRefused
@@ -91,8 +92,8 @@ class Issuer:
         if incident.silenced or incident.flapping:
             return plan
         plan.rule = rule = self.runbook.match_one(incident)
-        if rule is None:
-            return plan
+        if rule is None or not CATALOGUE[rule.action.type].on_node:
+            return plan  # notify-only: the incident pages a human, no node is asked to act
         group, population = self._group_of(incident)
         for node_id in self._targets(incident):
             request_id = request_id_of(incident.incident_id, node_id, rule.action.type)
@@ -122,7 +123,7 @@ class Issuer:
             node_id=node_id,
             incident_id=incident.incident_id,
             action=rule.action.type,
-            params=rule.params().model_dump(exclude_none=True),
+            params=rule.params_for(incident).model_dump(exclude_none=True),
             reason=f"rule {rule.name}: {incident.title}"[:512],
             issued_at=now,
             expires_at=now + timedelta(seconds=self.settings.request_ttl_s),

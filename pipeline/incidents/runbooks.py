@@ -9,11 +9,24 @@ Examples
 ... version: 1
 ... rules:
 ...   - name: runaway-cpu
-...     match: {metric: "cpu.*", severity: [critical], kind: host}
+...     match: {diagnosis: cpu_saturation, kind: host}
+...     action: {type: stop_process, params: {pattern: "^{culprit}$", top: cpu}}
+...   - name: busy-by-metric
+...     match: {metric: "cpu.usage_user", direction: up, severity: [critical]}
 ...     action: {type: stop_process, params: {top: cpu}}
 ... ''')
->>> book.rules[0].action.type
-'stop_process'
+>>> [rule.action.type for rule in book.rules]
+['stop_process', 'stop_process']
+>>> parse_runbook('''
+... version: 1
+... rules:
+...   - name: wrong-way
+...     match: {metric: "cpu.usage_user", direction: down}
+...     action: {type: stop_process, params: {top: cpu}}
+... ''')
+Traceback (most recent call last):
+...
+pipeline.errors.RunbookError: <runbook>:5: rules[0].match.direction: stop_process lowers use, ...
 """
 
 from __future__ import annotations
@@ -27,7 +40,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from pipeline.control.catalogue import ActionParams, parse_params
 from pipeline.errors import RunbookError
-from pipeline.models import Incident, MetricName, Severity
+from pipeline.incidents.runbook_params import SAMPLE_VALUES, fill, needs_of, placeholders_of
+from pipeline.incidents.runbook_safety import direction_problems
+from pipeline.models import Incident, KindName, MetricName, Severity
 
 Loc = tuple[str | int, ...]
 
@@ -41,9 +56,17 @@ class _Strict(BaseModel):
 
 
 class RuleMatch(_Strict):
-    """Which incidents a rule applies to; every given condition must hold."""
+    """Which incidents a rule applies to; every given condition must hold.
+
+    ``diagnosis`` matches the incident's diagnosed kind (at ``min_confidence`` or more; the
+    abstaining ``unknown`` at any confidence). Otherwise a metric in the incident must match the
+    ``metric`` glob and have moved in ``direction``.
+    """
 
     metric: str = "*"
+    direction: Literal["up", "down"] | None = None
+    diagnosis: Annotated[list[KindName], BeforeValidator(_as_list)] | None = None
+    min_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
     severity: Annotated[list[Severity], BeforeValidator(_as_list)] = ["warning", "critical"]
     labels: dict[str, str] = Field(default_factory=dict)
     kind: Literal["host", "fleet", "any"] = "any"
@@ -73,19 +96,43 @@ class Rule(_Strict):
     approval: Literal["auto", "required"] = "auto"
     owner: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")] | None = None
 
-    def params(self) -> ActionParams:
-        """The action's typed parameters (already validated on load)."""
-        return parse_params(self.action.type, self.action.params)
+    def params_for(self, incident: Incident) -> ActionParams:
+        """The action's typed parameters with ``{culprit}``, ``{change}``, ``{role}`` filled.
+
+        Raises
+        ------
+        KeyError
+            When the incident lacks a value a placeholder needs (``matches`` says False then).
+        """
+        values = placeholders_of(incident)
+        return parse_params(self.action.type, fill(self.action.params, values))
 
     def matches(self, incident: Incident) -> bool:
-        """Whether this rule applies to ``incident``."""
+        """Whether this rule applies to ``incident`` (and can fill its placeholders)."""
         rule = self.match
         labels = incident.labels | incident.group
         return (
             rule.kind in ("any", incident.kind)
             and incident.severity in rule.severity
-            and any(fnmatch.fnmatchcase(m, rule.metric) for m in incident.metrics)
             and all(fnmatch.fnmatchcase(labels.get(k, ""), v) for k, v in rule.labels.items())
+            and (self._diagnosed(incident) if rule.diagnosis else self._moved(incident))
+            and needs_of(self.action.params) <= placeholders_of(incident).keys()
+        )
+
+    def _diagnosed(self, incident: Incident) -> bool:
+        found = incident.diagnosis
+        return (
+            found is not None
+            and found.kind in (self.match.diagnosis or ())
+            and (found.kind == "unknown" or found.confidence >= self.match.min_confidence)
+        )
+
+    def _moved(self, incident: Incident) -> bool:
+        wanted = self.match.direction
+        return any(
+            fnmatch.fnmatchcase(m, self.match.metric)
+            and (wanted is None or incident.directions.get(m) == wanted)
+            for m in incident.metrics
         )
 
 
@@ -145,8 +192,13 @@ def _check_actions(data: Any, root: yaml.Node, source: str) -> list[str]:
             continue  # the model reports the missing or mistyped action itself
         params = action.get("params", {})
         base: Loc = ("rules", index, "action")
+        problems += [
+            _problem(source, root, ("rules", index, *path), message)
+            for path, message in direction_problems(rule)
+        ]
         try:
-            parse_params(action["type"], params if isinstance(params, dict) else {})
+            sample = fill(params, SAMPLE_VALUES) if isinstance(params, dict) else {}
+            parse_params(action["type"], sample)
         except ValidationError as exc:
             problems += _problems(exc, (*base, "params"), root, source)
         except ValueError as exc:

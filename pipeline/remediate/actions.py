@@ -50,7 +50,9 @@ def perform(
     ActionRefused
         When the target is outside what the node's settings allow.
     """
-    handler = _HANDLERS[action]
+    handler = _HANDLERS.get(action)
+    if handler is None:  # notify: the issuer never sends it, so a request for it is forged
+        raise ActionRefused(f"{action!r} is not an action a node runs")
     return handler(params, ctx, dry_run)
 
 
@@ -166,6 +168,12 @@ def _run_script(params: cat.ActionParams, ctx: ActionContext, dry_run: bool) -> 
     return ActionReport(f"ran {argv}", True)
 
 
+def _rollback(params: cat.ActionParams, ctx: ActionContext, dry_run: bool) -> ActionReport:
+    # The role's hook is an allowlisted script like any other; the change id is its argument.
+    assert isinstance(params, cat.Rollback)  # noqa: S101
+    return _run_script(cat.RunScript(script=params.hook, arg=params.change), ctx, dry_run)
+
+
 def _run(argv: list[str], timeout_s: float) -> None:
     try:
         subprocess.run(argv, timeout=timeout_s, check=True, capture_output=True)  # noqa: S603
@@ -187,4 +195,5 @@ _HANDLERS: dict[str, Handler] = {
     "limit_cgroup": _limit_cgroup,
     "call_webhook": _call_webhook,
     "run_script": _run_script,
+    "rollback": _rollback,
 }

@@ -93,7 +93,7 @@ def test_runaway_process_is_stopped_after_dry_run_and_verified(
     runbook = tmp_path / "runbook.yaml"
     runbook.write_text(
         "version: 1\nrules:\n  - name: runaway-cpu\n"
-        '    match: {metric: "cpu.*", severity: [critical], kind: host}\n'
+        '    match: {metric: "cpu.usage_[!i]*", direction: up, severity: [critical], kind: host}\n'
         f"    action: {{type: stop_process, params: {{pattern: '{marker}', top: cpu}}}}\n"
         f"    verify: {{metric: cpu.usage_nice, below: {RECOVER_BELOW}}}\n"
     )

@@ -149,7 +149,7 @@ def test_fleet_fault_on_50_nodes_is_one_incident_and_blast_radius_limits_actions
     runbook = tmp_path / "runbook.yaml"
     runbook.write_text(
         "version: 1\nrules:\n  - name: fleet-cpu\n"
-        '    match: {metric: "cpu.*", kind: fleet}\n'
+        '    match: {metric: "cpu.usage_[!i]*", direction: up, kind: fleet}\n'
         "    action: {type: stop_process, params: {top: cpu}}\n"
     )
     settings = stage_settings(runbook=runbook, settle_s=5)

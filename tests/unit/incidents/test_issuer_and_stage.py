@@ -18,7 +18,7 @@ RUNBOOK = parse_runbook("""\
 version: 1
 rules:
   - name: runaway
-    match: {metric: "cpu.*", severity: [critical]}
+    match: {metric: "cpu.usage_user", direction: up, severity: [critical]}
     action: {type: stop_process, params: {top: cpu}}
     verify: {metric: cpu.usage_user, below: 50}
     owner: sre

@@ -15,7 +15,7 @@ GOOD = """\
 version: 1
 rules:
   - name: runaway
-    match: {metric: "cpu.*", severity: critical, kind: host}
+    match: {metric: "cpu.usage_user", direction: up, severity: critical, kind: host}
     action:
       type: stop_process
       params: {pattern: "^python", grace_s: 2}
@@ -28,9 +28,12 @@ def _problems(text: str) -> list[str]:
     return caught.value.problems
 
 
-def test_shipped_default_runbook_is_valid() -> None:
+def test_shipped_default_runbook_is_valid_and_covers_every_core_kind() -> None:
+    from pipeline.incidents.diagnosis.analyzers.registry import CORE_KINDS
+
     book = load_runbook(REPO / "deploy" / "runbooks" / "default.yaml")
-    assert [r.action.type for r in book.rules][:2] == ["stop_process", "stop_process"]
+    covered = {k for r in book.rules for k in (r.match.diagnosis or ())}
+    assert covered == set(CORE_KINDS)
 
 
 def test_bad_param_value_names_line_and_field() -> None:
@@ -77,7 +80,7 @@ def test_empty_runbook_is_refused() -> None:
 def test_first_matching_rule_wins() -> None:
     from pipeline.models import Incident
 
-    book = parse_runbook(GOOD + "  - name: fallback\n    action: {type: drop_caches}\n")
+    book = parse_runbook(GOOD + "  - name: fallback\n    action: {type: notify}\n")
     common = {
         "dedup_key": "host:n1",
         "kind": "host",
@@ -89,7 +92,8 @@ def test_first_matching_rule_wins() -> None:
         "opened_at": BASE_TIME,
         "updated_at": BASE_TIME,
     }
-    cpu = Incident(incident_id="i1", severity="critical", metrics=["cpu.usage_user"], **common)
+    up = {"cpu.usage_user": "up"}
+    cpu = Incident(incident_id="i1", severity="critical", metrics=[*up], directions=up, **common)
     mem = Incident(incident_id="i2", severity="critical", metrics=["mem.used_percent"], **common)
     warn = Incident(incident_id="i3", severity="warning", metrics=["cpu.usage_user"], **common)
     assert book.match_one(cpu).name == "runaway"  # type: ignore[union-attr]

@@ -80,3 +80,23 @@ def test_webhook_only_to_allowlisted_urls() -> None:
     params = parse_params("call_webhook", {"url": "http://127.0.0.1:9/hook"})
     with pytest.raises(ActionRefused, match="not in webhook_urls"):
         perform("call_webhook", params, ActionContext(settings()), dry_run=True)
+
+
+def test_rollback_runs_the_roles_allowlisted_hook_with_the_change(tmp_path: Path) -> None:
+    out = tmp_path / "rolled"
+    hook = tmp_path / "rollback-web.sh"
+    hook.write_text(f'#!/bin/sh\necho "$1" > {out}\n')
+    hook.chmod(0o755)
+    ctx = ActionContext(settings(scripts={"rollback-web": hook}))
+    params = parse_params("rollback", {"hook": "rollback-web", "change": "deploy-7"})
+    assert perform("rollback", params, ctx, True).effect_ok is None  # dry run: nothing ran
+    assert not out.exists()
+    perform("rollback", params, ctx, False)
+    assert out.read_text() == "deploy-7\n"
+    with pytest.raises(ActionRefused, match="not in the scripts allowlist"):
+        perform("rollback", parse_params("rollback", {"hook": "rollback-db"}), ctx, False)
+
+
+def test_notify_is_never_run_on_a_node() -> None:
+    with pytest.raises(ActionRefused, match="not an action a node runs"):
+        perform("notify", parse_params("notify", {}), ActionContext(settings()), False)

@@ -8,13 +8,12 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 
 FIXTURE = Path(__file__).parents[3] / "fixtures" / "cases"
-RUNBOOK = Path(__file__).parents[4] / "deploy" / "runbooks" / "default.yaml"
 
 
 def run(*args: str) -> dict[str, object]:
     result = CliRunner().invoke(
         cli,
-        ["eval", "diagnosis", "--cases", str(FIXTURE), "--runbook", str(RUNBOOK), "--json", *args],
+        ["eval", "diagnosis", "--cases", str(FIXTURE), "--json", *args],
     )
     assert result.exit_code == 0, result.output
     return json.loads(result.output[result.output.index("{") :])
