@@ -292,7 +292,10 @@ class PastIncident(WireModel):
     )
     text: Annotated[str, StringConstraints(max_length=4096)] = ""
     actions: Annotated[list[ActionOutcome], Field(max_length=32)] = Field(default_factory=list)
-    confirmed_at: UtcDatetime = Field(default_factory=utc_now)
+    confirmed_by: Identifier | None = Field(
+        default=None, description="operator who labelled it; None while awaiting a label"
+    )
+    recorded_at: UtcDatetime = Field(default_factory=utc_now)
 
 
 class Incident(WireModel):

@@ -66,22 +66,39 @@ class Diagnoser:
         culprit_node: str | None = None,
         culprit: str | None = None,
         actions: Sequence[ActionOutcome] = (),
+        by: str = "operator",
     ) -> PastIncident:
         """Learn that ``evidence`` was ``kind`` (any name an operator gives); returns the record."""
-        views = [NodeView.of(n) for n in evidence.nodes if culprit_node in (None, n.node_id)]
-        top = _rank_nodes(views, [])[0] if views else None
-        record = PastIncident(
-            incident_id=evidence.incident_id,
-            kind=kind,
-            culprit=culprit,
-            culprit_node=culprit_node or (top.node.node_id if top else None),
-            signature=signature_of(top.deviations) if top else {},
-            text=evidence.text,
-            actions=list(actions),
-        )
-        self.history.add_one(record)
-        self.classifier.learn_one(record.signature, kind)
+        record = record_of(evidence, kind, culprit_node, culprit, actions)
+        record = PastIncident.model_validate(record.model_dump() | {"confirmed_by": by})
+        self.learn_one(record)
         return record
+
+    def learn_one(self, record: PastIncident) -> None:
+        """Remember a confirmed record in the history and teach it to the classifier."""
+        self.history.add_one(record)
+        self.classifier.learn_one(record.signature, record.kind)
+
+
+def record_of(
+    evidence: Evidence,
+    kind: str,
+    culprit_node: str | None = None,
+    culprit: str | None = None,
+    actions: Sequence[ActionOutcome] = (),
+) -> PastIncident:
+    """``evidence`` as a history record: the signature of its culprit node (else its top node)."""
+    views = [NodeView.of(n) for n in evidence.nodes if culprit_node in (None, n.node_id)]
+    top = _rank_nodes(views, [])[0] if views else None
+    return PastIncident(
+        incident_id=evidence.incident_id,
+        kind=kind,
+        culprit=culprit,
+        culprit_node=culprit_node or (top.node.node_id if top else None),
+        signature=signature_of(top.deviations) if top else {},
+        text=evidence.text,
+        actions=list(actions),
+    )
 
 
 def _best_per_kind(findings: list[Finding]) -> dict[str, float]:
