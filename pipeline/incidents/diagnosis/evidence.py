@@ -39,6 +39,8 @@ class NodeEvidence:
     series: Mapping[str, FloatArray]
     in_window: npt.NDArray[np.bool_]
     contributors: tuple[str, ...] = ()
+    # Derived figures computed once per node (its deviations), shared by every analyzer.
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def before(self, metric: str) -> FloatArray:
         """Finite values of ``metric`` before the window (empty when the metric is absent)."""
@@ -68,6 +70,8 @@ class Evidence:
     changes: tuple[ChangeRecord, ...] = ()
     text: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
+    # Verdicts about the whole incident (such as whether a change's nodes deviate alike).
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def node(self, node_id: str) -> NodeEvidence:
         """The evidence of ``node_id``; raises KeyError when it is not part of the incident."""

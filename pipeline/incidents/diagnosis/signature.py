@@ -42,35 +42,87 @@ class Deviation:
         return "up" if self.z >= 0 else "down"
 
 
-def deviation_of(node: NodeEvidence, metric: str) -> Deviation | None:
-    """The deviation of ``metric`` on ``node``; None when it lacks rows before or in the window."""
-    before, during = node.before(metric), node.during(metric)
-    if before.size < 2 or during.size < 1:
-        return None
-    before_mean, window_mean = float(before.mean()), float(during.mean())
-    floor = max(
-        RELATIVE_NOISE_FLOOR * max(abs(before_mean), abs(window_mean)), ABSOLUTE_NOISE_FLOOR
-    )
-    noise = max(float(before.std()), floor)
-    z = (window_mean - before_mean) / noise
-    onset = _onset_share(during, before_mean + math.copysign(ONSET_SIGMAS * noise, z), z >= 0)
-    return Deviation(
-        metric, before_mean, window_mean, float(during.max()), float(during[-1]), z, onset
-    )
-
-
-def _onset_share(during: FloatArray, level: float, up: bool) -> float:
-    # Two rows in a row past the level: one noisy sample is not an onset.
-    beyond = during >= level if up else during <= level
-    past = beyond[:-1] & beyond[1:] if len(beyond) > 1 else beyond
-    first = int(np.argmax(past)) if past.any() else len(during) - 1
-    return first / max(len(during) - 1, 1)
-
-
 def deviations_of(node: NodeEvidence) -> dict[str, Deviation]:
-    """Every metric's deviation on ``node`` that can be computed."""
-    found = (deviation_of(node, metric) for metric in node.metrics())
-    return {d.metric: d for d in found if d is not None}
+    """Every metric's deviation on ``node`` (once per node, then memoised).
+
+    A metric needs two finite values before the window and one in it. The baseline's standard
+    deviation is floored (see ``RELATIVE_NOISE_FLOOR``); all metrics are computed at once.
+    """
+    cached = node.memo.get("deviations")
+    if cached is None:
+        cached = node.memo["deviations"] = _compute(node)
+    return cached  # type: ignore[return-value]  # only this function writes the key
+
+
+def _compute(node: NodeEvidence) -> dict[str, Deviation]:
+    names = node.metrics()
+    if not names:
+        return {}
+    matrix = np.column_stack([node.series[m] for m in names]).astype(float)
+    before = _Columns(matrix[node.times_s < node.window_start_s])
+    during = _Columns(matrix[node.in_window])
+    floor = np.maximum(
+        RELATIVE_NOISE_FLOOR * np.maximum(abs(before.mean), abs(during.mean)), ABSOLUTE_NOISE_FLOOR
+    )
+    noise = np.maximum(before.std, floor)
+    z = (during.mean - before.mean) / noise
+    onset = _onset_shares(during.values, before.mean + np.copysign(ONSET_SIGMAS * noise, z), z)
+    usable = (before.count >= 2) & (during.count >= 1)
+    return {
+        m: Deviation(
+            m,
+            float(before.mean[i]),
+            float(during.mean[i]),
+            float(during.max[i]),
+            float(during.last[i]),
+            float(z[i]),
+            float(onset[i]),
+        )
+        for i, m in enumerate(names)
+        if usable[i]
+    }
+
+
+class _Columns:
+    """Per-column figures of a block of rows, ignoring missing (non-finite) samples."""
+
+    def __init__(self, values: FloatArray) -> None:
+        self.values = values
+        finite = np.isfinite(values)
+        self.count = finite.sum(axis=0)
+        safe = np.where(finite, values, 0.0)
+        self.mean = safe.sum(axis=0) / np.maximum(self.count, 1)
+        spread = np.where(finite, values - self.mean, 0.0)
+        self.std = np.sqrt((spread**2).sum(axis=0) / np.maximum(self.count, 1))
+        self.max = np.where(finite, values, -np.inf).max(axis=0, initial=-np.inf)
+        last_row = np.where(finite, np.arange(len(values))[:, None], -1).max(axis=0, initial=-1)
+        self.last = (
+            np.where(
+                last_row >= 0, safe[np.maximum(last_row, 0), np.arange(values.shape[1])], np.nan
+            )
+            if len(values)
+            else np.full(values.shape[1], np.nan)
+        )
+
+
+def _onset_shares(during: FloatArray, level: FloatArray, z: FloatArray) -> FloatArray:
+    """Per column, how far into the window it first stayed two rows past ``level``."""
+    rows = len(during)
+    if rows == 0:
+        return np.zeros(during.shape[1])
+    with np.errstate(invalid="ignore"):
+        beyond = np.where(z >= 0, during >= level, during <= level)
+    past = beyond[:-1] & beyond[1:] if rows > 1 else beyond  # one noisy sample is not an onset
+    first = np.where(past.any(axis=0), past.argmax(axis=0), rows - 1)
+    return first / max(rows - 1, 1)
+
+
+def node_signature(node: NodeEvidence) -> Signature:
+    """The signature of ``node``'s deviations (once per node, then memoised)."""
+    cached = node.memo.get("signature")
+    if cached is None:
+        cached = node.memo["signature"] = signature_of(deviations_of(node))
+    return cached  # type: ignore[return-value]  # only this function writes the key
 
 
 def signature_of(deviations: Mapping[str, Deviation]) -> Signature:

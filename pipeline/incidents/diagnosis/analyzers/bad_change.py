@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pipeline.incidents.diagnosis.analyzers.base import Finding, NodeView, finding
 from pipeline.incidents.diagnosis.evidence import ChangeRecord, Evidence, NodeEvidence
-from pipeline.incidents.diagnosis.signature import cosine, signature_of
+from pipeline.incidents.diagnosis.signature import cosine, deviations_of, node_signature, strength
 
 # A bad release shows within minutes: the new code runs as soon as its unit restarts. A fault
 # that starts later than this after a change is a coincidence, not the change.
 EFFECT_WITHIN_S = 300.0
-# A strict majority of the nodes the change reached must deviate like this node (signatures
+# A strict majority of the nodes the change reached must deviate like the worst of them (signatures
 # pointing the same way); nodes it did not reach must not (they are the control group).
 MIN_SHARE_ALIKE = 0.5
 MIN_COSINE_ALIKE = 0.5
@@ -40,9 +40,8 @@ class BadChange:
         )
         if not signals:
             return None
-        mine = signature_of(view.deviations)
         for change in _recent_first(evidence.changes, view.node):
-            reached, spared = _alike_shares(evidence, change, mine)
+            reached, spared = _alike_shares(evidence, change)
             if reached > MIN_SHARE_ALIKE and spared <= MIN_SHARE_ALIKE:
                 scale = 0.6 + 0.4 * reached
                 # The changed unit restarts into the new version; else what grew most.
@@ -76,19 +75,27 @@ def _recent_first(changes: tuple[ChangeRecord, ...], node: NodeEvidence) -> list
     return sorted(fitting, key=lambda c: -c.at.timestamp())
 
 
-def _alike_shares(
-    evidence: Evidence, change: ChangeRecord, mine: dict[str, float]
-) -> tuple[float, float]:
-    """Shares of the reached and of the spared nodes that deviate like ``mine``."""
-    reached: list[bool] = []
-    spared: list[bool] = []
-    for node in evidence.nodes:
-        view = NodeView.of(node)
-        alike = any(abs(d.z) >= Z_DEVIATING for d in view.deviations.values()) and (
-            cosine(signature_of(view.deviations), mine) >= MIN_COSINE_ALIKE
+def _alike_shares(evidence: Evidence, change: ChangeRecord) -> tuple[float, float]:
+    """Shares of the reached and of the spared nodes deviating like the most deviating reached one.
+
+    A verdict about the whole incident: computed once per change, then memoised.
+    """
+    key = f"bad_change:{change.change_id}"
+    if key not in evidence.memo:
+        deviating = {
+            n.node_id: node_signature(n)
+            for n in evidence.nodes
+            if any(abs(d.z) >= Z_DEVIATING for d in deviations_of(n).values())
+        }
+        reached = [n.node_id for n in evidence.nodes if _covers(change, n)]
+        spared = [n.node_id for n in evidence.nodes if not _covers(change, n)]
+        worst = max((deviating[n] for n in reached if n in deviating), key=strength, default={})
+        alike = {n for n, sig in deviating.items() if cosine(sig, worst) >= MIN_COSINE_ALIKE}
+        evidence.memo[key] = (
+            _share([n in alike for n in reached]),
+            _share([n in alike for n in spared]),
         )
-        (reached if _covers(change, node) else spared).append(alike)
-    return _share(reached), _share(spared)
+    return evidence.memo[key]  # type: ignore[return-value]  # only this function writes the key
 
 
 def _share(flags: list[bool]) -> float:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -44,11 +46,8 @@ class NodeView:
 
     def matching(self, *patterns: str) -> list[Deviation]:
         """Deviations of metrics matching any glob in ``patterns``, largest |z| first."""
-        found = [
-            d
-            for m, d in self.deviations.items()
-            if any(fnmatch.fnmatchcase(m, p) for p in patterns)
-        ]
+        regex = _compiled(patterns)
+        found = [d for m, d in self.deviations.items() if regex.match(m)]
         return sorted(found, key=lambda d: -abs(d.z))
 
     def rising(self, *patterns: str, z_min: float = Z_NOTICED) -> Deviation | None:
@@ -64,6 +63,12 @@ class NodeView:
     def top_culprit(self, *fields: str) -> str | None:
         """The process or unit that grew ``fields`` most (see :func:`culprit.top_culprit`)."""
         return top_culprit(self.node, *fields)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a tuple of globs: analyzers ask the same few questions of every node."""
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns))
 
 
 class Analyzer(Protocol):
