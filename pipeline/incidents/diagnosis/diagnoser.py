@@ -177,7 +177,10 @@ def _deviation_notes(view: NodeView) -> list[DeviationNote]:
 
 def _source_vote(source: str, kinds: dict[str, float]) -> KindVote:
     kind, confidence = max(kinds.items(), key=lambda item: item[1])
-    return KindVote(kind=kind, confidence=round(min(max(confidence, 0.0), 1.0), 3), source=source)  # type: ignore[arg-type]  # source names are the Literal's
+    # Validated: source names are the Literal's ("analyzers", "history", "classifier").
+    return KindVote.model_validate(
+        {"kind": kind, "confidence": round(min(max(confidence, 0.0), 1.0), 3), "source": source}
+    )
 
 
 def _similar(n: Neighbour) -> SimilarIncident:
