@@ -148,10 +148,7 @@ def _loop(
                 ready.set()
             for records in polled.values():
                 for record in records:
-                    model = (
-                        RemediationRequest if record.topic == requests_topic else OperatorCommand
-                    )
-                    message = decode_or_dead_letter(model, record.value, Origin.of(record))
+                    message = _decode(record, record.topic == requests_topic)
                     if isinstance(message, DeadLetter):  # never acted on
                         publish_dead_letter(producer, prefix, message)
                         continue
@@ -164,6 +161,13 @@ def _loop(
         producer.close()
         consumer.close()
     return outcomes
+
+
+def _decode(record: Any, is_request: bool) -> RemediationRequest | OperatorCommand | DeadLetter:
+    origin = Origin.of(record)
+    if is_request:
+        return decode_or_dead_letter(RemediationRequest, record.value, origin)
+    return decode_or_dead_letter(OperatorCommand, record.value, origin)
 
 
 def _handle(
