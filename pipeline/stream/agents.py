@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import time
 from typing import Any
 
 from influxdb_client.client.write.point import Point
@@ -140,19 +141,20 @@ async def _add_points(worker: Worker, points: list[Point]) -> int:
     buffer would lose them for good. Once the worker stops, the points are not queued: the
     message is never acknowledged, so its partition's next owner re-reads it.
     """
-    waited_s = 0.0
+    started_at = time.monotonic()
+    waited = False
     while True:
         try:
-            return worker.sink.add_many(points)
+            sink_seq = worker.sink.add_many(points)
+            break
         except SinkBackpressure as exc:
             if worker.checkpoints.closed:
                 return 0
+            waited = True
             await asyncio.sleep(exc.retry_after_s)
-            waited_s += exc.retry_after_s
-        finally:
-            if waited_s:
-                worker.meters.sink_wait.inc(waited_s)
-                waited_s = 0.0
+    if waited:
+        worker.meters.sink_wait.inc(time.monotonic() - started_at)
+    return sink_seq
 
 
 async def _dead_letter(worker: Worker, letter: DeadLetter, event: Any) -> None:
