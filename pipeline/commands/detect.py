@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,13 @@ def eval_nab(data_dir: Path | None, detector: str, as_json: bool) -> None:
         task = progress.add_task("NAB", total=sum(len(f.values) for f in corpus))
         _, report = score_corpus(corpus, detector, lambda: progress.advance(task))
     if as_json:
-        payload = dict(report.scores) | {"thresholds": report.thresholds, "folders": report.folders}
-        click.echo(json.dumps(payload | {"files": len(corpus)}, indent=2))
+        # A folder without labelled windows has no normalised score (NaN): null in JSON.
+        folders = {
+            name: {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+            for name, row in report.folders.items()
+        }
+        payload = dict(report.scores) | {"thresholds": report.thresholds, "folders": folders}
+        click.echo(json.dumps(payload | {"files": len(corpus)}, indent=2, allow_nan=False))
         return
     click.echo(f"NAB over {len(corpus)} files, detector {detector!r}")
     for name, value in report.scores.items():

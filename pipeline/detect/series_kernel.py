@@ -15,12 +15,26 @@ clearest sign of a new situation, a repeat of a familiar spike is not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
 import numpy as np
 import numpy.typing as npt
 from numba import njit
 
 Floats = npt.NDArray[np.float64]
 Index = npt.NDArray[np.intp]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def compiled(function: F) -> F:
+    """``function`` compiled by numba (cached on disk), typed as itself for its callers.
+
+    numba's ``Dispatcher`` hides the signature from type checkers; the compiled function takes
+    and returns the same types as the Python one.
+    """
+    return cast(F, njit(cache=True)(function))
+
 
 # Positions in the parameter vector handed to the kernel (numba takes arrays, not dataclasses).
 (
@@ -47,7 +61,7 @@ Index = npt.NDArray[np.intp]
 ) = range(20)
 
 
-@njit(cache=True)
+@compiled
 def score_and_learn(
     count: npt.NDArray[np.int64],
     level: Floats,

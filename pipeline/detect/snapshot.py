@@ -31,7 +31,10 @@ def encode_snapshot(kind: str, meta: dict[str, Any], arrays: dict[str, np.ndarra
     """
     header = json.dumps({"kind": kind, "meta": meta}, sort_keys=True).encode()
     body = io.BytesIO()
-    np.savez(body, **dict(sorted(arrays.items())))  # sorted: equal state, equal bytes
+    # sorted: equal state, equal bytes. Typed loosely: numpy's stub would match a key
+    # named allow_pickle against its bool flag.
+    named: dict[str, Any] = dict(sorted(arrays.items()))
+    np.savez(body, **named)
     return _PREFIX.pack(MAGIC, FORMAT_VERSION, len(header)) + header + body.getvalue()
 
 
