@@ -17,8 +17,8 @@ from pipeline.detect.snapshot import decode_snapshot, encode_snapshot
 from pipeline.detect.threshold import calibrate, flag_with_hysteresis
 
 KIND = "default"
-STATE_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)  # older ones are migrated in restore()
+STATE_VERSION = 4  # v4: the series decision pass (drift, forecast, schedules) has state
+READABLE_VERSIONS = (1, 2, 3, 4)  # older ones are migrated in restore()
 SERIES_DETECTOR = "robust_hw"
 HOST_DETECTOR = "mahalanobis"
 # Slots of the host state array.
