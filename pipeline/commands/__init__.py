@@ -123,6 +123,9 @@ def stage_modules() -> tuple[ModuleType, ...]:
     from pipeline.commands import detect
 
     modules.append(detect)
+    from pipeline.commands import drift_eval
+
+    modules.append(drift_eval)
     from pipeline.commands import control, incidents, remediate
 
     modules.extend((incidents, remediate, control))

@@ -11,6 +11,7 @@ from river.base import AnomalyDetector
 from pipeline.detect import robust
 from pipeline.detect.base import HostScore
 from pipeline.detect.covariance import ResidualCovariance
+from pipeline.detect.schedule import HourSlots
 from pipeline.detect.series_table import SeriesTable
 from pipeline.detect.slots import SlotMap
 from pipeline.detect.snapshot import decode_snapshot, encode_snapshot
@@ -96,6 +97,7 @@ class RobustHostDetector(AnomalyDetector):
         self.state = robust.empty_state(0, self.params)
         self.covariance = ResidualCovariance(n_features, cov_alpha, cov_shrinkage)
         self.host = np.zeros(7)
+        self.schedule = HourSlots(self.params.watch_vector)
         self.step = 0
         self._keys: tuple[str, ...] = ()
         self._rows: robust.Rows = slice(0, 0)
@@ -165,6 +167,9 @@ class RobustHostDetector(AnomalyDetector):
         threshold = max(float(self.host[THRESHOLD]), self.host_min_threshold)
         on = bool(self.host[FLAG_ON] > 0)
         flagged = flag_with_hysteresis(onset, threshold, on, 0.15) and not warming
+        # A host alert that recurs at this hour of day (a nightly job) is learned, not raised.
+        if flagged and learn and self.schedule.recurrent(at_s):
+            flagged = False
         if learn:
             if not warming:
                 rate = self.params.quantile_rate
@@ -227,6 +232,7 @@ class RobustHostDetector(AnomalyDetector):
         arrays = {f"series.{k}": v[:n] for k, v in self.state.items()}
         arrays |= {f"covariance.{k}": v for k, v in self.covariance.state().items()}
         arrays |= {"host": self.host, "last_step": self.slots.last_step}
+        arrays |= {f"schedule.{k}": v for k, v in self.schedule.state().items()}
         meta = {
             "state_version": STATE_VERSION,
             "params": self._get_params(),
@@ -269,5 +275,9 @@ class RobustHostDetector(AnomalyDetector):
             detector.covariance.load(
                 {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             )
+        prefix = "schedule."
+        detector.schedule.load(
+            {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        )
         detector.step = int(meta["step"])
         return detector

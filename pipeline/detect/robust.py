@@ -59,8 +59,8 @@ class SeriesParams:
     # half a typical deviation; with threshold 30 white noise (sd ~1.25 in these units) crosses
     # it about once in exp(2 * 0.5 * 30 / 1.25**2) ~ 2e8 samples, while a bias of 1 is found in
     # 60 samples. alpha and min_instances are River's defaults.
-    drift_delta: float = 0.5
-    drift_threshold: float = 30.0
+    drift_delta: float = 0.25
+    drift_threshold: float = 50.0
     drift_alpha: float = 1 - 0.0001
     drift_min_instances: int = 30
     # Capacity forecast: fit over an hour (a sixth of the horizon, so a fast leak is seen within
@@ -74,7 +74,7 @@ class SeriesParams:
     # Schedules: a flag at an hour of day seen on two recent days (counts fade 10 %/day) is
     # held back: a daily job alarms twice, then no more.
     schedule_decay: float = 0.9
-    schedule_min: float = 1.5
+    schedule_min: float = 1.0
 
     def __post_init__(self) -> None:
         if self.warmup < 1 or self.season_bins < 1:

@@ -60,7 +60,7 @@ WATCH_FIELDS = ("drift", "fit", "episode", "recur", "recur_day")
 def empty_watch(rows: int) -> dict[str, np.ndarray]:
     """Fresh watch state for ``rows`` series (about 330 bytes each)."""
     # Zeros throughout, like a reset row: a Page-Hinkley extreme of 0 instead of River's +inf/-1
-    # only matters for the first value, and day 0 of the schedule memory is 1970-01-01.
+    # only matters for the first value; day 0 of the schedule memory means never.
     return {
         "drift": np.zeros((rows, STATE_SIZE)),
         "fit": np.zeros((rows, N_FIT)),
@@ -116,18 +116,36 @@ def _saturated(x: float, bound: int, high: float, p: Floats, on: bool) -> bool:
 
 
 @njit(cache=True)
-def _recurrent(
+def _prior(
+    recur: np.ndarray, recur_day: np.ndarray, r: int, h: int, today: int, p: Floats
+) -> float:
+    """Slot ``h``'s decayed count of past days with a flag, today's own flag left out."""
+    last = recur_day[r, h]
+    if last == today:
+        return float(recur[r, h]) - 1.0
+    return recur[r, h] * p[SCHEDULE_DECAY] ** (today - last) if last > 0 else 0.0
+
+
+@njit(cache=True)
+def recurrent(
     recur: np.ndarray, recur_day: np.ndarray, r: int, h: int, day: int, p: Floats
 ) -> bool:
-    """Whether flags at slot ``h`` recurred on enough past days; records today's flag."""
-    last = recur_day[r, h]
-    if last == day:
-        prior = recur[r, h] - 1.0
-    else:
-        prior = recur[r, h] * p[SCHEDULE_DECAY] ** (day - last)
+    """Whether flags at hour ``h`` (or the hour either side) recurred on enough past days.
+
+    Records today's flag in slot ``h``. The neighbours count too, because a job's effects
+    wander by minutes across an hour's edge. Days are stored plus one, so that 0 means never
+    (epoch day 0 is a real day offline).
+    """
+    today = day + 1
+    prior = _prior(recur, recur_day, r, h, today, p)
+    if recur_day[r, h] != today:
         recur[r, h] = prior + 1.0
-        recur_day[r, h] = day
-    return prior >= p[SCHEDULE_MIN]
+        recur_day[r, h] = today
+    around = max(
+        _prior(recur, recur_day, r, (h + SLOTS - 1) % SLOTS, today, p),
+        _prior(recur, recur_day, r, (h + 1) % SLOTS, today, p),
+    )
+    return max(prior, around) >= p[SCHEDULE_MIN]
 
 
 @njit(cache=True)
@@ -171,7 +189,11 @@ def watch(
         warm = count[r] > p[WARMUP]
         if learn and z[i] != 0.0:
             zc = min(max(z[i], -3.0), 3.0)
-            if ph_update(drift[r], zc, p[PH_MIN], p[PH_DELTA], p[PH_THRESHOLD], p[PH_ALPHA], 3):
+            changed = ph_update(
+                drift[r], zc, p[PH_MIN], p[PH_DELTA], p[PH_THRESHOLD], p[PH_ALPHA], 3
+            )
+            # Drift reports the changes the score misses: one it flags already is no news.
+            if changed and why == NONE:
                 why = DRIFT
         if bound > 0:
             if learn:
@@ -190,7 +212,7 @@ def watch(
                 why = SATURATED
             if learn:
                 episode[r, SATURATED_ON] = full
-        if why != NONE and why != SATURATED and _recurrent(recur, recur_day, r, slot, day, p):
+        if why != NONE and why != SATURATED and recurrent(recur, recur_day, r, slot, day, p):
             why = NONE
             if bound > 0 and learn:
                 episode[r, FORECAST_ON] = False  # retried once outside the learned slot
