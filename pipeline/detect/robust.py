@@ -55,17 +55,21 @@ class SeriesParams:
     novelty_forget: float = 1e-5
     # A range of n samples is beaten by about 2/n of ordinary ones: young ranges say little.
     novelty_warmup: int = 120
-    # Drift: Page-Hinkley on the standardized residual (clipped at 3). delta tolerates a bias of
-    # half a typical deviation; with threshold 30 white noise (sd ~1.25 in these units) crosses
-    # it about once in exp(2 * 0.5 * 30 / 1.25**2) ~ 2e8 samples, while a bias of 1 is found in
-    # 60 samples. alpha and min_instances are River's defaults.
-    drift_delta: float = 0.25
-    drift_threshold: float = 50.0
+    # Drift: Page-Hinkley on the standardized residual, clipped at drift_clip: drift is a lasting
+    # bias of about a typical deviation; larger residuals are the score's business, and a job
+    # that shifts a series for half an hour at 1-min samples (30 x (1.5 - 0.25) = 37.5) stays
+    # under the threshold. delta tolerates a bias of a quarter deviation; white noise (sd ~1.25
+    # in these units) crosses threshold 50 about once in exp(2 * 0.25 * 50 / 1.25**2) * 12 ~ 1e8
+    # samples, while a bias of 1 is found in about 70. alpha and threshold are River's defaults.
+    drift_delta: float = 0.5
+    drift_threshold: float = 30.0
     drift_alpha: float = 1 - 0.0001
     drift_min_instances: int = 30
-    # Capacity forecast: fit over an hour (a sixth of the horizon, so a fast leak is seen within
-    # the hour), an event when the bound is within the horizon at two standard errors of slope.
-    forecast_tau_s: float = 3600.0
+    drift_clip: float = 3.0
+    # Capacity forecast: a fit over the last half hour (a twelfth of the horizon: a 12 %/h leak
+    # fills 6 points in that time, while 1-min noise of 0.6 points gives a slope error of ~0.2
+    # points/h), an event when the bound is within the horizon at two standard errors of slope.
+    forecast_tau_s: float = 1800.0
     forecast_horizon_s: float = 21_600.0
     forecast_significance: float = 2.0
     # At the bound: within 1 point of 100 %, or under 1 % of the largest free amount seen.
@@ -74,7 +78,7 @@ class SeriesParams:
     # Schedules: a flag at an hour of day seen on two recent days (counts fade 10 %/day) is
     # held back: a daily job alarms twice, then no more.
     schedule_decay: float = 0.9
-    schedule_min: float = 1.0
+    schedule_min: float = 1.5
 
     def __post_init__(self) -> None:
         if self.warmup < 1 or self.season_bins < 1:
@@ -115,7 +119,7 @@ class SeriesParams:
         p[watch.SIGNIFICANCE] = self.forecast_significance
         p[watch.CEILING_MARGIN], p[watch.FLOOR_SHARE] = self.ceiling_margin, self.floor_share
         p[watch.SCHEDULE_DECAY], p[watch.SCHEDULE_MIN] = self.schedule_decay, self.schedule_min
-        p[watch.WARMUP] = self.warmup
+        p[watch.WARMUP], p[watch.PH_CLIP] = self.warmup, self.drift_clip
         return p
 
     def season_alpha(self, interval_s: float) -> float:

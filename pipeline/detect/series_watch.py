@@ -51,8 +51,9 @@ SLOTS = 24  # hour-of-day slots of the schedule memory
     SCHEDULE_DECAY,
     SCHEDULE_MIN,
     WARMUP,
+    PH_CLIP,
     N_WATCH_PARAMS,
-) = range(13)
+) = range(14)
 
 WATCH_FIELDS = ("drift", "fit", "episode", "recur", "recur_day")
 
@@ -85,19 +86,23 @@ def _fit_update(fit: Floats, r: int, t_h: float, x: float, decay: float) -> None
 
 
 @njit(cache=True)
-def _eta_h(fit: Floats, r: int, t_h: float, bound: int, z: float) -> tuple[float, float, float]:
+def _fitted(fit: Floats, r: int, t_h: float) -> tuple[float, float, float]:
+    """The fit's value now, its slope (per hour) and the slope's standard error."""
+    w, s_tt = fit[r, W], fit[r, S_TT]
+    if w < 3.0 or s_tt <= 0.0:
+        return fit[r, X_MEAN], 0.0, np.inf
+    slope = fit[r, S_TX] / s_tt
+    spread = max(fit[r, S_XX] - slope * fit[r, S_TX], 0.0) / (w - 2.0)
+    return fit[r, X_MEAN] + slope * (t_h - fit[r, T_MEAN]), slope, math.sqrt(spread / s_tt)
+
+
+@njit(cache=True)
+def _eta_h(now: float, slope: float, se: float, bound: int, z: float) -> tuple[float, float, float]:
     """Hours until the bound: (estimate, low, high); inf when not approaching.
 
     ``z`` standard errors of the slope give the interval; the estimate is inf unless the approach
     is significant at that level.
     """
-    w, s_tt = fit[r, W], fit[r, S_TT]
-    if w < 3.0 or s_tt <= 0.0:
-        return np.inf, np.inf, np.inf
-    slope = fit[r, S_TX] / s_tt
-    spread = max(fit[r, S_XX] - slope * fit[r, S_TX], 0.0) / (w - 2.0)
-    se = math.sqrt(spread / s_tt)
-    now = fit[r, X_MEAN] + slope * (t_h - fit[r, T_MEAN])
     headroom = 100.0 - now if bound == 1 else now
     speed = slope if bound == 1 else -slope
     if headroom <= 0.0:
@@ -188,7 +193,7 @@ def watch(
             continue
         warm = count[r] > p[WARMUP]
         if learn and z[i] != 0.0:
-            zc = min(max(z[i], -3.0), 3.0)
+            zc = min(max(z[i], -p[PH_CLIP]), p[PH_CLIP])
             changed = ph_update(
                 drift[r], zc, p[PH_MIN], p[PH_DELTA], p[PH_THRESHOLD], p[PH_ALPHA], 3
             )
@@ -198,7 +203,8 @@ def watch(
         if bound > 0:
             if learn:
                 _fit_update(fit, r, t_h, x, decay if fit[r, W] > 0 else 0.0)
-            e, lo, hi = _eta_h(fit, r, t_h, bound, p[SIGNIFICANCE])
+            now, slope, se = _fitted(fit, r, t_h)
+            e, lo, hi = _eta_h(now, slope, se, bound, p[SIGNIFICANCE])
             eta[i], eta_low[i], eta_high[i] = e * 3600.0, lo * 3600.0, hi * 3600.0
             settled = fit[r, W] >= 0.5 * p[FIT_TAU_H] * 3600.0 / max(interval_s, 1.0)
             soon = warm and settled and e <= p[HORIZON_H]
@@ -207,7 +213,8 @@ def watch(
             if learn:
                 # Re-armed only once the exhaustion is well beyond the horizon again.
                 episode[r, FORECAST_ON] = soon or (episode[r, FORECAST_ON] and e < 2 * p[HORIZON_H])
-            full = warm and _saturated(x, bound, high[r], p, episode[r, SATURATED_ON])
+            # The fitted value, not the sample: noise around the bound is one episode, not many.
+            full = warm and _saturated(now, bound, high[r], p, episode[r, SATURATED_ON])
             if full and not episode[r, SATURATED_ON]:
                 why = SATURATED
             if learn:
