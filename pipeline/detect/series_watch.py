@@ -116,8 +116,8 @@ def _eta_h(now: float, slope: float, se: float, bound: int, z: float) -> tuple[f
 def _saturated(x: float, bound: int, high: float, p: Floats, on: bool) -> bool:
     """At the bound (with hysteresis): within the margin of 100 %, or near 0 of its range."""
     if bound == 1:
-        return x >= 100.0 - (p[CEILING_MARGIN] * (3.0 if on else 1.0))
-    return high > 0 and x <= high * p[FLOOR_SHARE] * (3.0 if on else 1.0)
+        return bool(x >= 100.0 - (p[CEILING_MARGIN] * (3.0 if on else 1.0)))
+    return bool(high > 0 and x <= high * p[FLOOR_SHARE] * (3.0 if on else 1.0))
 
 
 @njit(cache=True)
@@ -150,7 +150,7 @@ def recurrent(
         _prior(recur, recur_day, r, (h + SLOTS - 1) % SLOTS, today, p),
         _prior(recur, recur_day, r, (h + 1) % SLOTS, today, p),
     )
-    return max(prior, around) >= p[SCHEDULE_MIN]
+    return bool(max(prior, around) >= p[SCHEDULE_MIN])
 
 
 @njit(cache=True)

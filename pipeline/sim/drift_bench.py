@@ -68,7 +68,8 @@ class DriftReport:
         }
 
     def _lead_h(self, o: Outcome, attr: str) -> float:
-        return max(o.crossing_s - getattr(o, attr), 0.0) / 3600.0
+        alarm_s: float = getattr(o, attr)
+        return max(o.crossing_s - alarm_s, 0.0) / 3600.0
 
     def _caught(self, attr: str) -> float:
         leads = [self._lead_h(o, attr) for o in self.outcomes]
