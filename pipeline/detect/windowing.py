@@ -245,7 +245,7 @@ def _event(
         severity=_severity_of(peak),
         contributors=[Contributor(**c) for c in peak.contributors],
         detected_at=now,
-        reason=peak.reason,  # type: ignore[arg-type]  # one of REASONS, checked by the model
+        reason=peak.reason,  # one of REASONS; the model checks it
         exhaustion_eta_s=_finite(peak.exhaustion_eta_s),
         eta_low_s=_finite(peak.eta_low_s),
         eta_high_s=_finite(peak.eta_high_s),
