@@ -134,6 +134,13 @@ class StreamSettings(Section):
     )
     detector: str = Field("default", description="name in pipeline.detect.registry")
     window_s: float = Field(60.0, gt=0, le=3600, description="anomaly window length")
+    forecast_horizon_s: float = Field(
+        21_600.0,
+        gt=0,
+        le=30 * 86_400,
+        description="a bounded series (used_percent, free_bytes, ...) forecast to run out within "
+        "this many seconds raises an event",
+    )
     snapshot_interval_s: float = Field(
         10.0,
         gt=0,

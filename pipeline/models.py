@@ -62,6 +62,9 @@ def _as_utc(value: datetime) -> datetime:
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 Severity = Literal["info", "warning", "critical"]
+# Why a window was flagged: the score passed its threshold, the level drifted (Page-Hinkley),
+# a bounded series is forecast to run out within the horizon, or it sits at its bound.
+Reason = Literal["score", "drift", "forecast", "saturated"]
 ParamValue = str | int | float | bool
 
 
@@ -131,6 +134,16 @@ class AnomalyEvent(WireModel):
     severity: Severity
     contributors: Annotated[list[Contributor], Field(max_length=10)] = Field(default_factory=list)
     detected_at: UtcDatetime = Field(default_factory=utc_now)
+    reason: Reason = Field("score", description="why the window was flagged")
+    exhaustion_eta_s: float | None = Field(
+        None, ge=0.0, description="bounded series: seconds until it runs out, at the current trend"
+    )
+    eta_low_s: float | None = Field(
+        None, ge=0.0, description="early end of the time-to-exhaustion interval"
+    )
+    eta_high_s: float | None = Field(
+        None, ge=0.0, description="late end of the interval (absent: the trend may not reach it)"
+    )
 
     @model_validator(mode="after")
     def _check_shape(self) -> AnomalyEvent:

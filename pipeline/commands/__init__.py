@@ -123,9 +123,9 @@ def stage_modules() -> tuple[ModuleType, ...]:
     from pipeline.commands import detect
 
     modules.append(detect)
-    from pipeline.commands import diagnose
+    from pipeline.commands import diagnose, drift_eval
 
-    modules.append(diagnose)
+    modules.extend((diagnose, drift_eval))
     from pipeline.commands import control, incidents, remediate
 
     modules.extend((incidents, remediate, control))

@@ -26,6 +26,12 @@ class SeriesScore:
     expected_high: float
     detector: str
     threshold: float = 0.0
+    # Why it is flagged: "score", "drift", "forecast" or "saturated" (series_watch.REASONS).
+    reason: str = "score"
+    # Bounded series: seconds until exhaustion, with its interval (None: not approaching).
+    exhaustion_eta_s: float | None = None
+    eta_low_s: float | None = None
+    eta_high_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,15 @@ from river.base import AnomalyDetector
 from pipeline.detect import robust
 from pipeline.detect.base import HostScore
 from pipeline.detect.covariance import ResidualCovariance
+from pipeline.detect.schedule import HourSlots
 from pipeline.detect.series_table import SeriesTable
 from pipeline.detect.slots import SlotMap
 from pipeline.detect.snapshot import decode_snapshot, encode_snapshot
-from pipeline.detect.threshold import calibrate, flag_with_hysteresis
+from pipeline.detect.threshold import OnsetThreshold, flag_with_hysteresis
 
 KIND = "default"
-STATE_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)  # older ones are migrated in restore()
+STATE_VERSION = 4  # v4: the series decision pass (drift, forecast, schedules) has state
+READABLE_VERSIONS = (1, 2, 3, 4)  # older ones are migrated in restore()
 SERIES_DETECTOR = "robust_hw"
 HOST_DETECTOR = "mahalanobis"
 # Slots of the host state array.
@@ -38,7 +39,7 @@ class RobustHostDetector(AnomalyDetector):
       it stays high while a host misbehaves (what the worker writes as the host's score series);
     - ``onset``, the instantaneous score only when it beats every score of the last one to two
       ``onset_block`` samples, else 0: one alert per episode. ``flagged`` compares it with a
-      threshold that is a streaming quantile of its own past, with hysteresis.
+      threshold set by an alarm budget in time (no labels), with hysteresis.
 
     Parameters
     ----------
@@ -50,10 +51,12 @@ class RobustHostDetector(AnomalyDetector):
         Forgetting rate and diagonal shrinkage of the residual covariance.
     sustain_alpha
         Weight of the newest instantaneous score in the sustained score.
-    host_quantile, host_min_threshold
-        Calibration of the host threshold.
     onset_block
         Block length of the onset rule (0 reports every instantaneous score as an onset).
+    alert_budget_per_day
+        Host alerts an ordinary host may raise a day: sets the alert threshold
+        (:class:`pipeline.detect.threshold.OnsetThreshold`). One in ten days: about the rate at
+        which a server has a real incident, so that noise does not outnumber them.
     series_params
         Overrides of :class:`pipeline.detect.robust.SeriesParams` fields.
 
@@ -75,9 +78,8 @@ class RobustHostDetector(AnomalyDetector):
         cov_alpha: float = 0.001,
         cov_shrinkage: float = 0.05,
         sustain_alpha: float = 0.1,
-        host_quantile: float = 0.995,
-        host_min_threshold: float = 0.7,
         onset_block: int = 250,
+        alert_budget_per_day: float = 0.1,
         **series_params: Any,
     ) -> None:
         if not 0.0 < sustain_alpha <= 1.0:
@@ -87,15 +89,16 @@ class RobustHostDetector(AnomalyDetector):
         self.cov_alpha = cov_alpha
         self.cov_shrinkage = cov_shrinkage
         self.sustain_alpha = sustain_alpha
-        self.host_quantile = host_quantile
-        self.host_min_threshold = host_min_threshold
         self.onset_block = onset_block
+        self.alert_budget_per_day = alert_budget_per_day
         self.series_params = series_params
         self.params = robust.SeriesParams(**series_params)
         self.slots = SlotMap(max_series)
         self.state = robust.empty_state(0, self.params)
         self.covariance = ResidualCovariance(n_features, cov_alpha, cov_shrinkage)
         self.host = np.zeros(7)
+        self.schedule = HourSlots(self.params.watch_vector)
+        self.alert_threshold = OnsetThreshold(alert_budget_per_day)
         self.step = 0
         self._keys: tuple[str, ...] = ()
         self._rows: robust.Rows = slice(0, 0)
@@ -104,7 +107,7 @@ class RobustHostDetector(AnomalyDetector):
     def _get_params(self) -> dict[str, Any]:
         names = (
             *("max_series", "n_features", "cov_alpha", "cov_shrinkage", "sustain_alpha"),
-            *("host_quantile", "host_min_threshold", "onset_block"),
+            *("onset_block", "alert_budget_per_day"),
         )
         return {k: getattr(self, k) for k in names} | self.series_params
 
@@ -162,15 +165,16 @@ class RobustHostDetector(AnomalyDetector):
         onset = self._onset(instant, learn)
         sustained = self.host[SUSTAINED] + self.sustain_alpha * (instant - self.host[SUSTAINED])
         warming = not bool(arrays.score.any())
-        threshold = max(float(self.host[THRESHOLD]), self.host_min_threshold)
+        threshold = self.alert_threshold.at(self.step)
         on = bool(self.host[FLAG_ON] > 0)
         flagged = flag_with_hysteresis(onset, threshold, on, 0.15) and not warming
+        # A host alert that recurs at this hour of day (a nightly job) is learned, not raised.
+        if flagged and learn and self.schedule.recurrent(at_s):
+            flagged = False
         if learn:
             if not warming:
-                rate = self.params.quantile_rate
-                self.host[THRESHOLD] = calibrate(
-                    float(self.host[THRESHOLD]), onset, self.host_quantile, rate
-                )
+                self.alert_threshold.update(onset, at_s)
+                self.host[THRESHOLD] = self.alert_threshold.at(self.step)
             self.host[FLAG_ON], self.host[LAST_AT] = float(flagged), at_s
             self.host[SUSTAINED] = sustained
         return HostScore(
@@ -227,6 +231,11 @@ class RobustHostDetector(AnomalyDetector):
         arrays = {f"series.{k}": v[:n] for k, v in self.state.items()}
         arrays |= {f"covariance.{k}": v for k, v in self.covariance.state().items()}
         arrays |= {"host": self.host, "last_step": self.slots.last_step}
+        arrays |= {f"schedule.{k}": v for k, v in self.schedule.state().items()}
+        arrays |= {
+            "alert.onsets": self.alert_threshold.onsets,
+            "alert.stats": self.alert_threshold.stats,
+        }
         meta = {
             "state_version": STATE_VERSION,
             "params": self._get_params(),
@@ -257,6 +266,9 @@ class RobustHostDetector(AnomalyDetector):
         if version == 1:
             for gone in ("n_trees", "height", "window_size", "seed"):
                 params.pop(gone, None)
+        # v1-v3 set the alert threshold by a score quantile with a floor; v4 by an alarm budget.
+        for gone in ("host_quantile", "host_min_threshold"):
+            params.pop(gone, None)
         detector = cls(**params)
         detector.slots.restore(meta["names"], arrays["last_step"])
         series = {k[len("series.") :]: v for k, v in arrays.items() if k.startswith("series.")}
@@ -269,5 +281,12 @@ class RobustHostDetector(AnomalyDetector):
             detector.covariance.load(
                 {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             )
+        prefix = "schedule."
+        detector.schedule.load(
+            {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        )
+        if "alert.onsets" in arrays:  # v4 on: older snapshots start the alert budget afresh
+            detector.alert_threshold.onsets = arrays["alert.onsets"].astype(np.float64).copy()
+            detector.alert_threshold.stats = arrays["alert.stats"].astype(np.float64).copy()
         detector.step = int(meta["step"])
         return detector

@@ -14,6 +14,8 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.detect import series_kernel as kernel
+from pipeline.detect import series_watch as watch
+from pipeline.detect.bounds import bounds_of
 from pipeline.detect.series_kernel import score_and_learn
 from pipeline.detect.series_table import SeriesArrays
 
@@ -53,6 +55,30 @@ class SeriesParams:
     novelty_forget: float = 1e-5
     # A range of n samples is beaten by about 2/n of ordinary ones: young ranges say little.
     novelty_warmup: int = 120
+    # Drift: Page-Hinkley on the standardized residual, clipped at drift_clip: drift is a lasting
+    # bias of about a typical deviation; larger residuals are the score's business, and a job
+    # that shifts a series for half an hour at 1-min samples (30 x (1.5 - 0.25) = 37.5) stays
+    # under the threshold. delta tolerates a bias of a quarter deviation; white noise (sd ~1.25
+    # in these units) crosses threshold 50 about once in exp(2 * 0.25 * 50 / 1.25**2) * 12 ~ 1e8
+    # samples, while a bias of 1 is found in about 70. alpha and threshold are River's defaults.
+    drift_delta: float = 0.5
+    drift_threshold: float = 30.0
+    drift_alpha: float = 1 - 0.0001
+    drift_min_instances: int = 30
+    drift_clip: float = 3.0
+    # Capacity forecast: a fit over the last half hour (a twelfth of the horizon: a 12 %/h leak
+    # fills 6 points in that time, while 1-min noise of 0.6 points gives a slope error of ~0.2
+    # points/h), an event when the bound is within the horizon at two standard errors of slope.
+    forecast_tau_s: float = 1800.0
+    forecast_horizon_s: float = 21_600.0
+    forecast_significance: float = 2.0
+    # At the bound: within 1 point of 100 %, or under 1 % of the largest free amount seen.
+    ceiling_margin: float = 1.0
+    floor_share: float = 0.01
+    # Schedules: a flag at an hour of day seen on two recent days (counts fade 10 %/day) is
+    # held back: a daily job alarms twice, then no more.
+    schedule_decay: float = 0.9
+    schedule_min: float = 1.5
 
     def __post_init__(self) -> None:
         if self.warmup < 1 or self.season_bins < 1:
@@ -82,6 +108,20 @@ class SeriesParams:
         p[kernel.NOVELTY_K], p[kernel.NOVELTY_FORGET] = self.novelty_k, self.novelty_forget
         return p
 
+    @cached_property
+    def watch_vector(self) -> Floats:
+        """The knobs of the decision pass (:mod:`pipeline.detect.series_watch`)."""
+        p = np.zeros(watch.N_WATCH_PARAMS)
+        p[watch.PH_DELTA], p[watch.PH_THRESHOLD] = self.drift_delta, self.drift_threshold
+        p[watch.PH_ALPHA], p[watch.PH_MIN] = self.drift_alpha, self.drift_min_instances
+        p[watch.FIT_TAU_H] = self.forecast_tau_s / 3600.0
+        p[watch.HORIZON_H] = self.forecast_horizon_s / 3600.0
+        p[watch.SIGNIFICANCE] = self.forecast_significance
+        p[watch.CEILING_MARGIN], p[watch.FLOOR_SHARE] = self.ceiling_margin, self.floor_share
+        p[watch.SCHEDULE_DECAY], p[watch.SCHEDULE_MIN] = self.schedule_decay, self.schedule_min
+        p[watch.WARMUP], p[watch.PH_CLIP] = self.warmup, self.drift_clip
+        return p
+
     def season_alpha(self, interval_s: float) -> float:
         """Per-sample rate of the daily profile for samples ``interval_s`` apart.
 
@@ -106,22 +146,28 @@ def empty_state(rows: int, params: SeriesParams) -> dict[str, np.ndarray]:
     state["count"] = np.zeros(rows, dtype=np.int64)
     state["on"] = np.zeros(rows, dtype=np.bool_)
     state["season"] = np.zeros((rows, params.season_bins))
-    return state
+    return state | watch.empty_watch(rows)
 
 
 def migrate_state(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Copies of restored state arrays; a range missing (older snapshots) is level ± 3 scales."""
+    """Copies of restored state arrays; a range missing (older snapshots) is level ± 3 scales.
+
+    Snapshots from before the decision pass (v1-v3) start its state afresh.
+    """
     state = {name: array.copy() for name, array in state.items()}
     if "low" not in state:
         state["low"] = state["level"] - 3.0 * state["scale"]
         state["high"] = state["level"] + 3.0 * state["scale"]
+    if "drift" not in state:
+        state |= watch.empty_watch(len(state["count"]))
     missing = set(STATE_FIELDS) - set(state)
     if missing:
         raise ValueError(f"series state lacks {', '.join(sorted(missing))}")
     # The compiled kernel is specialised by dtype: keep every array at its fresh dtype.
     fresh = empty_state(0, SeriesParams())
     return {
-        name: np.ascontiguousarray(state[name], dtype=fresh[name].dtype) for name in STATE_FIELDS
+        name: np.ascontiguousarray(state[name], dtype=fresh[name].dtype)
+        for name in (*STATE_FIELDS, *watch.WATCH_FIELDS)
     }
 
 
@@ -186,6 +232,20 @@ def process(
         learn,
         a_season,
     )
+    reason, eta_s, eta_low_s, eta_high_s = watch.watch(
+        *(state[name] for name in watch.WATCH_FIELDS),
+        state["high"],
+        state["count"],
+        index.astype(np.intp, copy=False),
+        bounds_of(names),
+        values,
+        z,
+        flagged,
+        at_s if isinstance(at_s, float) else float(np.max(at_s)),
+        interval_s,
+        params.watch_vector,
+        learn,
+    )
     arrays = SeriesArrays(
         names=names,
         score=score,
@@ -197,5 +257,9 @@ def process(
         surprise=surprise,
         novelty=novelty,
         score_k=params.score_k,
+        reason=reason,
+        eta_s=eta_s,
+        eta_low_s=eta_low_s,
+        eta_high_s=eta_high_s,
     )
     return arrays, z

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.detect.base import SeriesScore
+from pipeline.detect.series_watch import REASONS
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -32,12 +33,25 @@ class SeriesArrays:
     surprise: Floats  # its typical |z| (the score's unit)
     novelty: Floats  # how far outside its range so far (pipeline.detect.novelty)
     score_k: float = 3.0  # score = ratio / (ratio + score_k)
+    # Why each series is flagged (pipeline.detect.series_watch.REASONS) and, for bounded series,
+    # the time to exhaustion with its interval (inf: not approaching).
+    reason: npt.NDArray[np.int8] | None = None
+    eta_s: Floats | None = None
+    eta_low_s: Floats | None = None
+    eta_high_s: Floats | None = None
 
     def half_width(self, i: int) -> float:
         """Half-width of series ``i``'s band: the residual at which its score hits its threshold."""
         threshold = float(self.threshold[i])
         ratio = self.score_k * threshold / (1.0 - threshold)
         return ratio * float(self.surprise[i]) * float(self.scale[i])
+
+
+def _finite(values: Floats | None, i: int) -> float | None:
+    """``values[i]`` when there is a finite one."""
+    if values is None or not np.isfinite(values[i]):
+        return None
+    return float(values[i])
 
 
 class SeriesTable(Mapping[str, SeriesScore]):
@@ -69,6 +83,7 @@ class SeriesTable(Mapping[str, SeriesScore]):
     def _at(self, i: int) -> SeriesScore:
         a = self.arrays
         expected, half = float(a.expected[i]), a.half_width(i)
+        why = REASONS[int(a.reason[i])] if a.reason is not None else ""
         return SeriesScore(
             metric=a.names[i],
             score=float(a.score[i]),
@@ -79,6 +94,10 @@ class SeriesTable(Mapping[str, SeriesScore]):
             expected_high=expected + half,
             detector=self.detector,
             threshold=float(a.threshold[i]),
+            reason=why or "score",
+            exhaustion_eta_s=_finite(a.eta_s, i),
+            eta_low_s=_finite(a.eta_low_s, i),
+            eta_high_s=_finite(a.eta_high_s, i),
         )
 
     def __getitem__(self, metric: str) -> SeriesScore:

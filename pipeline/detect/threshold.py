@@ -6,6 +6,8 @@ pass of :mod:`pipeline.detect.series_kernel`.
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def calibrate(quantile: float, score: float, level: float, rate: float) -> float:
     """One Robbins-Monro step of the ``level`` quantile of ``score``.
@@ -33,3 +35,63 @@ def flag_with_hysteresis(score: float, threshold: float, on: bool, hysteresis: f
     (True, False)
     """
     return score >= threshold * (1.0 - hysteresis) if on else score >= threshold
+
+
+class OnsetThreshold:
+    """The host alert's threshold, set by an alarm budget in time instead of by labels.
+
+    Candidate alerts (onsets: the host score beating the last one to two blocks) arrive every
+    ``gap`` seconds on average; to raise at most ``budget_per_day`` of them a day, an onset must
+    reach the ``1 - budget_per_day * gap / 86400`` quantile (at least the median) of the last
+    ``keep`` onsets. A young host has few onsets, so the quantile is their maximum: a new one
+    must beat them all. ``prior`` joins them as one pseudo-onset: a score of 0.25 is a series at
+    its usual 99th-percentile surprise (``ratio = 1`` in :mod:`pipeline.detect.series_kernel`).
+    For its first ``young_samples`` samples (four onset blocks) a host's young models inflate
+    its scores, so the threshold is at least ``young_floor`` (seven usual surprises).
+
+    Examples
+    --------
+    >>> threshold = OnsetThreshold()
+    >>> for day in range(200):  # an onset a day, spread over [0, 1): about one in ten is raised
+    ...     threshold.update((day * 0.618) % 1.0, day * 86_400.0)
+    >>> 0.8 < threshold.value < 1.0
+    True
+    """
+
+    def __init__(
+        self,
+        budget_per_day: float = 0.1,
+        prior: float = 0.25,
+        keep: int = 64,
+        young_samples: int = 1000,
+        young_floor: float = 0.7,
+    ) -> None:
+        self.budget_per_day = budget_per_day
+        self.young_samples = young_samples
+        self.young_floor = young_floor
+        self.onsets = np.full(keep, np.nan)
+        self.onsets[0] = prior
+        self.stats = np.array([prior, 0.0, 0.0, 1.0])  # threshold, mean gap (s), last (s), count
+
+    @property
+    def value(self) -> float:
+        """The threshold the budget sets."""
+        return float(self.stats[0])
+
+    def at(self, samples_seen: int) -> float:
+        """The threshold for a host that has seen ``samples_seen`` samples."""
+        young = samples_seen < self.young_samples
+        return max(self.value, self.young_floor) if young else self.value
+
+    def update(self, onset: float, at_s: float) -> None:
+        """Learn from one onset score (0 between onsets: nothing to learn)."""
+        if onset <= 0.0:
+            return
+        _, gap_s, last_s, count = self.stats
+        if count > 1:
+            step = max(0.1, 1.0 / (count - 1))  # a running mean first, then forgetting
+            gap_s = at_s - last_s if count == 2 else gap_s + step * (at_s - last_s - gap_s)
+        self.onsets[int(count) % len(self.onsets)] = onset
+        level = min(max(1.0 - self.budget_per_day * (gap_s or 86_400.0) / 86_400.0, 0.5), 1.0)
+        threshold = float(np.nanquantile(self.onsets, level))
+        self.stats = np.array([threshold, gap_s, at_s, count + 1])

@@ -18,7 +18,10 @@ from typing import Any
 from pipeline.detect.base import HostScore, SeriesScore
 from pipeline.models import AnomalyEvent, Contributor, Severity
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # v1 peaks lack reason and ETA: they read as score flags
+# A window keeps one flag per series: the one with the rarest, most actionable reason.
+REASON_RANK = {"score": 0, "drift": 1, "forecast": 2, "saturated": 3}
 
 
 @dataclass
@@ -33,6 +36,10 @@ class _Peak:
     expected_low: float | None = None
     expected_high: float | None = None
     contributors: list[dict[str, Any]] = field(default_factory=list)
+    reason: str = "score"
+    exhaustion_eta_s: float | None = None
+    eta_low_s: float | None = None
+    eta_high_s: float | None = None
 
 
 @dataclass
@@ -153,7 +160,7 @@ class WindowTracker:
             When the bytes are not a tracker snapshot of a known version.
         """
         state = json.loads(data)
-        if state.get("version") != SNAPSHOT_VERSION:
+        if state.get("version") not in READABLE_VERSIONS:
             raise ValueError(f"window snapshot version {state.get('version')} unsupported")
         tracker = cls(state["window_s"])
         for node, w in state["windows"].items():
@@ -176,13 +183,28 @@ def _absorb(window: _Window, score: HostScore) -> None:
         )
     for s in score.flagged_series():
         peak = window.series.get(s.metric)
-        if peak is None or s.score > peak.score:
+        if peak is None or _rank(s.reason, s.score) > _rank(peak.reason, peak.score):
             window.series[s.metric] = _series_peak(s)
+
+
+def _rank(reason: str, score: float) -> tuple[int, float]:
+    """Which flag of a window a series event reports: the rarer reason first, then the score."""
+    return REASON_RANK.get(reason, 0), score
 
 
 def _series_peak(s: SeriesScore) -> _Peak:
     return _Peak(
-        s.score, s.threshold, s.detector, s.observed, s.expected, s.expected_low, s.expected_high
+        s.score,
+        s.threshold,
+        s.detector,
+        s.observed,
+        s.expected,
+        s.expected_low,
+        s.expected_high,
+        reason=s.reason,
+        exhaustion_eta_s=s.exhaustion_eta_s,
+        eta_low_s=s.eta_low_s,
+        eta_high_s=s.eta_high_s,
     )
 
 
@@ -220,7 +242,21 @@ def _event(
         expected_low=_finite(peak.expected_low),
         expected_high=_finite(peak.expected_high),
         detector=peak.detector,
-        severity=severity(peak.score, peak.threshold),
+        severity=_severity_of(peak),
         contributors=[Contributor(**c) for c in peak.contributors],
         detected_at=now,
+        reason=peak.reason,  # one of REASONS; the model checks it
+        exhaustion_eta_s=_finite(peak.exhaustion_eta_s),
+        eta_low_s=_finite(peak.eta_low_s),
+        eta_high_s=_finite(peak.eta_high_s),
     )
+
+
+def _severity_of(peak: _Peak) -> Severity:
+    """A resource at its bound is critical; one running out within the hour too, else warning."""
+    if peak.reason == "saturated":
+        return "critical"
+    if peak.reason == "forecast":
+        eta_s = peak.exhaustion_eta_s
+        return "critical" if eta_s is not None and eta_s <= 3600.0 else "warning"
+    return severity(peak.score, peak.threshold)

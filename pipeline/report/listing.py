@@ -27,6 +27,7 @@ ANOMALY_COLUMNS = (
     "observed",
     "expected",
     "detector",
+    "why",
 )
 INCIDENT_COLUMNS = (
     "updated", "incident", "kind", "status", "severity", "scope", "hosts", "events", "metrics",
@@ -72,6 +73,7 @@ def anomaly_cells(row: dict[str, Any]) -> tuple[str, ...]:
         _num(row["observed"]),
         expected,
         row["detector"],
+        row.get("why") or row.get("reason") or "score",
     )
 
 
@@ -93,8 +95,8 @@ def incident_cells(row: dict[str, Any]) -> tuple[str, ...]:
 
 
 def anomaly_rows(records: Sequence[AnomalyRecord]) -> list[dict[str, Any]]:
-    """JSON-able rows of anomaly records."""
-    return [record.as_row() for record in records]
+    """JSON-able rows of anomaly records (with ``why``: the reason and any time left)."""
+    return [record.as_row() | {"why": record.why()} for record in records]
 
 
 def incident_rows(records: Sequence[IncidentRecord]) -> list[dict[str, Any]]:

@@ -141,11 +141,12 @@ def _anomaly_table(anomalies: Sequence[AnomalyRecord]) -> str:
             _number(a.observed),
             _band_text(a),
             a.detector,
+            a.why(),
         )
         for a in anomalies
     ]
     headers = ("start", "node", "metric", "severity", "score", "observed", "expected")
-    return _table((*headers, "detector"), rows, severity_column=3)
+    return _table((*headers, "detector", "why"), rows, severity_column=3)
 
 
 def _panels(panels: Sequence[SeriesPanel], empty: str) -> str:

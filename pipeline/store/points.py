@@ -32,6 +32,9 @@ def metric_points(batch: MetricBatch) -> list[Point]:
     return points
 
 
+ETA_FIELDS = ("exhaustion_eta_s", "eta_low_s", "eta_high_s")
+
+
 def anomaly_point(event: AnomalyEvent) -> Point:
     """One point per flagged window, timed at the window start."""
     point: Point = (
@@ -49,10 +52,11 @@ def anomaly_point(event: AnomalyEvent) -> Point:
         .field("window_start_ms", int(event.window_start_at.timestamp() * 1000))
         .field("window_end_ms", int(event.window_end_at.timestamp() * 1000))
     )
-    for name in ("observed", "expected", "expected_low", "expected_high"):
+    for name in ("observed", "expected", "expected_low", "expected_high", *ETA_FIELDS):
         value = getattr(event, name)
         if value is not None:
             point = point.field(name, float(value))
+    point.field("reason", event.reason)
     point.time(event.window_start_at, WritePrecision.MS)  # Point's setters update it in place
     return point
 

@@ -16,7 +16,8 @@ _ANOMALY_COLUMNS = frozenset(
     {
         "node", "metric", "scope", "severity", "detector", "score", "threshold", "event_id",
         "window_start_ms", "window_end_ms", "observed", "expected", "expected_low",
-        "expected_high", "detected_at_ms",
+        "expected_high", "detected_at_ms", "reason", "exhaustion_eta_s", "eta_low_s",
+        "eta_high_s",
     }
 )  # fmt: skip
 
@@ -40,6 +41,26 @@ class AnomalyRecord:
     expected_low: float | None = None
     expected_high: float | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    reason: str = "score"
+    exhaustion_eta_s: float | None = None
+    eta_low_s: float | None = None
+    eta_high_s: float | None = None
+
+    def why(self) -> str:
+        """Why it was flagged, for people: the reason, with the time left when forecast.
+
+        Examples
+        --------
+        >>> at = datetime(2026, 1, 1, tzinfo=UTC)
+        >>> AnomalyRecord("n", "disk.root.used_percent", "series", "warning", "x", 0.5, 0.4,
+        ...               "e", at, at, reason="forecast", exhaustion_eta_s=11_520.0,
+        ...               eta_low_s=9_000.0).why()
+        'forecast: full in 3.2 h (2.5 h – ?)'
+        """
+        if self.exhaustion_eta_s is None or self.reason != "forecast":
+            return self.reason
+        low, high = (_hours(v) for v in (self.eta_low_s, self.eta_high_s))
+        return f"forecast: full in {_hours(self.exhaustion_eta_s)} ({low} – {high})"
 
     @property
     def series_key(self) -> tuple[str, str]:
@@ -101,9 +122,17 @@ def anomaly_from_values(values: Mapping[str, Any]) -> AnomalyRecord:
             expected_low=_float_or_none(values.get("expected_low")),
             expected_high=_float_or_none(values.get("expected_high")),
             labels=_labels(values),
+            reason=str(values.get("reason") or "score"),
+            exhaustion_eta_s=_float_or_none(values.get("exhaustion_eta_s")),
+            eta_low_s=_float_or_none(values.get("eta_low_s")),
+            eta_high_s=_float_or_none(values.get("eta_high_s")),
         )
     except KeyError as exc:
         raise ValueError(f"anomaly row without column {exc.args[0]!r}") from None
+
+
+def _hours(seconds: float | None) -> str:
+    return "?" if seconds is None else f"{seconds / 3600:.1f} h"
 
 
 def _labels(values: Mapping[str, Any]) -> dict[str, str]:

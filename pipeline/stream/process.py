@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from influxdb_client.client.write.point import Point
 
@@ -36,12 +37,19 @@ class BatchProcessor:
 
     def __init__(self, settings: StreamSettings) -> None:
         self.settings = settings
-        make_host_detector(settings.detector)  # fail fast on an unknown detector name
+        make_host_detector(**self.detector_params())  # fail fast on an unknown detector name
+
+    def detector_params(self) -> dict[str, Any]:
+        """The detector's name and the settings it takes (the default one: its horizon)."""
+        params: dict[str, Any] = {"name": self.settings.detector}
+        if self.settings.detector == "default":
+            params["forecast_horizon_s"] = self.settings.forecast_horizon_s
+        return params
 
     def new_model(self) -> NodeModel:
         """Models of a node never seen before (they warm up)."""
         return NodeModel(
-            detector=make_host_detector(self.settings.detector),
+            detector=make_host_detector(**self.detector_params()),
             windows=WindowTracker(window_s=self.settings.window_s),
         )
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from pipeline.detect.eval.pointwise import average_precision, best_f1, point_adjusted_f1
 from pipeline.detect.eval.series_csv import EPOCH, read_table
@@ -29,6 +30,8 @@ class ServerResult:
     random_best_f1: float
     random_ap: float
     random_pa_f1: float
+    # Point-wise F1 of the flags the detector raised itself (no threshold from labels).
+    f1_as_deployed: float = float("nan")
 
 
 def servers(root: Path) -> list[str]:
@@ -67,7 +70,22 @@ def evaluate_server(
         best_f1(noise, labels),
         average_precision(noise, labels),
         point_adjusted_f1(noise, labels),
+        f1_as_deployed=f1_of(run.flag[len(train.rows) :], labels),
     )
+
+
+def f1_of(flags: npt.NDArray[np.bool_], labels: npt.NDArray[np.bool_]) -> float:
+    """F1 of fixed binary decisions.
+
+    Examples
+    --------
+    >>> f1_of(np.array([True, True, False]), np.array([True, False, False]))
+    0.6666666666666666
+    """
+    tp = float(np.sum(flags & labels))
+    precision = tp / max(float(flags.sum()), 1.0)
+    recall = tp / max(float(labels.sum()), 1.0)
+    return 2 * precision * recall / (precision + recall) if tp else 0.0
 
 
 def rows_of(root: Path, server: str) -> int:

@@ -26,6 +26,10 @@ class NabReport:
     scores: dict[str, float] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)
     folders: dict[str, dict[str, float]] = field(default_factory=dict)
+    # The same profiles scored on the flags the detector raised itself (no threshold from labels).
+    as_deployed: dict[str, float] = field(default_factory=dict)
+    deployed_detected: int = 0
+    windows: int = 0
 
 
 def score_corpus(
@@ -36,11 +40,27 @@ def score_corpus(
     """Run a fresh ``detector`` over every file and score the corpus on the three profiles."""
     # NAB counts detections (the first in a window, every one outside): the alert score, the
     # value production compares with the host threshold and reports as a host event's score.
-    scores = [
-        run_host(make_host_detector(detector), f.times, {"value": f.values}, on_row).alert
-        for f in corpus
+    runs = [
+        run_host(make_host_detector(detector), f.times, {"value": f.values}, on_row) for f in corpus
     ]
-    return scores, report(corpus, scores)
+    scores = [run.alert for run in runs]
+    result = report(corpus, scores)
+    deployed(result, corpus, [run.flag.astype(float) for run in runs])
+    return scores, result
+
+
+def deployed(result: NabReport, corpus: list[NabFile], flags: list[Floats]) -> None:
+    """Score the detector's own flags (1 where it raised one) on every profile, in place."""
+    labelled = [label_rows(len(f.values), f.windows) for f in corpus]
+    result.windows = sum(lab.n_windows for lab in labelled)
+    for profile in PROFILES:
+        tallies = [
+            score_at(lab, flag, 0.5, profile) for lab, flag in zip(labelled, flags, strict=True)
+        ]
+        raw = sum(t.raw for t in tallies)
+        result.as_deployed[profile.name] = normalised(raw, result.windows, profile)
+        if profile.name == "standard":
+            result.deployed_detected = sum(t.detected for t in tallies)
 
 
 def report(corpus: list[NabFile], scores: list[Floats]) -> NabReport:

@@ -11,10 +11,16 @@ from pipeline.detect.host import RobustHostDetector
 T0 = datetime(2026, 1, 1, 8, 2, 16, tzinfo=UTC)
 
 
-def _slow_disk(steps: int, interval_s: float, seed: int = 0) -> list[float]:
-    """A disk filling by logs: 60 % plus 0.05 %/h, noise of 0.002 % (a near-constant series)."""
+def _quiet_disk(steps: int, seed: int = 0) -> list[float]:
+    """A disk that holds still at 60 %, with noise of 0.002 % (a near-constant series)."""
     rng = np.random.default_rng(seed)
-    return [60.0 + 0.05 * i * interval_s / 3600 + rng.normal(0, 0.002) for i in range(steps)]
+    return [60.0 + rng.normal(0, 0.002) for _ in range(steps)]
+
+
+def _filling_disk(steps: int, interval_s: float, start: int, rate_per_h: float) -> list[float]:
+    """The quiet disk, filling at ``rate_per_h`` points an hour from sample ``start`` on."""
+    fill = [max(i - start, 0) * interval_s / 3600 * rate_per_h for i in range(steps)]
+    return [min(100.0, v + f) for v, f in zip(_quiet_disk(steps), fill, strict=True)]
 
 
 def _run(values: list[float], interval_s: float) -> tuple[RobustHostDetector, list[bool]]:
@@ -35,8 +41,18 @@ def test_first_sample_gives_no_trend() -> None:
 
 def test_quiet_series_sampled_every_10_s_never_flags_across_hour_boundaries() -> None:
     # Three simulated hours: the daily profile changes bin twice.
-    _, flags = _run(_slow_disk(1080, 10.0), 10.0)
+    _, flags = _run(_quiet_disk(1080), 10.0)
     assert not any(flags)
+
+
+def test_a_disk_filling_slowly_is_flagged_long_before_it_is_full() -> None:
+    # 1 %/h from 60 % after two quiet hours: the level model alone would absorb the ramp into
+    # its level and trend; the drift test and the capacity forecast must not.
+    values = _filling_disk(2 * 360 + 30 * 360, 10.0, start=2 * 360, rate_per_h=1.0)
+    _, flags = _run(values, 10.0)
+    first = flags.index(True)
+    assert first >= 2 * 360  # nothing before the fill
+    assert values[first] < 90.0
 
 
 def test_level_shift_of_dense_samples_moves_the_level_not_the_daily_profile() -> None:
