@@ -258,6 +258,11 @@ class IncidentSettings(Section):
         le=1.0,
         description="group share for a fleet incident",
     )
+    false_positive_mute_s: float = Field(
+        86_400.0,
+        ge=0.0,
+        description="a series dismissed as a false positive stays muted this long",
+    )
     notify_url: str | None = Field(None, description="webhook notified of incidents")
     notify_per_minute: int = Field(
         30,

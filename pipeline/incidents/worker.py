@@ -29,6 +29,7 @@ from pipeline.incidents.clock import DataClock
 from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
 from pipeline.incidents.inventory import Inventory
 from pipeline.incidents.issuer import Issuer
+from pipeline.incidents.memory_topic import read_all_memory
 from pipeline.incidents.notifier import WebhookNotifier
 from pipeline.incidents.runbooks import load_runbook
 from pipeline.incidents.stage import IncidentStage, StageCounters, StageOutput
@@ -109,7 +110,12 @@ def run_incident_stage(
     if notifier is not None:
         notifier.start()
     alerts = alertmanager_notifier(settings)
-    stage = IncidentStage(tracker, issuer, sink, key, notifier, alerts)
+    stage = IncidentStage(
+        tracker, issuer, sink, key, notifier, alerts, settings.false_positive_mute_s
+    )
+    # Memory first (incidents, acks, actions), then commands: a replayed ack of a remembered
+    # incident is then recognised as already applied and pages nothing.
+    stage.restore(list(read_all_memory(kafka, topic_settings)))
     for command in read_all_commands(kafka, topic_settings):
         stage.on_command(command, utc_now())
     try:
@@ -185,6 +191,9 @@ def _publish(
         producer.send(topics.INCIDENTS.name(prefix), key=key, value=encode(incident))
         for key, value in alert_records(incident, subscription_labels):
             producer.send(topics.ALERTS.name(prefix), key=key, value=value)
+    for memory in output.memories:
+        key = memory.incident.incident_id.encode()
+        producer.send(topics.MEMORY.name(prefix), key=key, value=encode(memory))
     for request in output.requests:
         producer.send(
             topics.REMEDIATION.name(prefix), key=request.node_id.encode(), value=encode(request)
