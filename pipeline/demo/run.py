@@ -144,6 +144,7 @@ def _run(
             incident_ids=[IncidentSpan.from_incident(i) for i in tally.incidents.values()],
             action_ids=tally.requests,
             clock="window_end_at",
+            actions=tally.actions(),
         )
 
 

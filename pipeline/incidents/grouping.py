@@ -2,12 +2,16 @@
 
 All deviations of one host within ``gap_s`` of each other are one *host* incident. The same
 deviation (metric and direction) on at least ``fleet_min_hosts`` hosts sharing a label value, and at
-least ``fleet_min_share`` of that label's hosts, within ``gap_s``, is one *fleet* incident; its
-members' unpublished host incidents are absorbed, so a fleet-wide fault pages once. Host
-incidents wait ``settle_s`` before they are published for exactly that reason (like Alertmanager's
-group_wait). Keys and ids are derived from the events only, so replaying the same events yields
-the same incidents. An incident reopened within ``flap_window_s`` of resolving keeps its id and
-counts a reopen; after ``flap_threshold`` reopens it is ``flapping`` and stays open longer.
+least ``fleet_min_share`` of that label's hosts, within ``gap_s``, opens one *fleet* incident of
+that cohort (``role=web``): one fault hitting a cohort moves many metrics, so the fleet incident
+is keyed by the cohort, not the metric, and takes every later deviation of its member hosts and
+the same deviations on other hosts of the cohort. Its members' unpublished host incidents are
+absorbed, so a fleet-wide fault pages once. Host incidents wait ``settle_s`` before they are
+published for exactly that reason (like Alertmanager's group_wait), and up to ``fleet_wait_s``
+while other hosts of a cohort show the same deviation (a fleet incident may be forming). Keys and
+ids are derived from the events only, so replaying the same events yields the same incidents. An
+incident reopened within ``flap_window_s`` of resolving keeps its id and counts a reopen; after
+``flap_threshold`` reopens it is ``flapping`` and stays open longer.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class GroupingPolicy:
     group_labels: tuple[str, ...] = ("role", "service", "rack", "zone")
     flap_window_s: float = 1800.0
     flap_threshold: int = 3
+    fleet_wait_s: float = 120.0
 
 
 def deviation_of(event: AnomalyEvent) -> tuple[str, str]:
@@ -100,7 +105,9 @@ class IncidentTracker:
             assert state.last_event_at is not None  # noqa: S101 - set on the first event
             if state.last_event_at + timedelta(seconds=quiet_s) <= now:
                 changed += self._resolve(key, state, now)
-            elif not state.published and self._settled(state, now):
+            elif (
+                not state.published and self._settled(state, now) and not self._forming(state, now)
+            ):
                 state.published = True
                 changed.append(self._emit(state))
         return changed
@@ -186,6 +193,20 @@ class IncidentTracker:
         seen = state.opened_seen or state.opened_at
         return seen + timedelta(seconds=self.policy.settle_s) <= now
 
+    def _forming(self, state: TrackedIncident, now: datetime) -> bool:
+        """Whether a host incident should wait: other hosts of its cohorts deviate the same way."""
+        seen = state.opened_seen or state.opened_at
+        if state.kind != "host" or seen + timedelta(seconds=self.policy.fleet_wait_s) <= now:
+            return False
+        own = {f"{m}:{d}" for m, d in state.directions.items()}
+        cohorts = {(k, v) for k, v in state.labels.items() if k in self.policy.group_labels}
+        return any(
+            s.node_id != state.node_id
+            and s.deviation in own
+            and any(s.labels.get(k) == v for k, v in cohorts)
+            for s in self._recent
+        )
+
     def _flapping(self, state: TrackedIncident) -> bool:
         return state.reopen_count >= self.policy.flap_threshold
 
@@ -193,8 +214,10 @@ class IncidentTracker:
         self, event: AnomalyEvent, metric: str, direction: str
     ) -> TrackedIncident | None:
         for key, value in event.labels.items():
-            state = self.open.get(f"fleet:{key}={value}:{metric}:{direction}")
-            if state is not None:
+            state = self.open.get(f"fleet:{key}={value}")
+            if state is None:
+                continue
+            if event.node_id in state.nodes or state.directions.get(metric) == direction:
                 return state
         return None
 
@@ -240,10 +263,11 @@ class IncidentTracker:
         population: int | None,
         at: datetime,
     ) -> TrackedIncident:
-        dedup_key = f"fleet:{key}={value}:{metric}:{direction}"
+        dedup_key = f"fleet:{key}={value}"
         first_at = min(s.at for s in self._recent if s.node_id in nodes)
         state = (
-            self._narrower_fleet(f"{metric}:{direction}", nodes)
+            self.open.get(dedup_key)
+            or self._narrower_fleet(f"{metric}:{direction}", nodes)
             or self._reopened(dedup_key, at)
             or TrackedIncident(
                 incident_id_of(dedup_key, first_at), dedup_key, "fleet", opened_at=first_at
@@ -254,7 +278,7 @@ class IncidentTracker:
         state.opened_seen = at
         state.published = True  # a fleet incident is the page; nothing to wait for
         for node_id in nodes:
-            self._absorb_host(node_id, f"{metric}:{direction}", state)
+            self._absorb_host(node_id, state)
         self.open[dedup_key] = state
         return state
 
@@ -265,24 +289,22 @@ class IncidentTracker:
         the broad one (the role): the broad one then takes the narrow one over, keeping its id,
         so operators are paged once per deviation.
         """
+        metric, direction = deviation.rsplit(":", 1)
         for dedup_key, state in list(self.open.items()):
             if (
                 state.kind == "fleet"
-                and dedup_key.endswith(f":{deviation}")
+                and state.directions.get(metric) == direction
                 and state.nodes <= nodes
             ):
                 del self.open[dedup_key]
                 return state
         return None
 
-    def _absorb_host(self, node_id: str, deviation: str, fleet: TrackedIncident) -> None:
-        """Fold an unpublished host incident made only of this deviation into the fleet one."""
+    def _absorb_host(self, node_id: str, fleet: TrackedIncident) -> None:
+        """Fold a member's unpublished host incident into the fleet one (all its deviations)."""
         fleet.nodes.add(node_id)
         host = self.open.get(f"host:{node_id}")
-        if host is None or host.published:
-            return
-        own = {f"{m}:{host.directions[m]}" for m in host.deviations}
-        if own == {deviation}:
+        if host is not None and not host.published:
             del self.open[host.dedup_key]
             for metric, item in host.deviations.items():
                 self._merge_deviation(fleet, item, host.directions[metric])
