@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.live import Live
 
 from pipeline import topics
+from pipeline.agent.changes import publish_changes
 from pipeline.bus import ensure_topics
 from pipeline.config import (
     ControlSettings,
@@ -34,7 +35,7 @@ from pipeline.config import (
 from pipeline.demo.components import Component, Components, worker_lag
 from pipeline.demo.live import Progress, render_live, render_scorecard
 from pipeline.demo.remediators import FleetRemediators
-from pipeline.demo.scenario import demo_scenario, speed_for
+from pipeline.demo.scenario import demo_scenario, deploy_changes, speed_for
 from pipeline.demo.scorecard import (
     Detection,
     IncidentSpan,
@@ -127,6 +128,8 @@ def _run(
         ControlSettings(hmac_key=hmac_key),
     )
     watcher = TopicWatcher(kafka, topic_settings)
+    changes = deploy_changes(fleet)
+    publish_changes(kafka, topics.CHANGES.name(topic_settings.prefix), list(changes.values()))
     try:  # every client of this process is closed before the caller stops Kafka
         with console.status(f"starting dry-run executors on {options.nodes} virtual nodes"):
             remediators.start({node.node_id: node.labels for node in fleet.nodes})
@@ -139,7 +142,10 @@ def _run(
     with watcher.lock:
         tally = watcher.tally
         return score_run(
-            [InjectedFault.from_ground_truth(f.ground_truth()) for f in fleet.faults],
+            [
+                InjectedFault.from_ground_truth(f.ground_truth(), changes.get(f.fault_id))
+                for f in fleet.faults
+            ],
             [Detection.from_event(event) for event in tally.events.values()],
             incident_ids=[IncidentSpan.from_incident(i) for i in tally.incidents.values()],
             action_ids=tally.requests,

@@ -20,7 +20,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Literal
 
 from pipeline.demo.verdicts import ActionTaken, judge_one
-from pipeline.models import AnomalyEvent, Incident
+from pipeline.models import AnomalyEvent, ChangeEvent, Incident
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,13 @@ class InjectedFault:
     change_id: str | None = None
 
     @classmethod
-    def from_ground_truth(cls, record: Mapping[str, Any]) -> InjectedFault:
-        """Parse one line of the simulator's ground-truth file (times in ISO-8601 with zone)."""
+    def from_ground_truth(
+        cls, record: Mapping[str, Any], change: ChangeEvent | None = None
+    ) -> InjectedFault:
+        """Parse one line of the simulator's ground-truth file (times in ISO-8601 with zone).
+
+        ``change`` is the change event recorded for the fault (a bad deploy), to be blamed.
+        """
         return cls(
             fault_id=str(record["fault_id"]),
             kind=str(record["kind"]),
@@ -61,7 +66,7 @@ class InjectedFault:
             metrics=tuple(record.get("metrics") or ()),
             start_at=datetime.fromisoformat(record["start_at"]),
             end_at=datetime.fromisoformat(record["end_at"]),
-            change_id=record.get("change_id"),
+            change_id=change.change_id if change is not None else record.get("change_id"),
         )
 
     def __post_init__(self) -> None:
