@@ -348,7 +348,7 @@ class ActionRecord(WireModel):
     at: UtcDatetime
 
 
-class IncidentMemory(WireModel):
+class RememberedIncident(WireModel):
     """Everything the incident stage must not forget about one incident; key is ``incident_id``.
 
     The latest record per incident on the compacted memory topic is replayed when the stage
@@ -390,7 +390,7 @@ WIRE_MODELS: tuple[type[WireModel], ...] = (
     OperatorCommand,
     ChangeEvent,
     DeadLetter,
-    IncidentMemory,
+    RememberedIncident,
 )
 
 M = TypeVar("M", bound=WireModel)

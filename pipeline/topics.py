@@ -9,11 +9,11 @@ from pipeline.models import (
     ChangeEvent,
     DeadLetter,
     Incident,
-    IncidentMemory,
     MetricBatch,
     OperatorCommand,
     RemediationRequest,
     RemediationResult,
+    RememberedIncident,
     WireModel,
 )
 
@@ -40,7 +40,7 @@ DEADLETTER = TopicSpec("fleet.deadletter", DeadLetter, key="topic")
 INCIDENTS = TopicSpec("fleet.incidents", Incident, key="incident_id", compacted=True)
 # What the incident stage must not forget (state, actions, outcomes, operator feedback), replayed
 # whole when it starts: compacted, so the latest record per incident is kept.
-MEMORY = TopicSpec("fleet.incidents.memory", IncidentMemory, key="incident_id", compacted=True)
+MEMORY = TopicSpec("fleet.incidents.memory", RememberedIncident, key="incident_id", compacted=True)
 CONTROL = TopicSpec("fleet.control", OperatorCommand, key="command_id")
 # Every incident change again, once per subscription key (node:ID, role:web, team:x): a follower
 # of one node, role or team reads the one partition its key hashes to.

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from pipeline.incidents.hints import PastIncident, build_hints, signature_of, similar_many
 from pipeline.incidents.inventory import Inventory
 from pipeline.incidents.tracked import Seen, TrackedIncident
-from pipeline.models import AnomalyEvent, Incident, IncidentMemory, MetricDeviation
+from pipeline.models import AnomalyEvent, Incident, MetricDeviation, RememberedIncident
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 MAX_HISTORY = 1000
@@ -121,7 +121,7 @@ class IncidentTracker:
                 return self._emit(state) if state.published else None
         return None
 
-    def restore_one(self, memory: IncidentMemory) -> None:
+    def restore_one(self, memory: RememberedIncident) -> None:
         """Take back a remembered incident after a restart: open ones continue, same id."""
         state = TrackedIncident.from_memory(memory)
         if state.status == "resolved":

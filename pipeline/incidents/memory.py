@@ -1,7 +1,7 @@
 """Incident memory: one record per incident that outlives the stage, and action ratings.
 
-The stage keeps the latest :class:`IncidentMemory` of every incident it published and emits a new
-one on each change (the incident, a request issued or blocked, a verified outcome, an operator's
+The stage keeps the latest :class:`RememberedIncident` of every incident it published and emits a
+new one on each change (the incident, a request issued or blocked, a verified outcome, an operator's
 label or dismissal); the worker writes them to the compacted memory topic and replays them at
 start. Verified outcomes rate each action per fault kind: how often it was tried, how often it
 worked.
@@ -16,10 +16,10 @@ from datetime import datetime
 from pipeline.models import (
     ActionRecord,
     Incident,
-    IncidentMemory,
     MetricDeviation,
     RemediationRequest,
     RemediationResult,
+    RememberedIncident,
 )
 
 MAX_ACTIONS = 64
@@ -37,7 +37,7 @@ class ActionRating:
     tried: int
 
 
-def kind_of(memory: IncidentMemory) -> str:
+def kind_of(memory: RememberedIncident) -> str:
     """The incident's fault kind: the operator's label, else its diagnosis, else ``unknown``."""
     if memory.label is not None:
         return memory.label
@@ -49,10 +49,10 @@ class IncidentBook:
     """The latest memory record of each incident, and which incident each request belongs to."""
 
     def __init__(self) -> None:
-        self.records: dict[str, IncidentMemory] = {}
+        self.records: dict[str, RememberedIncident] = {}
         self.incident_of: dict[str, str] = {}  # request_id → incident_id
 
-    def restore_many(self, records: Iterable[IncidentMemory]) -> None:
+    def restore_many(self, records: Iterable[RememberedIncident]) -> None:
         """Take back records replayed from the memory topic (a later one of an id wins)."""
         for record in records:
             self.records[record.incident.incident_id] = record
@@ -65,7 +65,7 @@ class IncidentBook:
         deviations: Iterable[MetricDeviation],
         directions: dict[str, str],
         now: datetime,
-    ) -> IncidentMemory:
+    ) -> RememberedIncident:
         """Remember the incident's latest published state (keeping its actions and feedback)."""
         items = sorted(deviations, key=lambda d: -d.score)[:64]
         update = {
@@ -78,14 +78,14 @@ class IncidentBook:
         record = (
             previous.model_copy(update=update)
             if previous is not None
-            else IncidentMemory.model_validate(update)
+            else RememberedIncident.model_validate(update)
         )
         self.records[incident.incident_id] = record
         return record
 
     def note_request(
         self, request: RemediationRequest | ActionRecord, incident_id: str, now: datetime
-    ) -> IncidentMemory | None:
+    ) -> RememberedIncident | None:
         """Remember a request issued (or, as an ActionRecord, blocked) for an incident."""
         action = (
             request
@@ -101,7 +101,7 @@ class IncidentBook:
         self.incident_of[action.request_id] = incident_id
         return self._with_action(incident_id, action, now)
 
-    def note_result(self, result: RemediationResult) -> IncidentMemory | None:
+    def note_result(self, result: RemediationResult) -> RememberedIncident | None:
         """Remember how a request ended (a dry run is a proposal; others are verified)."""
         incident_id = self.incident_of.get(result.request_id)
         record = self.records.get(incident_id) if incident_id else None
@@ -120,7 +120,7 @@ class IncidentBook:
 
     def note_feedback(
         self, incident_id: str, now: datetime, label: str | None = None, dismissed: bool = False
-    ) -> IncidentMemory | None:
+    ) -> RememberedIncident | None:
         """Remember an operator's label (a confirmed kind) or dismissal of an incident."""
         record = self.records.get(incident_id)
         if record is None:
@@ -148,7 +148,7 @@ class IncidentBook:
 
     def _with_action(
         self, incident_id: str, action: ActionRecord, now: datetime
-    ) -> IncidentMemory | None:
+    ) -> RememberedIncident | None:
         record = self.records.get(incident_id)
         if record is None:
             return None

@@ -9,14 +9,14 @@ from pipeline import topics
 from pipeline.bus import make_consumer
 from pipeline.config import KafkaSettings, TopicSettings
 from pipeline.errors import InvalidMessage
-from pipeline.models import IncidentMemory, decode
+from pipeline.models import RememberedIncident, decode
 
 log = logging.getLogger(__name__)
 
 
 def read_all_memory(
     kafka: KafkaSettings, topic_settings: TopicSettings, idle_ms: int = 2_000
-) -> Iterator[IncidentMemory]:
+) -> Iterator[RememberedIncident]:
     """Every record on the memory topic from the beginning, until it is idle for ``idle_ms``.
 
     No consumer group: the whole (compacted) topic is the stage's memory. A later record of the
@@ -27,7 +27,7 @@ def read_all_memory(
     try:
         for record in consumer:
             try:
-                yield decode(IncidentMemory, record.value)
+                yield decode(RememberedIncident, record.value)
             except InvalidMessage as exc:
                 log.warning("skipped an unreadable incident memory record: %s", exc.reason)
     finally:

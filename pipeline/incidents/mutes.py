@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pipeline.models import IncidentMemory
+from pipeline.models import RememberedIncident
 
 Series = tuple[str, str, str]  # node_id, metric, "up" | "down"
 
@@ -22,7 +22,7 @@ class MuteBook:
         self.mute_s = mute_s
         self._until: dict[Series, datetime] = {}
 
-    def mute_incident(self, memory: IncidentMemory, at: datetime) -> list[Series]:
+    def mute_incident(self, memory: RememberedIncident, at: datetime) -> list[Series]:
         """Mute every (node, metric, direction) of a dismissed incident from ``at``."""
         incident = memory.incident
         nodes = [incident.node_id] if incident.node_id else list(incident.affected_nodes)

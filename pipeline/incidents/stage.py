@@ -8,8 +8,8 @@ orders of magnitude rarer than metric samples, so one process keeps up easily (t
 it also reads are decoded only for their labels, to know each group's population). Time-driven
 transitions (settle, resolve) need a periodic tick, which a plain poll loop gives directly.
 What must outlive the process (incident state, actions, outcomes, operator feedback) is emitted
-as :class:`IncidentMemory` records and replayed by ``restore`` at start, so a restart keeps ids and
-acknowledgements and pages nothing again.
+as :class:`RememberedIncident` records and replayed by ``restore`` at start, so a restart keeps ids
+and acknowledgements and pages nothing again.
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ from pipeline.models import (
     ActionRecord,
     AnomalyEvent,
     Incident,
-    IncidentMemory,
     MetricBatch,
     OperatorCommand,
     RemediationRequest,
     RemediationResult,
+    RememberedIncident,
 )
 from pipeline.store.incidents import action_point, incident_point
 from pipeline.store.sink import Sink, add_waiting
@@ -53,7 +53,7 @@ class StageOutput:
 
     incidents: list[Incident] = field(default_factory=list)
     requests: list[RemediationRequest] = field(default_factory=list)
-    memories: list[IncidentMemory] = field(default_factory=list)
+    memories: list[RememberedIncident] = field(default_factory=list)
 
 
 @dataclass
@@ -112,7 +112,7 @@ class IncidentStage:
         self.book = IncidentBook()
         self.mutes = MuteBook(mute_s)
 
-    def restore(self, records: list[IncidentMemory]) -> None:
+    def restore(self, records: list[RememberedIncident]) -> None:
         """Take back the remembered incidents (replayed at start, before any command or event)."""
         self.book.restore_many(records)
         for record in self.book.records.values():
@@ -213,7 +213,7 @@ class IncidentStage:
             self.mutes.mute_incident(memory, command.issued_at)
         return StageOutput(memories=[memory])
 
-    def _remember(self, incident: Incident, now: datetime) -> IncidentMemory:
+    def _remember(self, incident: Incident, now: datetime) -> RememberedIncident:
         state = self.tracker.find_one(incident.incident_id)
         deviations = state.deviations.values() if state else incident.hints.top
         directions = state.directions if state else {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pipeline.models import IncidentMemory, MetricDeviation
+from pipeline.models import MetricDeviation, RememberedIncident
 
 
 @dataclass
@@ -36,7 +36,7 @@ class TrackedIncident:
     acknowledged_by: str | None = None
 
     @classmethod
-    def from_memory(cls, memory: IncidentMemory) -> TrackedIncident:
+    def from_memory(cls, memory: RememberedIncident) -> TrackedIncident:
         """The tracked state a remembered incident had when it was last published."""
         incident = memory.incident
         deviations = {d.metric: d for d in memory.deviations}

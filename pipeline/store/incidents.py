@@ -24,7 +24,7 @@ from typing import Any
 from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
-from pipeline.models import ActionRecord, Incident, IncidentMemory
+from pipeline.models import ActionRecord, Incident, RememberedIncident
 
 INCIDENTS_MEASUREMENT = "incidents"
 ACTIONS_MEASUREMENT = "incident_actions"
@@ -178,7 +178,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def action_point(memory: IncidentMemory, action: ActionRecord, kind: str) -> Point:
+def action_point(memory: RememberedIncident, action: ActionRecord, kind: str) -> Point:
     """One remediation step of an incident in ``incident_actions``, to query outcomes by kind.
 
     Tags ``incident_id``, ``node``, ``action``, ``step`` (issued|blocked) and ``kind`` (the

@@ -22,7 +22,7 @@ from pipeline import topics
 from pipeline.bus import ensure_topics
 from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
 from pipeline.control.operators import make_command
-from pipeline.models import AnomalyEvent, Incident, IncidentMemory, RemediationRequest, utc_now
+from pipeline.models import AnomalyEvent, Incident, RemediationRequest, RememberedIncident, utc_now
 from tests.conftest import make_event
 from tests.integration.remediation_support import KEY, collect, publish
 from tests.waiting import wait_for
@@ -125,7 +125,7 @@ def test_restart_keeps_id_and_ack_and_pages_nothing_again(
         kafka,
         topic_settings,
         topics.MEMORY,
-        IncidentMemory,
+        RememberedIncident,
         lambda found: any(m.incident.acknowledged_by == ack.issued_by for m in found),
         60,
     )

@@ -11,7 +11,7 @@ from pipeline.incidents.inventory import Inventory
 from pipeline.incidents.issuer import Issuer
 from pipeline.incidents.runbooks import parse_runbook
 from pipeline.incidents.stage import IncidentStage, StageOutput
-from pipeline.models import IncidentMemory, RemediationResult
+from pipeline.models import RemediationResult, RememberedIncident
 from tests.conftest import BASE_TIME
 from tests.unit.control.conftest import KEY, ListSink, control, event_at
 
@@ -31,8 +31,8 @@ def _stage() -> IncidentStage:
     return IncidentStage(tracker, issuer, ListSink(), KEY, mute_s=3600)
 
 
-def _latest(outputs: list[StageOutput]) -> list[IncidentMemory]:
-    latest: dict[str, IncidentMemory] = {}
+def _latest(outputs: list[StageOutput]) -> list[RememberedIncident]:
+    latest: dict[str, RememberedIncident] = {}
     for output in outputs:
         for memory in output.memories:
             latest[memory.incident.incident_id] = memory
