@@ -258,6 +258,11 @@ class IncidentSettings(Section):
         le=1.0,
         description="group share for a fleet incident",
     )
+    change_lookback_s: float = Field(
+        1800.0,
+        ge=0.0,
+        description="a change this long before an incident opened is linked to it",
+    )
     false_positive_mute_s: float = Field(
         86_400.0,
         ge=0.0,

@@ -27,7 +27,7 @@ class MuteBook:
         incident = memory.incident
         nodes = [incident.node_id] if incident.node_id else list(incident.affected_nodes)
         until = at + timedelta(seconds=self.mute_s)
-        muted = [
+        muted: list[Series] = [
             (node, deviation.metric, memory.directions.get(deviation.metric, "up"))
             for node in nodes
             for deviation in memory.deviations

@@ -25,6 +25,7 @@ from pipeline.control.signing import verify_signature
 from pipeline.control.silences import SilenceBook
 from pipeline.errors import ActionRefused
 from pipeline.incidents.alert_sender import AlertmanagerNotifier
+from pipeline.incidents.changes import ChangeBook
 from pipeline.incidents.grouping import IncidentTracker, deviation_of
 from pipeline.incidents.issuer import Blocked, Issuer
 from pipeline.incidents.memory import IncidentBook, kind_of
@@ -34,6 +35,7 @@ from pipeline.incidents.runbooks import Rule
 from pipeline.models import (
     ActionRecord,
     AnomalyEvent,
+    ChangeEvent,
     Incident,
     MetricBatch,
     OperatorCommand,
@@ -88,6 +90,8 @@ class IncidentStage:
         Optional Alertmanager notifier (every incident change, with the runbook rule chosen).
     mute_s
         How long a series an operator dismissed as a false positive stays muted.
+    change_lookback_s
+        How long before an incident opened a change event can have caused it.
     """
 
     def __init__(
@@ -99,6 +103,7 @@ class IncidentStage:
         notifier: WebhookNotifier | None = None,
         alerts: AlertmanagerNotifier | None = None,
         mute_s: float = 86_400.0,
+        change_lookback_s: float = 1800.0,
     ) -> None:
         self.tracker = tracker
         self.issuer = issuer
@@ -111,6 +116,7 @@ class IncidentStage:
         self.counters = StageCounters()
         self.book = IncidentBook()
         self.mutes = MuteBook(mute_s)
+        self.changes = ChangeBook(change_lookback_s)
 
     def restore(self, records: list[RememberedIncident]) -> None:
         """Take back the remembered incidents (replayed at start, before any command or event)."""
@@ -133,6 +139,10 @@ class IncidentStage:
     def on_metrics(self, batch: MetricBatch) -> None:
         """Count the host in its groups' populations."""
         self.tracker.inventory.observe_one(batch.node_id, dict(batch.labels), batch.sampled_at)
+
+    def on_change(self, change: ChangeEvent) -> None:
+        """Keep a change event, for the incidents that open after it to link."""
+        self.changes.add_one(change)
 
     def on_command(self, command: OperatorCommand, now: datetime) -> StageOutput:
         """Apply a signed silence or acknowledgement (an unsigned one is refused)."""
@@ -172,6 +182,7 @@ class IncidentStage:
         """
         data_now = data_now or now
         self.tracker.inventory.expire(data_now)
+        self.changes.expire(data_now)
         return self._publishable(self.tracker.tick(data_now), now)
 
     def _publishable(self, incidents: list[Incident], now: datetime) -> StageOutput:

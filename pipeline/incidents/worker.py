@@ -36,6 +36,7 @@ from pipeline.incidents.stage import IncidentStage, StageCounters, StageOutput
 from pipeline.incidents.subscriptions import alert_records
 from pipeline.models import (
     AnomalyEvent,
+    ChangeEvent,
     DeadLetter,
     MetricBatch,
     OperatorCommand,
@@ -111,7 +112,14 @@ def run_incident_stage(
         notifier.start()
     alerts = alertmanager_notifier(settings)
     stage = IncidentStage(
-        tracker, issuer, sink, key, notifier, alerts, settings.false_positive_mute_s
+        tracker,
+        issuer,
+        sink,
+        key,
+        notifier,
+        alerts,
+        mute_s=settings.false_positive_mute_s,
+        change_lookback_s=settings.change_lookback_s,
     )
     # Memory first (incidents, acks, actions), then commands: a replayed ack of a remembered
     # incident is then recognised as already applied and pages nothing.
@@ -156,6 +164,7 @@ def _loop(
         topics.METRICS.name(prefix): (MetricBatch, on_metrics),
         topics.CONTROL.name(prefix): (OperatorCommand, lambda m: stage.on_command(m, utc_now())),
         topics.REMEDIATION_RESULTS.name(prefix): (RemediationResult, stage.on_result),
+        topics.CHANGES.name(prefix): (ChangeEvent, stage.on_change),
     }
     consumer = make_consumer(kafka, *handlers, group_id=group_id)
     producer = make_producer(kafka)

@@ -186,7 +186,7 @@ def action_point(memory: RememberedIncident, action: ActionRecord, kind: str) ->
     (``pending`` until the node answers; ``dry_run`` is a proposal). Time = the step's time (ms),
     so the outcome overwrites the pending point of the same step.
     """
-    return (
+    point: Point = (
         Point(ACTIONS_MEASUREMENT)
         .tag("incident_id", memory.incident.incident_id)
         .tag("node", action.node_id)
@@ -195,5 +195,6 @@ def action_point(memory: RememberedIncident, action: ActionRecord, kind: str) ->
         .tag("kind", kind)
         .field("request_id", action.request_id)
         .field("outcome", action.outcome or "pending")
-        .time(action.at, WritePrecision.MS)
     )
+    point.time(action.at, WritePrecision.MS)  # Point's setters update it in place
+    return point
