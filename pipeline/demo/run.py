@@ -21,8 +21,7 @@ from rich.console import Console
 from rich.live import Live
 
 from pipeline import topics
-from pipeline.agent.changes import publish_changes
-from pipeline.bus import ensure_topics
+from pipeline.bus import ensure_topics, make_producer
 from pipeline.config import (
     ControlSettings,
     IncidentSettings,
@@ -46,6 +45,7 @@ from pipeline.demo.scorecard import (
 from pipeline.demo.watch import TopicWatcher
 from pipeline.errors import FleetwatchError
 from pipeline.local import reset_database, run_stack
+from pipeline.models import ChangeEvent, encode
 from pipeline.sim import SimulatedFleet, run_simulation
 from pipeline.sim.session import make_publisher
 
@@ -129,7 +129,7 @@ def _run(
     )
     watcher = TopicWatcher(kafka, topic_settings)
     changes = deploy_changes(fleet)
-    publish_changes(kafka, topics.CHANGES.name(topic_settings.prefix), list(changes.values()))
+    _record_changes(kafka, topics.CHANGES.name(topic_settings.prefix), list(changes.values()))
     try:  # every client of this process is closed before the caller stops Kafka
         with console.status(f"starting dry-run executors on {options.nodes} virtual nodes"):
             remediators.start({node.node_id: node.labels for node in fleet.nodes})
@@ -275,6 +275,17 @@ def _drain(console: Console, children: Components, web_port: int, nodes: int) ->
                 )
             time.sleep(1.0)
         time.sleep(SETTLE_S)  # the last windows close, the incident stage groups them
+
+
+def _record_changes(kafka: KafkaSettings, topic: str, changes: list[ChangeEvent]) -> None:
+    """What ``fleetwatch change record`` does in a CI/CD hook, for the demo's deploys."""
+    producer = make_producer(kafka)
+    try:
+        for change in changes:
+            producer.send(topic, key=change.change_id.encode(), value=encode(change))
+        producer.flush(timeout=30)
+    finally:
+        producer.close()
 
 
 def _raise_if_dead(children: Components) -> None:
