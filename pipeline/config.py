@@ -247,6 +247,11 @@ class IncidentSettings(Section):
         description="quiet time that resolves an incident",
     )
     settle_s: int = Field(30, ge=0, description="hold-down before a new incident is published")
+    fleet_wait_s: int = Field(
+        120,
+        ge=0,
+        description="most a host incident waits while peers of its cohort deviate alike",
+    )
     fleet_min_hosts: int = Field(
         5,
         ge=2,

@@ -56,6 +56,7 @@ def grouping_policy(settings: IncidentSettings) -> GroupingPolicy:
         gap_s=settings.incident_gap_s,
         resolve_after_s=settings.incident_gap_s,
         settle_s=settings.settle_s,
+        fleet_wait_s=settings.fleet_wait_s,
         fleet_min_hosts=settings.fleet_min_hosts,
         fleet_min_share=settings.fleet_min_share,
         group_labels=tuple(settings.group_labels),
