@@ -43,7 +43,7 @@ class GroupingPolicy:
     group_labels: tuple[str, ...] = ("role", "service", "rack", "zone")
     flap_window_s: float = 1800.0
     flap_threshold: int = 3
-    fleet_wait_s: float = 120.0
+    fleet_wait_s: float = 0.0  # the stage's setting holds host incidents; 0 does not
 
 
 def deviation_of(event: AnomalyEvent) -> tuple[str, str]:

@@ -75,6 +75,7 @@ def start_stage(
         "FLEETWATCH_TOPICS_PARTITIONS": str(topic_settings.partitions),
         "FLEETWATCH_CONTROL_HMAC_KEY": KEY,
         "FLEETWATCH_INCIDENTS_SETTLE_S": "1",
+        "FLEETWATCH_INCIDENTS_FLEET_WAIT_S": "0",  # n2 pages at once, not held for a fleet
         "FLEETWATCH_INCIDENTS_NOTIFY_URL": pager[0],
     }
     command = [

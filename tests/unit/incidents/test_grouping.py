@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
@@ -77,7 +78,7 @@ def test_a_cohort_fault_moving_many_metrics_is_one_fleet_incident() -> None:
 
 
 def test_few_hosts_of_a_large_group_stay_host_incidents() -> None:
-    tracker = IncidentTracker(POLICY, _fleet_inventory(web=100))
+    tracker = IncidentTracker(replace(POLICY, fleet_wait_s=120), _fleet_inventory(web=100))
     for i in range(6):  # 6 of 100 is under fleet_min_share 0.2
         tracker.observe_one(event_at(f"n{i:02d}", i))
     # held while a fleet incident might still form, then published one per host
