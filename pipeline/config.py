@@ -254,6 +254,11 @@ class IncidentSettings(Section):
         description="quiet time that resolves an incident",
     )
     settle_s: int = Field(30, ge=0, description="hold-down before a new incident is published")
+    fleet_wait_s: int = Field(
+        120,
+        ge=0,
+        description="most a host incident waits while peers of its cohort deviate alike",
+    )
     fleet_min_hosts: int = Field(
         5,
         ge=2,
@@ -264,6 +269,16 @@ class IncidentSettings(Section):
         ge=0.0,
         le=1.0,
         description="group share for a fleet incident",
+    )
+    change_lookback_s: float = Field(
+        1800.0,
+        ge=0.0,
+        description="a change this long before an incident opened is linked to it",
+    )
+    false_positive_mute_s: float = Field(
+        86_400.0,
+        ge=0.0,
+        description="a series dismissed as a false positive stays muted this long",
     )
     notify_url: str | None = Field(None, description="webhook notified of incidents")
     notify_per_minute: int = Field(

@@ -350,14 +350,19 @@ class Incident(WireModel):
     diagnosis: Diagnosis | None = None
 
 
+FaultKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
 class OperatorCommand(WireModel):
-    """A signed operator decision: a silence, an incident acknowledgement or a request approval.
+    """A signed operator decision: a silence, an ack, an approval, or feedback on an incident.
+
+    ``label`` confirms the incident's fault kind (``fault_kind``); ``false_positive`` dismisses it.
 
     Key on the topic is ``command_id``; ``signature`` is HMAC-SHA256 over the other fields.
     """
 
     command_id: Identifier
-    kind: Literal["silence", "ack", "approve"]
+    kind: Literal["silence", "ack", "approve", "label", "false_positive"]
     issued_by: Identifier
     issued_at: UtcDatetime
     node_id: NodeId | None = None
@@ -371,6 +376,9 @@ class OperatorCommand(WireModel):
     incident_id: Identifier | None = None
     request_id: Identifier | None = None
     owner: Identifier | None = None
+    fault_kind: FaultKind | None = Field(
+        default=None, description="the kind an operator confirms for an incident (label)"
+    )
     reason: ShortText = ""
     nonce: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,64}$")]
     signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
@@ -385,6 +393,10 @@ class OperatorCommand(WireModel):
             raise ValueError("an ack names its incident_id")
         if self.kind == "approve" and self.request_id is None:
             raise ValueError("an approval names its request_id")
+        if self.kind in ("label", "false_positive") and self.incident_id is None:
+            raise ValueError(f"a {self.kind} command names its incident_id")
+        if self.kind == "label" and self.fault_kind is None:
+            raise ValueError("a label names its fault_kind")
         return self
 
 
@@ -427,6 +439,39 @@ class ChangeEvent(WireModel):
         return self
 
 
+class ActionRecord(WireModel):
+    """One remediation step of an incident: proposed, issued or blocked, and how it ended."""
+
+    request_id: Identifier
+    node_id: NodeId
+    action: Identifier
+    step: Literal["issued", "blocked"]
+    outcome: (
+        Literal["dry_run", "succeeded", "failed", "no_effect", "refused", "awaiting_approval"]
+        | None
+    ) = None
+    at: UtcDatetime
+
+
+class RememberedIncident(WireModel):
+    """Everything the incident stage must not forget about one incident; key is ``incident_id``.
+
+    The latest record per incident on the compacted memory topic is replayed when the stage
+    starts, so ids, acknowledgements, open incidents, actions and verified outcomes survive a
+    restart; ``label`` is the kind an operator confirmed, ``false_positive`` their dismissal.
+    """
+
+    incident: Incident
+    directions: Annotated[dict[MetricName, Literal["up", "down"]], Field(max_length=64)] = Field(
+        default_factory=dict
+    )
+    deviations: Annotated[list[MetricDeviation], Field(max_length=64)] = Field(default_factory=list)
+    actions: Annotated[list[ActionRecord], Field(max_length=64)] = Field(default_factory=list)
+    label: FaultKind | None = None
+    false_positive: bool = False
+    recorded_at: UtcDatetime
+
+
 class DeadLetter(WireModel):
     """A message that could not be processed, kept whole (``raw``) with the reason."""
 
@@ -451,6 +496,7 @@ WIRE_MODELS: tuple[type[WireModel], ...] = (
     ChangeEvent,
     PastIncident,
     DeadLetter,
+    RememberedIncident,
 )
 
 M = TypeVar("M", bound=WireModel)

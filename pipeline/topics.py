@@ -13,6 +13,7 @@ from pipeline.models import (
     OperatorCommand,
     RemediationRequest,
     RemediationResult,
+    RememberedIncident,
     WireModel,
 )
 
@@ -37,6 +38,9 @@ REMEDIATION = TopicSpec("fleet.remediation", RemediationRequest, key="node_id")
 REMEDIATION_RESULTS = TopicSpec("fleet.remediation.results", RemediationResult, key="node_id")
 DEADLETTER = TopicSpec("fleet.deadletter", DeadLetter, key="topic")
 INCIDENTS = TopicSpec("fleet.incidents", Incident, key="incident_id", compacted=True)
+# What the incident stage must not forget (state, actions, outcomes, operator feedback), replayed
+# whole when it starts: compacted, so the latest record per incident is kept.
+MEMORY = TopicSpec("fleet.incidents.memory", RememberedIncident, key="incident_id", compacted=True)
 CONTROL = TopicSpec("fleet.control", OperatorCommand, key="command_id")
 # Every incident change again, once per subscription key (node:ID, role:web, team:x): a follower
 # of one node, role or team reads the one partition its key hashes to.
@@ -50,6 +54,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     REMEDIATION_RESULTS,
     DEADLETTER,
     INCIDENTS,
+    MEMORY,
     CONTROL,
     ALERTS,
     CHANGES,

@@ -1,13 +1,17 @@
-"""Operator commands, signed and published to every stage: ``approve``, ``ack``, ``silence``."""
+"""Signed operator commands: approve, ack, silence, and incidents label | false-positive."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import click
 
 from pipeline.commands import build_servers, one_line_errors, server_options
+from pipeline.commands.query import incidents
+
+KIND_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 def register(cli: click.Group, bench: click.Group) -> None:
@@ -15,6 +19,8 @@ def register(cli: click.Group, bench: click.Group) -> None:
     cli.add_command(approve)
     cli.add_command(ack)
     cli.add_command(silence)
+    incidents.add_command(label)
+    incidents.add_command(false_positive)
 
 
 @click.command()
@@ -36,6 +42,39 @@ def ack(incident_id: str, owner: str | None, **servers: Any) -> None:
     """Acknowledge an incident (and optionally give it an owner)."""
     _operator_command(servers, "ack", incident_id=incident_id, owner=owner)
     click.echo(f"acknowledged {incident_id}")
+
+
+@click.command()
+@server_options
+@click.argument("incident_id")
+@click.argument("kind")
+@one_line_errors
+def label(incident_id: str, kind: str, **servers: Any) -> None:
+    """Confirm what an incident was (cpu_saturation, memory_leak, ... or a name of your own).
+
+    The incident stage remembers it, the diagnosis learns it, and verified actions are rated
+    under this kind.
+    """
+    from pipeline.errors import ConfigError
+
+    if not KIND_NAME.match(kind):
+        raise ConfigError(f"kind {kind!r}: use lower case letters, digits and _ (disk_full)")
+    _operator_command(servers, "label", incident_id=incident_id, fault_kind=kind)
+    click.echo(f"labelled {incident_id} as {kind}")
+
+
+@click.command("false-positive")
+@server_options
+@click.argument("incident_id")
+@click.option("--reason", default="", help="Why it was not a fault.")
+@one_line_errors
+def false_positive(incident_id: str, reason: str, **servers: Any) -> None:
+    """Dismiss an incident: its deviations on its nodes stop paging for a while.
+
+    How long: ``[incidents] false_positive_mute_s``; the diagnosis learns the pattern.
+    """
+    _operator_command(servers, "false_positive", incident_id=incident_id, reason=reason)
+    click.echo(f"dismissed {incident_id} as a false positive")
 
 
 @click.command()

@@ -134,12 +134,14 @@ def anomalies(
         click.echo(f"(stopped at --limit {limit}; narrow the filters or raise it)", err=True)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @influx_options
 @filter_options
 @click.option("--status", "statuses", multiple=True, help="open, updated or resolved (repeatable).")
+@click.pass_context
 @one_line_errors
 def incidents(
+    context: click.Context,
     config_file: Path | None,
     influx_url: str | None,
     bucket: str | None,
@@ -152,7 +154,12 @@ def incidents(
     as_csv: bool,
     statuses: tuple[str, ...],
 ) -> None:
-    """Incidents that changed in the range (their newest state), newest first."""
+    """Incidents that changed in the range (their newest state), newest first.
+
+    ``incidents label ID KIND`` and ``incidents false-positive ID`` give feedback on one.
+    """
+    if context.invoked_subcommand is not None:
+        return
     from pipeline.report.listing import incident_cells, incident_rows, print_records
     from pipeline.store.incidents import filter_incidents
     from pipeline.store.query import query_incidents

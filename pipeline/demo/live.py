@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 
-from pipeline.demo.scorecard import Scorecard
+from pipeline.demo.scorecard import FaultOutcome, Scorecard
 from pipeline.demo.watch import Tally
 
 
@@ -73,14 +73,34 @@ def render_scorecard(card: Scorecard) -> Table:
     table.add_row("anomaly events → incidents", f"{card.anomaly_events} → {card.incidents}")
     table.add_row("false incidents (on no faulty node while open)", str(card.false_incidents))
     table.add_row("remediation actions proposed (dry-run)", str(card.actions_proposed))
+    table.add_row(
+        "faults with right kind / culprit / action",
+        f"{card.faults_kind_right} / {card.faults_culprit_right} / {card.faults_action_right}",
+    )
     for outcome in card.faults:
-        verdict = (
-            f"[green]detected[/] after {_s(outcome.delay_s)}" if outcome.detected else "[red]missed"
-        )
         table.add_row(
-            f"  {outcome.kind} ({outcome.nodes} node{'s' * (outcome.nodes > 1)})", verdict
+            f"  {outcome.kind} ({outcome.nodes} node{'s' * (outcome.nodes > 1)})",
+            _verdict(outcome),
         )
     return table
+
+
+def _verdict(outcome: FaultOutcome) -> str:
+    if not outcome.detected:
+        return "[red]missed"
+    marks = " ".join(
+        f"{name} {'[green]✓[/]' if right else '[red]✗[/]'}"
+        for name, right in (
+            ("kind", outcome.kind_right),
+            ("culprit", outcome.culprit_right),
+            ("action", outcome.action_right),
+        )
+    )
+    return (
+        f"[green]detected[/] after {_s(outcome.delay_s)}; {outcome.incidents} incident(s), "
+        f"{outcome.diagnosed_as or 'no diagnosis'}; {marks}; "
+        f"mitigated after {_s(outcome.mitigation_s)}"
+    )
 
 
 def _s(seconds: float | None) -> str:

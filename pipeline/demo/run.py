@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.live import Live
 
 from pipeline import topics
-from pipeline.bus import ensure_topics
+from pipeline.bus import ensure_topics, make_producer
 from pipeline.config import (
     ControlSettings,
     IncidentSettings,
@@ -34,7 +34,7 @@ from pipeline.config import (
 from pipeline.demo.components import Component, Components, worker_lag
 from pipeline.demo.live import Progress, render_live, render_scorecard
 from pipeline.demo.remediators import FleetRemediators
-from pipeline.demo.scenario import demo_scenario, speed_for
+from pipeline.demo.scenario import demo_scenario, deploy_changes, speed_for
 from pipeline.demo.scorecard import (
     Detection,
     IncidentSpan,
@@ -45,6 +45,7 @@ from pipeline.demo.scorecard import (
 from pipeline.demo.watch import TopicWatcher
 from pipeline.errors import FleetwatchError
 from pipeline.local import reset_database, run_stack
+from pipeline.models import ChangeEvent, encode
 from pipeline.sim import SimulatedFleet, run_simulation
 from pipeline.sim.session import make_publisher
 
@@ -127,6 +128,8 @@ def _run(
         ControlSettings(hmac_key=hmac_key),
     )
     watcher = TopicWatcher(kafka, topic_settings)
+    changes = deploy_changes(fleet)
+    _record_changes(kafka, topics.CHANGES.name(topic_settings.prefix), list(changes.values()))
     try:  # every client of this process is closed before the caller stops Kafka
         with console.status(f"starting dry-run executors on {options.nodes} virtual nodes"):
             remediators.start({node.node_id: node.labels for node in fleet.nodes})
@@ -139,11 +142,15 @@ def _run(
     with watcher.lock:
         tally = watcher.tally
         return score_run(
-            [InjectedFault.from_ground_truth(f.ground_truth()) for f in fleet.faults],
+            [
+                InjectedFault.from_ground_truth(f.ground_truth(), changes.get(f.fault_id))
+                for f in fleet.faults
+            ],
             [Detection.from_event(event) for event in tally.events.values()],
             incident_ids=[IncidentSpan.from_incident(i) for i in tally.incidents.values()],
             action_ids=tally.requests,
             clock="window_end_at",
+            actions=tally.actions(),
         )
 
 
@@ -268,6 +275,17 @@ def _drain(console: Console, children: Components, web_port: int, nodes: int) ->
                 )
             time.sleep(1.0)
         time.sleep(SETTLE_S)  # the last windows close, the incident stage groups them
+
+
+def _record_changes(kafka: KafkaSettings, topic: str, changes: list[ChangeEvent]) -> None:
+    """What ``fleetwatch change record`` does in a CI/CD hook, for the demo's deploys."""
+    producer = make_producer(kafka)
+    try:
+        for change in changes:
+            producer.send(topic, key=change.change_id.encode(), value=encode(change))
+        producer.flush(timeout=30)
+    finally:
+        producer.close()
 
 
 def _raise_if_dead(children: Components) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.sim import FaultSpec, Scenario
+from pipeline.models import ChangeEvent
+from pipeline.sim import FaultSpec, Scenario, SimulatedFleet
 
 # Simulated span: an hour of normal life for the detectors to learn, then the faults.
 WARMUP_S = 3600.0
@@ -41,3 +42,25 @@ def speed_for(scenario: Scenario, wall_budget_s: float) -> float:
     if wall_budget_s <= 0:
         raise ValueError(f"wall_budget_s must be positive, got {wall_budget_s}")
     return scenario.duration_s / wall_budget_s
+
+
+def deploy_changes(fleet: SimulatedFleet) -> dict[str, ChangeEvent]:
+    """The change event a CI/CD hook records for each bad deploy, by fault id.
+
+    Recorded at the rollout's start (``fleetwatch change record`` in a real pipeline), so the
+    diagnosis can blame the deploy and the scorecard can check that it did.
+    """
+    return {
+        fault.fault_id: ChangeEvent(
+            change_id=f"demo-deploy-{fault.fault_id}",
+            kind="deploy",
+            role=fault.role,
+            nodes=sorted(fault.node_ids)[:64],
+            version="2.0.0-demo",
+            who="demo-ci",
+            summary=f"rollout of 2.0.0-demo to {len(fault.node_ids)} {fault.role} nodes",
+            changed_at=fault.start_at,
+        )
+        for fault in fleet.faults
+        if fault.kind == "bad_deploy"
+    }

@@ -2,23 +2,25 @@
 
 A detection *explains* a fault when it is on one of the fault's nodes and its window overlaps the
 fault's span (plus ``grace_s`` after the end, for detectors that close windows late); it
-*detects* the fault when it also is on one of the fault's metrics (a host-wide detection counts
-for every metric). A detection that explains no fault is a false alarm. Delays run from the
+*detects* the fault when it also is on one of the fault's metrics (a host-wide detection when one
+of its contributors is). A detection that explains no fault is a false alarm. Delays run from the
 fault's start to the first detecting event's ``detected_at`` (or ``window_end_at``). Operators are
 paged by incidents, not events: an incident none of whose nodes had a fault while it was open (plus
-``grace_s``) is a false incident.
+``grace_s``) is a false incident. Each fault's incidents are judged by ``verdicts``: right kind,
+right culprit, right action, and simulated time to the first right action.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
-from pipeline.models import AnomalyEvent, Incident
+from pipeline.demo.verdicts import ActionTaken, judge_one
+from pipeline.models import AnomalyEvent, ChangeEvent, Incident
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class InjectedFault:
         Glob patterns of the metrics that reveal it (``cpu.*``); empty means any metric.
     start_at, end_at
         When it was active (tz-aware).
+    change_id
+        The change event that caused it (a bad deploy), which the diagnosis must blame.
     """
 
     fault_id: str
@@ -45,10 +49,16 @@ class InjectedFault:
     metrics: tuple[str, ...]
     start_at: datetime
     end_at: datetime
+    change_id: str | None = None
 
     @classmethod
-    def from_ground_truth(cls, record: Mapping[str, Any]) -> InjectedFault:
-        """Parse one line of the simulator's ground-truth file (times in ISO-8601 with zone)."""
+    def from_ground_truth(
+        cls, record: Mapping[str, Any], change: ChangeEvent | None = None
+    ) -> InjectedFault:
+        """Parse one line of the simulator's ground-truth file (times in ISO-8601 with zone).
+
+        ``change`` is the change event recorded for the fault (a bad deploy), to be blamed.
+        """
         return cls(
             fault_id=str(record["fault_id"]),
             kind=str(record["kind"]),
@@ -56,6 +66,7 @@ class InjectedFault:
             metrics=tuple(record.get("metrics") or ()),
             start_at=datetime.fromisoformat(record["start_at"]),
             end_at=datetime.fromisoformat(record["end_at"]),
+            change_id=change.change_id if change is not None else record.get("change_id"),
         )
 
     def __post_init__(self) -> None:
@@ -69,7 +80,7 @@ class InjectedFault:
 
 @dataclass(frozen=True)
 class Detection:
-    """What the scorecard needs of one anomaly event; ``metric`` None = host-wide."""
+    """One anomaly event as scored; ``metric`` None = host-wide, made by ``contributors``."""
 
     event_id: str
     node_id: str
@@ -77,6 +88,7 @@ class Detection:
     window_start_at: datetime
     window_end_at: datetime
     detected_at: datetime
+    contributors: tuple[str, ...] = ()
 
     @classmethod
     def from_event(cls, event: AnomalyEvent) -> Detection:
@@ -88,24 +100,38 @@ class Detection:
             event.window_start_at,
             event.window_end_at,
             event.detected_at,
+            tuple(c.metric for c in event.contributors),
         )
 
 
 @dataclass(frozen=True)
 class IncidentSpan:
-    """What the scorecard needs of one incident: its nodes and the data time it was open."""
+    """One incident as scored: its nodes, when it was open, what its diagnosis named."""
 
     incident_id: str
     node_ids: frozenset[str]
     opened_at: datetime
     last_at: datetime
+    diagnosis_kind: str | None = None
+    culprit_node: str | None = None
+    culprit_change: str | None = None
 
     @classmethod
     def from_incident(cls, incident: Incident) -> IncidentSpan:
         """The span of an Incident's latest state (its last event, or its resolution)."""
         nodes = set(incident.affected_nodes) | ({incident.node_id} if incident.node_id else set())
         last_at = max(incident.updated_at, incident.opened_at)
-        return cls(incident.incident_id, frozenset(nodes), incident.opened_at, last_at)
+        diagnosis = getattr(incident, "diagnosis", None)
+        culprit = diagnosis.culprit if diagnosis is not None else None
+        return cls(
+            incident.incident_id,
+            frozenset(nodes),
+            incident.opened_at,
+            last_at,
+            diagnosis.kind if diagnosis is not None else None,
+            culprit.node_id if culprit is not None else None,
+            culprit.change_id if culprit is not None else None,
+        )
 
     def explained_by(self, fault: InjectedFault, grace: timedelta) -> bool:
         """Whether ``fault`` was on one of its nodes while it was open."""
@@ -118,7 +144,7 @@ class IncidentSpan:
 
 @dataclass(frozen=True)
 class FaultOutcome:
-    """How one injected fault fared."""
+    """How one injected fault fared: detection, then the verdict on its incidents."""
 
     fault_id: str
     kind: str
@@ -127,6 +153,12 @@ class FaultOutcome:
     first_event_id: str | None
     nodes_detected: int
     nodes: int
+    incidents: int = 0
+    diagnosed_as: str | None = None
+    kind_right: bool = False
+    culprit_right: bool = False
+    action_right: bool = False
+    mitigation_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +167,9 @@ class Scorecard:
 
     faults_injected: int
     faults_detected: int
+    faults_kind_right: int
+    faults_culprit_right: int
+    faults_action_right: int
     false_alarms: int
     median_detection_delay_s: float | None
     max_detection_delay_s: float | None
@@ -161,6 +196,7 @@ def score_run(
     action_ids: Iterable[str] = (),
     grace_s: float = 120.0,
     clock: Literal["detected_at", "window_end_at"] = "detected_at",
+    actions: Sequence[ActionTaken] = (),
 ) -> Scorecard:
     """Score one run. Events, incidents and actions are counted once per id (replays dedupe).
 
@@ -180,21 +216,29 @@ def score_run(
     clock
         What a delay runs to: ``detected_at`` (wall clock, for a live run) or ``window_end_at``
         (data time, for a simulation faster than real time).
+    actions
+        The requests issued, with their incident, for each fault's action verdict.
     """
     unique = list({d.event_id: d for d in detections}.values())
     grace = timedelta(seconds=grace_s)
-    outcomes = tuple(_outcome(fault, unique, grace, clock) for fault in faults)
-    delays = [o.delay_s for o in outcomes if o.delay_s is not None]
-    false_alarms = sum(1 for d in unique if not any(_explains(d, f, grace) for f in faults))
     given = list(incident_ids)
     spans = {i.incident_id: i for i in given if isinstance(i, IncidentSpan)}
     ids = {i for i in given if isinstance(i, str)} | set(spans)
+    outcomes = tuple(
+        _judged(_outcome(fault, unique, grace, clock), fault, list(spans.values()), actions, grace)
+        for fault in faults
+    )
+    delays = [o.delay_s for o in outcomes if o.delay_s is not None]
+    false_alarms = sum(1 for d in unique if not any(_explains(d, f, grace) for f in faults))
     false_incidents = sum(
         1 for span in spans.values() if not any(span.explained_by(f, grace) for f in faults)
     )
     return Scorecard(
         faults_injected=len(faults),
         faults_detected=sum(1 for o in outcomes if o.detected),
+        faults_kind_right=sum(1 for o in outcomes if o.kind_right),
+        faults_culprit_right=sum(1 for o in outcomes if o.culprit_right),
+        faults_action_right=sum(1 for o in outcomes if o.action_right),
         false_alarms=false_alarms,
         median_detection_delay_s=statistics.median(delays) if delays else None,
         max_detection_delay_s=max(delays) if delays else None,
@@ -217,9 +261,29 @@ def _explains(detection: Detection, fault: InjectedFault, grace: timedelta) -> b
 def _detects(detection: Detection, fault: InjectedFault, grace: timedelta) -> bool:
     if not _explains(detection, fault, grace):
         return False
-    if detection.metric is None or not fault.metrics:
+    if not fault.metrics:
         return True
-    return any(fnmatchcase(detection.metric, pattern) for pattern in fault.metrics)
+    metrics = (detection.metric,) if detection.metric is not None else detection.contributors
+    return any(fnmatchcase(m, pattern) for m in metrics for pattern in fault.metrics)
+
+
+def _judged(
+    outcome: FaultOutcome,
+    fault: InjectedFault,
+    spans: Sequence[IncidentSpan],
+    actions: Sequence[ActionTaken],
+    grace: timedelta,
+) -> FaultOutcome:
+    verdict = judge_one(fault, spans, actions, grace)
+    return replace(
+        outcome,
+        incidents=verdict.incidents,
+        diagnosed_as=verdict.kind,
+        kind_right=verdict.kind_right,
+        culprit_right=verdict.culprit_right,
+        action_right=verdict.action_right,
+        mitigation_s=verdict.mitigation_s,
+    )
 
 
 def _outcome(

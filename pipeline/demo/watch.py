@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pipeline import topics
 from pipeline.bus import make_consumer
 from pipeline.config import KafkaSettings, TopicSettings
+from pipeline.demo.verdicts import ActionTaken
 from pipeline.errors import InvalidMessage
 from pipeline.models import (
     AnomalyEvent,
@@ -17,6 +19,7 @@ from pipeline.models import (
     RemediationResult,
     WireModel,
     decode,
+    utc_now,
 )
 
 
@@ -28,7 +31,17 @@ class Tally:
     incidents: dict[str, Incident] = field(default_factory=dict)
     requests: dict[str, RemediationRequest] = field(default_factory=dict)
     results: dict[str, RemediationResult] = field(default_factory=dict)
+    # Data time (newest anomaly window end) when each request was seen: simulated time to act.
+    request_data_at: dict[str, datetime] = field(default_factory=dict)
+    data_at: datetime | None = None
     recent: deque[str] = field(default_factory=lambda: deque(maxlen=8))
+
+    def actions(self) -> list[ActionTaken]:
+        """Every request seen, with its incident and the data time it was seen at."""
+        return [
+            ActionTaken(r.request_id, r.incident_id, r.node_id, r.action, self.request_data_at[i])
+            for i, r in self.requests.items()
+        ]
 
     def open_incidents(self) -> list[Incident]:
         """Incidents whose latest state is not resolved, newest first."""
@@ -82,6 +95,7 @@ class TopicWatcher(threading.Thread):
             tally = self.tally
             if isinstance(message, AnomalyEvent):
                 tally.events[message.event_id] = message
+                tally.data_at = max(filter(None, (tally.data_at, message.window_end_at)))
             elif isinstance(message, Incident):
                 if message.incident_id not in tally.incidents:
                     tally.recent.append(f"incident opened: {message.title}")
@@ -90,5 +104,6 @@ class TopicWatcher(threading.Thread):
                 if message.request_id not in tally.requests:
                     tally.recent.append(f"action proposed: {message.action} on {message.node_id}")
                 tally.requests[message.request_id] = message
+                tally.request_data_at.setdefault(message.request_id, tally.data_at or utc_now())
             elif isinstance(message, RemediationResult):
                 tally.results[message.request_id] = message

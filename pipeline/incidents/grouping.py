@@ -2,12 +2,16 @@
 
 All deviations of one host within ``gap_s`` of each other are one *host* incident. The same
 deviation (metric and direction) on at least ``fleet_min_hosts`` hosts sharing a label value, and at
-least ``fleet_min_share`` of that label's hosts, within ``gap_s``, is one *fleet* incident; its
-members' unpublished host incidents are absorbed, so a fleet-wide fault pages once. Host
-incidents wait ``settle_s`` before they are published for exactly that reason (like Alertmanager's
-group_wait). Keys and ids are derived from the events only, so replaying the same events yields
-the same incidents. An incident reopened within ``flap_window_s`` of resolving keeps its id and
-counts a reopen; after ``flap_threshold`` reopens it is ``flapping`` and stays open longer.
+least ``fleet_min_share`` of that label's hosts, within ``gap_s``, opens one *fleet* incident of
+that cohort (``role=web``): one fault hitting a cohort moves many metrics, so the fleet incident
+is keyed by the cohort, not the metric, and takes every later deviation of its member hosts and
+the same deviations on other hosts of the cohort. Its members' unpublished host incidents are
+absorbed, so a fleet-wide fault pages once. Host incidents wait ``settle_s`` before they are
+published for exactly that reason (like Alertmanager's group_wait), and up to ``fleet_wait_s``
+while other hosts of a cohort show the same deviation (a fleet incident may be forming). Keys and
+ids are derived from the events only, so replaying the same events yields the same incidents. An
+incident reopened within ``flap_window_s`` of resolving keeps its id and counts a reopen; after
+``flap_threshold`` reopens it is ``flapping`` and stays open longer.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from pipeline.incidents.hints import PastIncident, build_hints, signature_of, similar_many
 from pipeline.incidents.inventory import Inventory
-from pipeline.models import AnomalyEvent, Incident, MetricDeviation
+from pipeline.incidents.tracked import Seen, TrackedIncident
+from pipeline.models import AnomalyEvent, Incident, MetricDeviation, RememberedIncident
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 MAX_HISTORY = 1000
@@ -39,42 +44,7 @@ class GroupingPolicy:
     group_labels: tuple[str, ...] = ("role", "service", "rack", "zone")
     flap_window_s: float = 1800.0
     flap_threshold: int = 3
-
-
-@dataclass
-class _State:
-    """One incident while it is tracked (mutable; published as an immutable Incident)."""
-
-    incident_id: str
-    dedup_key: str
-    kind: str
-    opened_at: datetime
-    node_id: str | None = None
-    group: dict[str, str] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
-    nodes: set[str] = field(default_factory=set)
-    deviations: dict[str, MetricDeviation] = field(default_factory=dict)
-    directions: dict[str, str] = field(default_factory=dict)
-    severity: str = "info"
-    event_count: int = 0
-    last_event_at: datetime | None = None
-    status: str = "open"
-    opened_seen: datetime | None = None  # event time the tracker first saw it (for settle_s)
-    published: bool = False  # ready to be published (settled, or a fleet incident)
-    announced: bool = False  # published at least once, so later changes are "updated"
-    resolved_at: datetime | None = None
-    reopen_count: int = 0
-    population: int | None = None
-    owner: str | None = None
-    acknowledged_by: str | None = None
-
-
-@dataclass(frozen=True)
-class _Seen:
-    at: datetime
-    node_id: str
-    labels: dict[str, str]
-    deviation: str  # "metric:direction"
+    fleet_wait_s: float = 0.0  # the stage's setting holds host incidents; 0 does not
 
 
 def deviation_of(event: AnomalyEvent) -> tuple[str, str]:
@@ -108,17 +78,17 @@ class IncidentTracker:
     def __init__(self, policy: GroupingPolicy, inventory: Inventory | None = None) -> None:
         self.policy = policy
         self.inventory = inventory if inventory is not None else Inventory()
-        self.open: dict[str, _State] = {}  # dedup_key → state
-        self.resolved: dict[str, _State] = {}  # dedup_key → last resolved state (for flaps)
+        self.open: dict[str, TrackedIncident] = {}  # dedup_key → state
+        self.resolved: dict[str, TrackedIncident] = {}  # dedup_key → last resolved (flaps)
         self.history: deque[PastIncident] = deque(maxlen=MAX_HISTORY)
-        self._recent: deque[_Seen] = deque()
+        self._recent: deque[Seen] = deque()
         self._pending_outcomes: dict[str, tuple[str, str]] = {}
 
     def observe_one(self, event: AnomalyEvent) -> list[Incident]:
         """Take one event; returns the incidents it changed that are ready to publish."""
         metric, direction = deviation_of(event)
         at = event.window_end_at
-        self._recent.append(_Seen(at, event.node_id, dict(event.labels), f"{metric}:{direction}"))
+        self._recent.append(Seen(at, event.node_id, dict(event.labels), f"{metric}:{direction}"))
         fleet = self._fleet_for(event, metric, direction)
         if fleet is None or not self._is_broadest(fleet, event):
             fleet = self._maybe_open_fleet(event, metric, direction, at) or fleet
@@ -136,7 +106,9 @@ class IncidentTracker:
             assert state.last_event_at is not None  # noqa: S101 - set on the first event
             if state.last_event_at + timedelta(seconds=quiet_s) <= now:
                 changed += self._resolve(key, state, now)
-            elif not state.published and self._settled(state, now):
+            elif (
+                not state.published and self._settled(state, now) and not self._forming(state, now)
+            ):
                 state.published = True
                 changed.append(self._emit(state))
         return changed
@@ -148,6 +120,21 @@ class IncidentTracker:
                 state.acknowledged_by, state.status = by, "updated"
                 state.owner = owner or state.owner
                 return self._emit(state) if state.published else None
+        return None
+
+    def restore_one(self, memory: RememberedIncident) -> None:
+        """Take back a remembered incident after a restart: open ones continue, same id."""
+        state = TrackedIncident.from_memory(memory)
+        if state.status == "resolved":
+            self.resolved[state.dedup_key] = state
+            return
+        self.open[state.dedup_key] = state
+
+    def find_one(self, incident_id: str) -> TrackedIncident | None:
+        """The open or recently resolved incident with ``incident_id``."""
+        for state in (*self.open.values(), *self.resolved.values()):
+            if state.incident_id == incident_id:
+                return state
         return None
 
     def set_owner(self, incident_id: str, owner: str) -> None:
@@ -164,7 +151,7 @@ class IncidentTracker:
                 return
         self._pending_outcomes[incident_id] = (action, outcome)
 
-    def snapshot(self, state: _State) -> Incident:
+    def snapshot(self, state: TrackedIncident) -> Incident:
         """The immutable, publishable view of ``state``."""
         metric = min(state.deviations.values(), key=lambda d: d.first_at).metric
         signature = signature_of(state.deviations, state.directions)
@@ -200,25 +187,43 @@ class IncidentTracker:
             hints=build_hints(state.deviations.values(), self._peers(state), similar),
         )
 
-    def _emit(self, state: _State) -> Incident:
+    def _emit(self, state: TrackedIncident) -> Incident:
         state.announced = True
         return self.snapshot(state)
 
-    def _settled(self, state: _State, now: datetime) -> bool:
+    def _settled(self, state: TrackedIncident, now: datetime) -> bool:
         seen = state.opened_seen or state.opened_at
         return seen + timedelta(seconds=self.policy.settle_s) <= now
 
-    def _flapping(self, state: _State) -> bool:
+    def _forming(self, state: TrackedIncident, now: datetime) -> bool:
+        """Whether a host incident should wait: other hosts of its cohorts deviate the same way."""
+        seen = state.opened_seen or state.opened_at
+        if state.kind != "host" or seen + timedelta(seconds=self.policy.fleet_wait_s) <= now:
+            return False
+        own = {f"{m}:{d}" for m, d in state.directions.items()}
+        cohorts = {(k, v) for k, v in state.labels.items() if k in self.policy.group_labels}
+        return any(
+            s.node_id != state.node_id
+            and s.deviation in own
+            and any(s.labels.get(k) == v for k, v in cohorts)
+            for s in self._recent
+        )
+
+    def _flapping(self, state: TrackedIncident) -> bool:
         return state.reopen_count >= self.policy.flap_threshold
 
-    def _fleet_for(self, event: AnomalyEvent, metric: str, direction: str) -> _State | None:
+    def _fleet_for(
+        self, event: AnomalyEvent, metric: str, direction: str
+    ) -> TrackedIncident | None:
         for key, value in event.labels.items():
-            state = self.open.get(f"fleet:{key}={value}:{metric}:{direction}")
-            if state is not None:
+            state = self.open.get(f"fleet:{key}={value}")
+            if state is None:
+                continue
+            if event.node_id in state.nodes or state.directions.get(metric) == direction:
                 return state
         return None
 
-    def _is_broadest(self, fleet: _State, event: AnomalyEvent) -> bool:
+    def _is_broadest(self, fleet: TrackedIncident, event: AnomalyEvent) -> bool:
         """Whether ``fleet`` is grouped by the event's broadest label already (role over zone)."""
         (key,) = fleet.group or {"": ""}
         order = [k for k in self.policy.group_labels if k in event.labels]
@@ -226,7 +231,7 @@ class IncidentTracker:
 
     def _maybe_open_fleet(
         self, event: AnomalyEvent, metric: str, direction: str, at: datetime
-    ) -> _State | None:
+    ) -> TrackedIncident | None:
         deviation = f"{metric}:{direction}"
         best: tuple[int, str, str, set[str], int | None] | None = None
         for key in self.policy.group_labels:
@@ -259,48 +264,49 @@ class IncidentTracker:
         nodes: set[str],
         population: int | None,
         at: datetime,
-    ) -> _State:
-        dedup_key = f"fleet:{key}={value}:{metric}:{direction}"
+    ) -> TrackedIncident:
+        dedup_key = f"fleet:{key}={value}"
         first_at = min(s.at for s in self._recent if s.node_id in nodes)
         state = (
-            self._narrower_fleet(f"{metric}:{direction}", nodes)
+            self.open.get(dedup_key)
+            or self._narrower_fleet(f"{metric}:{direction}", nodes)
             or self._reopened(dedup_key, at)
-            or _State(incident_id_of(dedup_key, first_at), dedup_key, "fleet", opened_at=first_at)
+            or TrackedIncident(
+                incident_id_of(dedup_key, first_at), dedup_key, "fleet", opened_at=first_at
+            )
         )
         state.dedup_key = dedup_key
         state.group, state.labels, state.population = {key: value}, {key: value}, population
         state.opened_seen = at
         state.published = True  # a fleet incident is the page; nothing to wait for
         for node_id in nodes:
-            self._absorb_host(node_id, f"{metric}:{direction}", state)
+            self._absorb_host(node_id, state)
         self.open[dedup_key] = state
         return state
 
-    def _narrower_fleet(self, deviation: str, nodes: set[str]) -> _State | None:
+    def _narrower_fleet(self, deviation: str, nodes: set[str]) -> TrackedIncident | None:
         """An open fleet incident of the same deviation whose hosts all fall in ``nodes``.
 
         Partitions deliver hosts in any order, so a narrow group (one zone) can qualify before
         the broad one (the role): the broad one then takes the narrow one over, keeping its id,
         so operators are paged once per deviation.
         """
+        metric, direction = deviation.rsplit(":", 1)
         for dedup_key, state in list(self.open.items()):
             if (
                 state.kind == "fleet"
-                and dedup_key.endswith(f":{deviation}")
+                and state.directions.get(metric) == direction
                 and state.nodes <= nodes
             ):
                 del self.open[dedup_key]
                 return state
         return None
 
-    def _absorb_host(self, node_id: str, deviation: str, fleet: _State) -> None:
-        """Fold an unpublished host incident made only of this deviation into the fleet one."""
+    def _absorb_host(self, node_id: str, fleet: TrackedIncident) -> None:
+        """Fold a member's unpublished host incident into the fleet one (all its deviations)."""
         fleet.nodes.add(node_id)
         host = self.open.get(f"host:{node_id}")
-        if host is None or host.published:
-            return
-        own = {f"{m}:{host.directions[m]}" for m in host.deviations}
-        if own == {deviation}:
+        if host is not None and not host.published:
             del self.open[host.dedup_key]
             for metric, item in host.deviations.items():
                 self._merge_deviation(fleet, item, host.directions[metric])
@@ -308,13 +314,13 @@ class IncidentTracker:
             fleet.severity = max(fleet.severity, host.severity, key=SEVERITY_RANK.__getitem__)
             fleet.last_event_at = max(filter(None, (fleet.last_event_at, host.last_event_at)))
 
-    def _host_for(self, event: AnomalyEvent) -> _State:
+    def _host_for(self, event: AnomalyEvent) -> TrackedIncident:
         dedup_key = f"host:{event.node_id}"
         state = self.open.get(dedup_key)
         if state is not None:
             return state
         opened_at = event.window_start_at
-        state = self._reopened(dedup_key, event.window_end_at) or _State(
+        state = self._reopened(dedup_key, event.window_end_at) or TrackedIncident(
             incident_id_of(dedup_key, opened_at), dedup_key, "host", opened_at=opened_at
         )
         state.node_id, state.labels = event.node_id, dict(event.labels)
@@ -322,7 +328,7 @@ class IncidentTracker:
         self.open[dedup_key] = state
         return state
 
-    def _reopened(self, dedup_key: str, at: datetime) -> _State | None:
+    def _reopened(self, dedup_key: str, at: datetime) -> TrackedIncident | None:
         """The same incident again when it resolved less than ``flap_window_s`` before ``at``."""
         state = self.resolved.pop(dedup_key, None)
         if state is None or state.resolved_at is None:
@@ -334,7 +340,7 @@ class IncidentTracker:
         return state
 
     def _absorb_one(
-        self, state: _State, event: AnomalyEvent, metric: str, direction: str, at: datetime
+        self, state: TrackedIncident, event: AnomalyEvent, metric: str, direction: str, at: datetime
     ) -> None:
         observed, expected = event.observed, event.expected
         if event.metric is None:
@@ -356,7 +362,7 @@ class IncidentTracker:
         state.last_event_at = max(filter(None, (state.last_event_at, at)))
 
     @staticmethod
-    def _merge_deviation(state: _State, item: MetricDeviation, direction: str) -> None:
+    def _merge_deviation(state: TrackedIncident, item: MetricDeviation, direction: str) -> None:
         current = state.deviations.get(item.metric)
         if current is None:
             state.deviations[item.metric], state.directions[item.metric] = item, direction
@@ -366,7 +372,7 @@ class IncidentTracker:
             first_at = min(item.first_at, current.first_at)
             state.deviations[item.metric] = peak.model_copy(update={"first_at": first_at})
 
-    def _resolve(self, key: str, state: _State, now: datetime) -> list[Incident]:
+    def _resolve(self, key: str, state: TrackedIncident, now: datetime) -> list[Incident]:
         del self.open[key]
         if not state.published:
             return []  # never paged: a blip shorter than settle_s disappears quietly
@@ -384,14 +390,14 @@ class IncidentTracker:
             if state.resolved_at is not None and state.resolved_at < horizon:
                 del self.resolved[key]
 
-    def _peers(self, state: _State) -> Iterable[str]:
+    def _peers(self, state: TrackedIncident) -> Iterable[str]:
         if state.kind == "fleet":
             return []
         own = {f"{m}:{d}" for m, d in state.directions.items()}
         return {s.node_id for s in self._recent if s.deviation in own} - state.nodes
 
     @staticmethod
-    def _title(state: _State, metric: str) -> str:
+    def _title(state: TrackedIncident, metric: str) -> str:
         direction = state.directions.get(metric, "up")
         more = len(state.deviations) - 1
         extra = f" (+{more} more metrics)" if more > 0 else ""

@@ -84,6 +84,11 @@ class Issuer:
         self._blocked: set[str] = set()
         self.incident_of: dict[str, str] = {}  # request_id → incident_id, for outcomes
 
+    def remember(self, request_id: str, incident_id: str) -> None:
+        """A request decided before a restart: never issued again."""
+        self._issued.add(request_id)
+        self.incident_of[request_id] = incident_id
+
     def plan_one(self, incident: Incident, now: datetime) -> Plan:
         """The requests (signed) and refusals for ``incident`` at ``now``."""
         plan = Plan()

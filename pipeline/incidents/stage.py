@@ -7,7 +7,9 @@ table of the result; one consumer that reads every partition sees the fleet whol
 orders of magnitude rarer than metric samples, so one process keeps up easily (the metric batches
 it also reads are decoded only for their labels, to know each group's population). Time-driven
 transitions (settle, resolve) need a periodic tick, which a plain poll loop gives directly.
-The state is in memory: after a restart, incidents reopen as the anomalies continue.
+What must outlive the process (incident state, actions, outcomes, operator feedback) is emitted
+as :class:`RememberedIncident` records and replayed by ``restore`` at start, so a restart keeps ids
+and acknowledgements and pages nothing again.
 """
 
 from __future__ import annotations
@@ -23,19 +25,25 @@ from pipeline.control.signing import verify_signature
 from pipeline.control.silences import SilenceBook
 from pipeline.errors import ActionRefused
 from pipeline.incidents.alert_sender import AlertmanagerNotifier
-from pipeline.incidents.grouping import IncidentTracker
+from pipeline.incidents.changes import ChangeBook
+from pipeline.incidents.grouping import IncidentTracker, deviation_of
 from pipeline.incidents.issuer import Blocked, Issuer
+from pipeline.incidents.memory import IncidentBook, kind_of
+from pipeline.incidents.mutes import MuteBook
 from pipeline.incidents.notifier import WebhookNotifier
 from pipeline.incidents.runbooks import Rule
 from pipeline.models import (
+    ActionRecord,
     AnomalyEvent,
+    ChangeEvent,
     Incident,
     MetricBatch,
     OperatorCommand,
     RemediationRequest,
     RemediationResult,
+    RememberedIncident,
 )
-from pipeline.store.incidents import incident_point
+from pipeline.store.incidents import action_point, incident_point
 from pipeline.store.sink import Sink, add_waiting
 
 log = logging.getLogger(__name__)
@@ -47,6 +55,7 @@ class StageOutput:
 
     incidents: list[Incident] = field(default_factory=list)
     requests: list[RemediationRequest] = field(default_factory=list)
+    memories: list[RememberedIncident] = field(default_factory=list)
 
 
 @dataclass
@@ -54,6 +63,7 @@ class StageCounters:
     """Totals since start, printed at exit and by the demo."""
 
     anomalies: int = 0
+    anomalies_muted: int = 0
     incidents_opened: int = 0
     incident_updates: int = 0
     requests_issued: int = 0
@@ -78,6 +88,10 @@ class IncidentStage:
         Optional webhook notifier.
     alerts
         Optional Alertmanager notifier (every incident change, with the runbook rule chosen).
+    mute_s
+        How long a series an operator dismissed as a false positive stays muted.
+    change_lookback_s
+        How long before an incident opened a change event can have caused it.
     """
 
     def __init__(
@@ -88,6 +102,8 @@ class IncidentStage:
         key: bytes,
         notifier: WebhookNotifier | None = None,
         alerts: AlertmanagerNotifier | None = None,
+        mute_s: float = 86_400.0,
+        change_lookback_s: float = 1800.0,
     ) -> None:
         self.tracker = tracker
         self.issuer = issuer
@@ -98,15 +114,35 @@ class IncidentStage:
         self.alerts = alerts
         self.silences = SilenceBook()
         self.counters = StageCounters()
+        self.book = IncidentBook()
+        self.mutes = MuteBook(mute_s)
+        self.changes = ChangeBook(change_lookback_s)
+
+    def restore(self, records: list[RememberedIncident]) -> None:
+        """Take back the remembered incidents (replayed at start, before any command or event)."""
+        self.book.restore_many(records)
+        for record in self.book.records.values():
+            self.tracker.restore_one(record)
+            if self.issuer is not None:
+                for action in record.actions:
+                    self.issuer.remember(action.request_id, record.incident.incident_id)
 
     def on_anomaly(self, event: AnomalyEvent, now: datetime) -> StageOutput:
-        """Group one anomaly event."""
+        """Group one anomaly event (unless its series was dismissed as a false positive)."""
         self.counters.anomalies += 1
+        metric, direction = deviation_of(event)
+        if self.mutes.is_muted((event.node_id, metric, direction), event.window_end_at):
+            self.counters.anomalies_muted += 1
+            return StageOutput()
         return self._publishable(self.tracker.observe_one(event), now)
 
     def on_metrics(self, batch: MetricBatch) -> None:
         """Count the host in its groups' populations."""
         self.tracker.inventory.observe_one(batch.node_id, dict(batch.labels), batch.sampled_at)
+
+    def on_change(self, change: ChangeEvent) -> None:
+        """Keep a change event, for the incidents that open after it to link."""
+        self.changes.add_one(change)
 
     def on_command(self, command: OperatorCommand, now: datetime) -> StageOutput:
         """Apply a signed silence or acknowledgement (an unsigned one is refused)."""
@@ -117,16 +153,26 @@ class IncidentStage:
             log.warning("refused operator command %s: %s", command.command_id, exc)
             return StageOutput()
         self.silences.add(command)
-        if command.kind == "ack" and command.incident_id is not None:
+        if command.incident_id is None:
+            return StageOutput()
+        if command.kind == "ack" and not self._acked_by(command.incident_id, command.issued_by):
             acked = self.tracker.acknowledge(command.incident_id, command.issued_by, command.owner)
             return self._publishable([acked] if acked else [], now)
+        if command.kind in ("label", "false_positive"):
+            return self._feedback(command)
         return StageOutput()
 
-    def on_result(self, result: RemediationResult) -> None:
-        """Remember how a remediation ended, for similar-incident hints."""
-        incident_id = self.issuer.incident_of.get(result.request_id) if self.issuer else None
-        if incident_id is not None and result.outcome != "dry_run":
-            self.tracker.record_outcome(incident_id, result.action, result.outcome)
+    def on_result(self, result: RemediationResult) -> StageOutput:
+        """Remember how a remediation ended (a dry run as a proposal), for hints and ratings."""
+        output = StageOutput()
+        memory = self.book.note_result(result)
+        if memory is None:
+            return output
+        if result.outcome != "dry_run":
+            self.tracker.record_outcome(memory.incident.incident_id, result.action, result.outcome)
+        output.memories.append(memory)
+        add_waiting(self.sink, [action_point(memory, memory.actions[-1], kind_of(memory))])
+        return output
 
     def tick(self, now: datetime, data_now: datetime | None = None) -> StageOutput:
         """Settle, resolve and expire by data time; issue requests stamped with wall time.
@@ -136,6 +182,7 @@ class IncidentStage:
         """
         data_now = data_now or now
         self.tracker.inventory.expire(data_now)
+        self.changes.expire(data_now)
         return self._publishable(self.tracker.tick(data_now), now)
 
     def _publishable(self, incidents: list[Incident], now: datetime) -> StageOutput:
@@ -147,12 +194,48 @@ class IncidentStage:
             add_waiting(self.sink, [incident_point(incident)])
             if self.notifier is not None:
                 self.notifier.notify_one(incident)
+            self._remember(incident, now)
             requests, rule = self._issue(incident, now)
             output.requests += requests
+            output.memories.append(self.book.records[incident.incident_id])
             if self.alerts is not None:
                 runbook = f"{rule.name}: {rule.action.type}" if rule else None
                 self.alerts.notify_one(incident, runbook)
         return output
+
+    def _acked_by(self, incident_id: str, operator: str) -> bool:
+        """Whether the incident is acknowledged by ``operator`` already (a replayed ack)."""
+        state = self.tracker.find_one(incident_id)
+        return state is not None and state.acknowledged_by == operator
+
+    def _feedback(self, command: OperatorCommand) -> StageOutput:
+        """An operator's label or dismissal: remembered, and a false positive's series muted."""
+        assert command.incident_id is not None  # noqa: S101 - the model requires it
+        memory = self.book.note_feedback(
+            command.incident_id,
+            command.issued_at,
+            label=command.fault_kind,
+            dismissed=command.kind == "false_positive",
+        )
+        if memory is None:
+            log.warning("%s for unknown incident %s", command.kind, command.incident_id)
+            return StageOutput()
+        if memory.false_positive:
+            self.mutes.mute_incident(memory, command.issued_at)
+        return StageOutput(memories=[memory])
+
+    def _remember(self, incident: Incident, now: datetime) -> RememberedIncident:
+        state = self.tracker.find_one(incident.incident_id)
+        deviations = state.deviations.values() if state else incident.hints.top
+        directions = state.directions if state else {}
+        return self.book.note_incident(incident, deviations, directions, now)
+
+    def _remember_action(
+        self, item: RemediationRequest | ActionRecord, incident_id: str, now: datetime
+    ) -> None:
+        memory = self.book.note_request(item, incident_id, now)
+        if memory is not None:
+            add_waiting(self.sink, [action_point(memory, memory.actions[-1], kind_of(memory))])
 
     def _with_silence(self, incident: Incident, now: datetime) -> Incident:
         labels = incident.labels | incident.group
@@ -169,8 +252,10 @@ class IncidentStage:
             self.tracker.set_owner(incident.incident_id, plan.rule.owner)
         for blocked in plan.blocked:
             self._audit("blocked", blocked)
+            self._remember_action(_blocked_record(blocked, now), incident.incident_id, now)
         for request in plan.requests:
             self._audit("issued", request)
+            self._remember_action(request, incident.incident_id, now)
         self.counters.requests_blocked += len(plan.blocked)
         self.counters.requests_issued += len(plan.requests)
         return plan.requests, plan.rule
@@ -190,3 +275,13 @@ class IncidentStage:
             self.counters.incidents_opened += 1
         else:
             self.counters.incident_updates += 1
+
+
+def _blocked_record(blocked: Blocked, now: datetime) -> ActionRecord:
+    return ActionRecord(
+        request_id=blocked.request_id,
+        node_id=blocked.node_id,
+        action=blocked.action,
+        step="blocked",
+        at=now,
+    )

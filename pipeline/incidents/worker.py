@@ -29,12 +29,14 @@ from pipeline.incidents.clock import DataClock
 from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
 from pipeline.incidents.inventory import Inventory
 from pipeline.incidents.issuer import Issuer
+from pipeline.incidents.memory_topic import read_all_memory
 from pipeline.incidents.notifier import WebhookNotifier
 from pipeline.incidents.runbooks import load_runbook
 from pipeline.incidents.stage import IncidentStage, StageCounters, StageOutput
 from pipeline.incidents.subscriptions import alert_records
 from pipeline.models import (
     AnomalyEvent,
+    ChangeEvent,
     DeadLetter,
     MetricBatch,
     OperatorCommand,
@@ -54,6 +56,7 @@ def grouping_policy(settings: IncidentSettings) -> GroupingPolicy:
         gap_s=settings.incident_gap_s,
         resolve_after_s=settings.incident_gap_s,
         settle_s=settings.settle_s,
+        fleet_wait_s=settings.fleet_wait_s,
         fleet_min_hosts=settings.fleet_min_hosts,
         fleet_min_share=settings.fleet_min_share,
         group_labels=tuple(settings.group_labels),
@@ -109,7 +112,19 @@ def run_incident_stage(
     if notifier is not None:
         notifier.start()
     alerts = alertmanager_notifier(settings)
-    stage = IncidentStage(tracker, issuer, sink, key, notifier, alerts)
+    stage = IncidentStage(
+        tracker,
+        issuer,
+        sink,
+        key,
+        notifier,
+        alerts,
+        mute_s=settings.false_positive_mute_s,
+        change_lookback_s=settings.change_lookback_s,
+    )
+    # Memory first (incidents, acks, actions), then commands: a replayed ack of a remembered
+    # incident is then recognised as already applied and pages nothing.
+    stage.restore(list(read_all_memory(kafka, topic_settings)))
     for command in read_all_commands(kafka, topic_settings):
         stage.on_command(command, utc_now())
     try:
@@ -150,6 +165,7 @@ def _loop(
         topics.METRICS.name(prefix): (MetricBatch, on_metrics),
         topics.CONTROL.name(prefix): (OperatorCommand, lambda m: stage.on_command(m, utc_now())),
         topics.REMEDIATION_RESULTS.name(prefix): (RemediationResult, stage.on_result),
+        topics.CHANGES.name(prefix): (ChangeEvent, stage.on_change),
     }
     consumer = make_consumer(kafka, *handlers, group_id=group_id)
     producer = make_producer(kafka)
@@ -185,6 +201,9 @@ def _publish(
         producer.send(topics.INCIDENTS.name(prefix), key=key, value=encode(incident))
         for key, value in alert_records(incident, subscription_labels):
             producer.send(topics.ALERTS.name(prefix), key=key, value=value)
+    for memory in output.memories:
+        key = memory.incident.incident_id.encode()
+        producer.send(topics.MEMORY.name(prefix), key=key, value=encode(memory))
     for request in output.requests:
         producer.send(
             topics.REMEDIATION.name(prefix), key=request.node_id.encode(), value=encode(request)

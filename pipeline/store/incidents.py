@@ -24,9 +24,10 @@ from typing import Any
 from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
-from pipeline.models import Incident
+from pipeline.models import ActionRecord, Incident, RememberedIncident
 
 INCIDENTS_MEASUREMENT = "incidents"
+ACTIONS_MEASUREMENT = "incident_actions"
 FLEET_NODE = "_fleet"  # the node tag of fleet incidents
 
 
@@ -175,3 +176,25 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return ",".join(value)
     return value
+
+
+def action_point(memory: RememberedIncident, action: ActionRecord, kind: str) -> Point:
+    """One remediation step of an incident in ``incident_actions``, to query outcomes by kind.
+
+    Tags ``incident_id``, ``node``, ``action``, ``step`` (issued|blocked) and ``kind`` (the
+    operator's label, else the diagnosis, else ``unknown``); fields ``request_id`` and ``outcome``
+    (``pending`` until the node answers; ``dry_run`` is a proposal). Time = the step's time (ms),
+    so the outcome overwrites the pending point of the same step.
+    """
+    point: Point = (
+        Point(ACTIONS_MEASUREMENT)
+        .tag("incident_id", memory.incident.incident_id)
+        .tag("node", action.node_id)
+        .tag("action", action.action)
+        .tag("step", action.step)
+        .tag("kind", kind)
+        .field("request_id", action.request_id)
+        .field("outcome", action.outcome or "pending")
+    )
+    point.time(action.at, WritePrecision.MS)  # Point's setters update it in place
+    return point

@@ -41,7 +41,7 @@ class ListSink:
         pass
 
     def steps(self) -> list[str]:
-        return [p._tags["step"] for p in self.points if "step" in p._tags]
+        return [p._tags["step"] for p in self.points if p._name == "remediation_audit"]
 
 
 def settings(**overrides: Any) -> RemediationSettings:

@@ -24,8 +24,15 @@ def fault(fault_id: str, nodes: set[str], metrics: tuple[str, ...], start: float
     )
 
 
-def det(event_id: str, node: str, metric: str | None, start: float, detected: float) -> Detection:
-    return Detection(event_id, node, metric, at(start), at(start + 30), at(detected))
+def det(
+    event_id: str,
+    node: str,
+    metric: str | None,
+    start: float,
+    detected: float,
+    contributors: tuple[str, ...] = (),
+) -> Detection:
+    return Detection(event_id, node, metric, at(start), at(start + 30), at(detected), contributors)
 
 
 FAULTS = [
@@ -40,7 +47,8 @@ def test_detected_missed_and_delays() -> None:
         det("a", "n1", "cpu.usage_user", 110, 125),  # detects cpu-1 after 25 s
         det("b", "n1", "cpu.usage_system", 140, 150),  # later; the first one counts
         det("c", "w2", "http.errors_per_s", 230, 260),  # detects deploy-1 after 60 s
-        det("d", "w3", None, 250, 280),  # host-wide: detects on any metric
+        det("d", "w3", None, 250, 280, ("http.latency_ms",)),  # host-wide, by a contributor
+        det("e", "w1", None, 250, 280, ("mem.used_percent",)),  # host-wide, not this fault's
     ]
     card = score_run(FAULTS, detections)
     assert (card.faults_injected, card.faults_detected, card.false_alarms) == (3, 2, 0)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
@@ -58,14 +59,31 @@ def test_same_events_give_the_same_ids() -> None:
     first = _fleet_fault(IncidentTracker(POLICY, _fleet_inventory()))
     second = _fleet_fault(IncidentTracker(POLICY, _fleet_inventory()))
     assert [i.incident_id for i in first] == [i.incident_id for i in second]
-    assert first[-1].dedup_key == "fleet:role=web:cpu.usage_user:up"
+    assert first[-1].dedup_key == "fleet:role=web"
+
+
+def test_a_cohort_fault_moving_many_metrics_is_one_fleet_incident() -> None:
+    tracker = IncidentTracker(POLICY, _fleet_inventory(web=20))
+    metrics = ["http.errors_per_s", "http.latency_ms", "cpu.usage_user", "mem.used_percent"]
+    published = []
+    for step, metric in enumerate(metrics):
+        for i in range(6):  # 6 of 20 web hosts, each metric a few seconds after the last
+            event = event_at(f"n{i:02d}", step * 5 + i * 0.5, metric=metric)
+            published += tracker.observe_one(event)
+        published += tracker.tick(BASE_TIME + timedelta(seconds=step * 5 + 4))
+    published += tracker.tick(BASE_TIME + timedelta(seconds=200))
+    assert {i.incident_id for i in published} == {published[0].incident_id}
+    assert (published[-1].kind, published[-1].affected_count) == ("fleet", 6)
+    assert published[-1].metrics == sorted(metrics)
 
 
 def test_few_hosts_of_a_large_group_stay_host_incidents() -> None:
-    tracker = IncidentTracker(POLICY, _fleet_inventory(web=100))
+    tracker = IncidentTracker(replace(POLICY, fleet_wait_s=120), _fleet_inventory(web=100))
     for i in range(6):  # 6 of 100 is under fleet_min_share 0.2
         tracker.observe_one(event_at(f"n{i:02d}", i))
-    published = tracker.tick(BASE_TIME + timedelta(seconds=60))
+    # held while a fleet incident might still form, then published one per host
+    assert tracker.tick(BASE_TIME + timedelta(seconds=60)) == []
+    published = tracker.tick(BASE_TIME + timedelta(seconds=140))
     assert sorted(i.kind for i in published) == ["host"] * 6
     assert published[0].hints.peers  # the other hosts deviating the same way
 

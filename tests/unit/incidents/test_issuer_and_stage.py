@@ -55,7 +55,7 @@ def test_fleet_fault_issues_only_the_allowed_share_of_signed_requests() -> None:
         )
         assert req.params == {"top": "cpu", "grace_s": 5.0}
     assert sink.steps().count("issued") == 10 and sink.steps().count("blocked") == 40
-    assert {p._name for p in sink.points} == {"incidents", "remediation_audit"}
+    assert {p._name for p in sink.points} == {"incidents", "remediation_audit", "incident_actions"}
 
 
 def test_same_incident_is_not_issued_twice() -> None:

@@ -1,0 +1,77 @@
+"""An incident while the tracker holds it, and how one is rebuilt from the incident memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pipeline.models import MetricDeviation, RememberedIncident
+
+
+@dataclass
+class TrackedIncident:
+    """One incident while it is tracked (mutable; published as an immutable Incident)."""
+
+    incident_id: str
+    dedup_key: str
+    kind: str
+    opened_at: datetime
+    node_id: str | None = None
+    group: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    nodes: set[str] = field(default_factory=set)
+    deviations: dict[str, MetricDeviation] = field(default_factory=dict)
+    directions: dict[str, str] = field(default_factory=dict)
+    severity: str = "info"
+    event_count: int = 0
+    last_event_at: datetime | None = None
+    status: str = "open"
+    opened_seen: datetime | None = None  # event time the tracker first saw it (for settle_s)
+    published: bool = False  # ready to be published (settled, or a fleet incident)
+    announced: bool = False  # published at least once, so later changes are "updated"
+    resolved_at: datetime | None = None
+    reopen_count: int = 0
+    population: int | None = None
+    owner: str | None = None
+    acknowledged_by: str | None = None
+
+    @classmethod
+    def from_memory(cls, memory: RememberedIncident) -> TrackedIncident:
+        """The tracked state a remembered incident had when it was last published."""
+        incident = memory.incident
+        deviations = {d.metric: d for d in memory.deviations}
+        return cls(
+            incident_id=incident.incident_id,
+            dedup_key=incident.dedup_key,
+            kind=incident.kind,
+            opened_at=incident.opened_at,
+            node_id=incident.node_id,
+            group=dict(incident.group),
+            labels=dict(incident.labels),
+            nodes=set(incident.affected_nodes),
+            deviations=deviations,
+            directions={m: memory.directions.get(m, "up") for m in deviations},
+            severity=incident.severity,
+            event_count=incident.event_count,
+            last_event_at=incident.updated_at,
+            # published before the restart: a later change is an update, never a new page
+            status="resolved" if incident.status == "resolved" else "updated",
+            opened_seen=incident.opened_at,
+            published=True,
+            announced=True,
+            resolved_at=incident.resolved_at,
+            reopen_count=incident.reopen_count,
+            population=incident.population,
+            owner=incident.owner,
+            acknowledged_by=incident.acknowledged_by,
+        )
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One deviation the tracker saw recently: when, on which node, with which labels."""
+
+    at: datetime
+    node_id: str
+    labels: dict[str, str]
+    deviation: str  # "metric:direction"
