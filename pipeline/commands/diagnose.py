@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from pipeline.commands import one_line_errors
-from pipeline.commands.detect import _progress
+from pipeline.commands.detect import progress_bar
 
 
 @click.command("diagnosis")
@@ -48,7 +48,7 @@ def eval_diagnosis(
 
     if shots and leave_one_out:
         raise click.UsageError("--shots and --leave-one-out are two different modes; pick one")
-    with _progress() as progress:
+    with progress_bar() as progress:
         case_set = _load(ev, cases_dir, progress, "reading cases")
         history = _history(ev, history_dir, progress)
         mode, total = _mode(shots, seeds, leave_one_out, history_dir, len(case_set.cases))

@@ -408,5 +408,5 @@ class IncidentTracker:
         return f"{count}{of} hosts with {key}={value}: {metric} {direction}"
 
 
-def _direction(state: _State, metric: str) -> Literal["up", "down"]:
+def _direction(state: TrackedIncident, metric: str) -> Literal["up", "down"]:
     return "down" if state.directions.get(metric) == "down" else "up"

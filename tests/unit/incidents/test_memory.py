@@ -19,7 +19,7 @@ RUNBOOK = parse_runbook("""\
 version: 1
 rules:
   - name: runaway
-    match: {metric: "cpu.*", severity: [critical]}
+    match: {metric: "cpu.usage_[!i]*", direction: up, severity: [critical]}
     action: {type: stop_process, params: {top: cpu}}
 """)
 
