@@ -92,6 +92,8 @@ class IncidentTracker:
         fleet = self._fleet_for(event, metric, direction)
         if fleet is None or not self._is_broadest(fleet, event):
             fleet = self._maybe_open_fleet(event, metric, direction, at) or fleet
+        if fleet is not None:
+            self._absorb_host(event.node_id, fleet)  # a joining host's own earlier deviations
         state = fleet or self._host_for(event)
         self._absorb_one(state, event, metric, direction, at)
         return [self._emit(state)] if state.published else []

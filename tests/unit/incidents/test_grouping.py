@@ -77,6 +77,16 @@ def test_a_cohort_fault_moving_many_metrics_is_one_fleet_incident() -> None:
     assert published[-1].metrics == sorted(metrics)
 
 
+def test_a_host_joining_a_fleet_incident_brings_its_earlier_deviations() -> None:
+    tracker = IncidentTracker(POLICY, _fleet_inventory(web=20))
+    published = tracker.observe_one(event_at("n07", 0, metric="mem.used_percent"))  # first symptom
+    for i in range(8):
+        published += tracker.observe_one(event_at(f"n{i:02d}", 5 + i * 0.5))
+    published += tracker.tick(BASE_TIME + timedelta(seconds=200))
+    assert {i.kind for i in published} == {"fleet"} and len({i.incident_id for i in published}) == 1
+    assert "mem.used_percent" in published[-1].metrics and published[-1].affected_count == 8
+
+
 def test_few_hosts_of_a_large_group_stay_host_incidents() -> None:
     tracker = IncidentTracker(replace(POLICY, fleet_wait_s=120), _fleet_inventory(web=100))
     for i in range(6):  # 6 of 100 is under fleet_min_share 0.2
