@@ -154,6 +154,7 @@ class FaultOutcome:
     nodes_detected: int
     nodes: int
     incidents: int = 0
+    incident_ids: tuple[str, ...] = ()
     diagnosed_as: str | None = None
     kind_right: bool = False
     culprit_right: bool = False
@@ -277,7 +278,8 @@ def _judged(
     verdict = judge_one(fault, spans, actions, grace)
     return replace(
         outcome,
-        incidents=verdict.incidents,
+        incidents=len(verdict.incidents),
+        incident_ids=verdict.incidents,
         diagnosed_as=verdict.kind,
         kind_right=verdict.kind_right,
         culprit_right=verdict.culprit_right,

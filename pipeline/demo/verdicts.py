@@ -51,7 +51,7 @@ class ActionTaken:
 class Verdict:
     """How the incidents of one fault fared against its expectation."""
 
-    incidents: int
+    incidents: tuple[str, ...]
     kind: str | None
     kind_right: bool
     culprit_right: bool
@@ -69,12 +69,12 @@ def judge_one(
     mine = sorted((s for s in spans if s.explained_by(fault, grace)), key=lambda s: s.opened_at)
     expected = EXPECTED.get(fault.kind)
     if not mine or expected is None:
-        return Verdict(len(mine), None, False, False, False, None)
+        return Verdict(tuple(s.incident_id for s in mine), None, False, False, False, None)
     main = next((s for s in mine if s.diagnosis_kind is not None), mine[0])
     ids = {s.incident_id for s in mine}
     acted = [a for a in actions if a.incident_id in ids]
     return Verdict(
-        incidents=len(mine),
+        incidents=tuple(s.incident_id for s in mine),
         kind=main.diagnosis_kind,
         kind_right=main.diagnosis_kind == expected.kind,
         culprit_right=_culprit_right(fault, main),
