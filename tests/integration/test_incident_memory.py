@@ -32,7 +32,7 @@ RUNBOOK = """\
 version: 1
 rules:
   - name: runaway
-    match: {metric: "cpu.*", severity: [critical]}
+    match: {metric: "cpu.usage_user", direction: up, severity: [critical]}
     action: {type: stop_process, params: {top: cpu}}
 """
 
