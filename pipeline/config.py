@@ -275,6 +275,16 @@ class IncidentSettings(Section):
         ge=0.0,
         description="a change this long before an incident opened is linked to it",
     )
+    diagnosis_baseline_s: float = Field(
+        1800.0,
+        ge=60.0,
+        description="how much of a node's series before an incident is its diagnosis baseline",
+    )
+    diagnosis_every_s: int = Field(
+        10,
+        ge=1,
+        description="series are averaged over this many seconds for the diagnosis",
+    )
     false_positive_mute_s: float = Field(
         86_400.0,
         ge=0.0,

@@ -11,6 +11,7 @@ from pipeline.models import (
     Incident,
     MetricBatch,
     OperatorCommand,
+    PastIncident,
     RemediationRequest,
     RemediationResult,
     RememberedIncident,
@@ -41,6 +42,9 @@ INCIDENTS = TopicSpec("fleet.incidents", Incident, key="incident_id", compacted=
 # What the incident stage must not forget (state, actions, outcomes, operator feedback), replayed
 # whole when it starts: compacted, so the latest record per incident is kept.
 MEMORY = TopicSpec("fleet.incidents.memory", RememberedIncident, key="incident_id", compacted=True)
+# What the diagnosis learned: each diagnosed incident's signature, its confirmed kind and what
+# fixed it, replayed into the history and classifier at start (compacted, latest per incident).
+HISTORY = TopicSpec("fleet.incidents.history", PastIncident, key="incident_id", compacted=True)
 CONTROL = TopicSpec("fleet.control", OperatorCommand, key="command_id")
 # Every incident change again, once per subscription key (node:ID, role:web, team:x): a follower
 # of one node, role or team reads the one partition its key hashes to.
@@ -55,6 +59,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     DEADLETTER,
     INCIDENTS,
     MEMORY,
+    HISTORY,
     CONTROL,
     ALERTS,
     CHANGES,

@@ -26,9 +26,11 @@ from pipeline.control.silences import SilenceBook
 from pipeline.errors import ActionRefused
 from pipeline.incidents.alert_sender import AlertmanagerNotifier
 from pipeline.incidents.changes import ChangeBook
+from pipeline.incidents.diagnosing import DiagnosisStep
+from pipeline.incidents.diagnosis.feedback import FALSE_POSITIVE
 from pipeline.incidents.grouping import IncidentTracker, deviation_of
 from pipeline.incidents.issuer import Blocked, Issuer
-from pipeline.incidents.memory import IncidentBook, kind_of
+from pipeline.incidents.memory import VERIFIED, IncidentBook, kind_of
 from pipeline.incidents.mutes import MuteBook
 from pipeline.incidents.notifier import WebhookNotifier
 from pipeline.incidents.runbooks import Rule
@@ -39,6 +41,7 @@ from pipeline.models import (
     Incident,
     MetricBatch,
     OperatorCommand,
+    PastIncident,
     RemediationRequest,
     RemediationResult,
     RememberedIncident,
@@ -56,6 +59,7 @@ class StageOutput:
     incidents: list[Incident] = field(default_factory=list)
     requests: list[RemediationRequest] = field(default_factory=list)
     memories: list[RememberedIncident] = field(default_factory=list)
+    history: list[PastIncident] = field(default_factory=list)
 
 
 @dataclass
@@ -90,8 +94,10 @@ class IncidentStage:
         Optional Alertmanager notifier (every incident change, with the runbook rule chosen).
     mute_s
         How long a series an operator dismissed as a false positive stays muted.
-    change_lookback_s
-        How long before an incident opened a change event can have caused it.
+    changes
+        Recent change events (shared with the diagnosis); a fresh book when None.
+    diagnosis
+        Diagnoses each incident before a runbook picks its action; None to skip.
     """
 
     def __init__(
@@ -103,7 +109,8 @@ class IncidentStage:
         notifier: WebhookNotifier | None = None,
         alerts: AlertmanagerNotifier | None = None,
         mute_s: float = 86_400.0,
-        change_lookback_s: float = 1800.0,
+        changes: ChangeBook | None = None,
+        diagnosis: DiagnosisStep | None = None,
     ) -> None:
         self.tracker = tracker
         self.issuer = issuer
@@ -116,11 +123,14 @@ class IncidentStage:
         self.counters = StageCounters()
         self.book = IncidentBook()
         self.mutes = MuteBook(mute_s)
-        self.changes = ChangeBook(change_lookback_s)
+        self.changes = changes or ChangeBook(lookback_s=1800.0)
+        self.diagnosis = diagnosis
 
     def restore(self, records: list[RememberedIncident]) -> None:
         """Take back the remembered incidents (replayed at start, before any command or event)."""
         self.book.restore_many(records)
+        if self.diagnosis is not None:
+            self.diagnosis.restore_many(records)
         for record in self.book.records.values():
             self.tracker.restore_one(record)
             if self.issuer is not None:
@@ -168,8 +178,12 @@ class IncidentStage:
         memory = self.book.note_result(result)
         if memory is None:
             return output
+        incident_id = memory.incident.incident_id
         if result.outcome != "dry_run":
-            self.tracker.record_outcome(memory.incident.incident_id, result.action, result.outcome)
+            self.tracker.record_outcome(incident_id, result.action, result.outcome)
+        if self.diagnosis is not None and result.outcome in VERIFIED:
+            worked = result.outcome == "succeeded"
+            output.history += self.diagnosis.outcome(incident_id, result.action, worked)
         output.memories.append(memory)
         add_waiting(self.sink, [action_point(memory, memory.actions[-1], kind_of(memory))])
         return output
@@ -189,6 +203,9 @@ class IncidentStage:
         output = StageOutput()
         for incident in incidents:
             incident = self._with_silence(incident, now)
+            if self.diagnosis is not None:
+                incident, learned = self.diagnosis.diagnosed(incident)
+                output.history += learned
             output.incidents.append(incident)
             self._count(incident)
             add_waiting(self.sink, [incident_point(incident)])
@@ -211,6 +228,9 @@ class IncidentStage:
     def _feedback(self, command: OperatorCommand) -> StageOutput:
         """An operator's label or dismissal: remembered, and a false positive's series muted."""
         assert command.incident_id is not None  # noqa: S101 - the model requires it
+        known = self.book.records.get(command.incident_id)
+        if known is not None and _already(known, command):
+            return StageOutput()  # a replayed command: learned once, not twice
         memory = self.book.note_feedback(
             command.incident_id,
             command.issued_at,
@@ -222,7 +242,11 @@ class IncidentStage:
             return StageOutput()
         if memory.false_positive:
             self.mutes.mute_incident(memory, command.issued_at)
-        return StageOutput(memories=[memory])
+        output = StageOutput(memories=[memory])
+        if self.diagnosis is not None:
+            kind = command.fault_kind or FALSE_POSITIVE
+            output.history += self.diagnosis.label(command.incident_id, kind, command.issued_by)
+        return output
 
     def _remember(self, incident: Incident, now: datetime) -> RememberedIncident:
         state = self.tracker.find_one(incident.incident_id)
@@ -275,6 +299,12 @@ class IncidentStage:
             self.counters.incidents_opened += 1
         else:
             self.counters.incident_updates += 1
+
+
+def _already(memory: RememberedIncident, command: OperatorCommand) -> bool:
+    if command.kind == "false_positive":
+        return memory.false_positive
+    return memory.label == command.fault_kind
 
 
 def _blocked_record(blocked: Blocked, now: datetime) -> ActionRecord:

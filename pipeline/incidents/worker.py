@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from pipeline import topics
@@ -25,11 +26,14 @@ from pipeline.config import (
 from pipeline.control.operators import read_all_commands
 from pipeline.control.signing import check_key
 from pipeline.incidents.alert_sender import AlertmanagerNotifier
+from pipeline.incidents.changes import ChangeBook
 from pipeline.incidents.clock import DataClock
+from pipeline.incidents.diagnosing import DiagnosisStep
+from pipeline.incidents.diagnosis.feedback import IncidentMemory
 from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
 from pipeline.incidents.inventory import Inventory
 from pipeline.incidents.issuer import Issuer
-from pipeline.incidents.memory_topic import read_all_memory
+from pipeline.incidents.memory_topic import read_all
 from pipeline.incidents.notifier import WebhookNotifier
 from pipeline.incidents.runbooks import load_runbook
 from pipeline.incidents.stage import IncidentStage, StageCounters, StageOutput
@@ -40,11 +44,14 @@ from pipeline.models import (
     DeadLetter,
     MetricBatch,
     OperatorCommand,
+    PastIncident,
     RemediationResult,
+    RememberedIncident,
     encode,
     utc_now,
 )
 from pipeline.shutdown import stop_on_signals
+from pipeline.store.frames import NodeFrame, query_frames
 from pipeline.store.influx import InfluxSink
 
 log = logging.getLogger(__name__)
@@ -72,6 +79,23 @@ def alertmanager_notifier(settings: IncidentSettings) -> AlertmanagerNotifier | 
     )
     notifier.start()
     return notifier
+
+
+def diagnosis_step(
+    kafka: KafkaSettings,
+    topic_settings: TopicSettings,
+    influx: InfluxSettings,
+    settings: IncidentSettings,
+    changes: ChangeBook,
+) -> DiagnosisStep:
+    """The diagnosis, its history replayed from the history topic, reading series from InfluxDB."""
+    history = read_all(kafka, topic_settings, topics.HISTORY, PastIncident)
+    memory = IncidentMemory.from_records(list(history))
+
+    def frames(nodes: Sequence[str], start_at: datetime, stop_at: datetime) -> dict[str, NodeFrame]:
+        return query_frames(influx, nodes, start_at, stop_at, settings.diagnosis_every_s)
+
+    return DiagnosisStep(frames, changes, memory, settings.diagnosis_baseline_s)
 
 
 def run_incident_stage(
@@ -112,6 +136,7 @@ def run_incident_stage(
     if notifier is not None:
         notifier.start()
     alerts = alertmanager_notifier(settings)
+    changes = ChangeBook(settings.change_lookback_s)
     stage = IncidentStage(
         tracker,
         issuer,
@@ -120,11 +145,12 @@ def run_incident_stage(
         notifier,
         alerts,
         mute_s=settings.false_positive_mute_s,
-        change_lookback_s=settings.change_lookback_s,
+        changes=changes,
+        diagnosis=diagnosis_step(kafka, topic_settings, influx, settings, changes),
     )
     # Memory first (incidents, acks, actions), then commands: a replayed ack of a remembered
     # incident is then recognised as already applied and pages nothing.
-    stage.restore(list(read_all_memory(kafka, topic_settings)))
+    stage.restore(list(read_all(kafka, topic_settings, topics.MEMORY, RememberedIncident)))
     for command in read_all_commands(kafka, topic_settings):
         stage.on_command(command, utc_now())
     try:
@@ -201,6 +227,9 @@ def _publish(
         producer.send(topics.INCIDENTS.name(prefix), key=key, value=encode(incident))
         for key, value in alert_records(incident, subscription_labels):
             producer.send(topics.ALERTS.name(prefix), key=key, value=value)
+    for record in output.history:
+        key = record.incident_id.encode()
+        producer.send(topics.HISTORY.name(prefix), key=key, value=encode(record))
     for memory in output.memories:
         key = memory.incident.incident_id.encode()
         producer.send(topics.MEMORY.name(prefix), key=key, value=encode(memory))
