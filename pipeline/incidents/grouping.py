@@ -1,14 +1,14 @@
 """Pure grouping of anomaly events into host and fleet incidents, with their lifecycle.
 
-All deviations of one host within ``gap_s`` of each other are one *host* incident. The same
-deviation (metric and direction) on at least ``fleet_min_hosts`` hosts sharing a label value, and at
-least ``fleet_min_share`` of that label's hosts, within ``gap_s``, opens one *fleet* incident of
-that cohort (``role=web``): one fault hitting a cohort moves many metrics, so the fleet incident
-is keyed by the cohort, not the metric, and takes every later deviation of its member hosts and
-the same deviations on other hosts of the cohort. Its members' unpublished host incidents are
+All deviations of one host within ``gap_s`` of each other are one *host* incident. Deviations on
+at least ``fleet_min_hosts`` hosts sharing a label value, and at least ``fleet_min_share`` of that
+label's hosts, within ``gap_s``, open one *fleet* incident of that cohort (``role=web``): one
+fault hitting a cohort moves different metrics first on different hosts, so the fleet incident is
+keyed by the cohort, not the metric, and takes every later deviation of its member hosts and the
+same deviations on other hosts of the cohort. Its members' unpublished host incidents are
 absorbed, so a fleet-wide fault pages once. Host incidents wait ``settle_s`` before they are
 published for exactly that reason (like Alertmanager's group_wait), and up to ``fleet_wait_s``
-while other hosts of a cohort show the same deviation (a fleet incident may be forming). Keys and
+while half the hosts a fleet incident needs deviate in one of their cohorts. Keys and
 ids are derived from the events only, so replaying the same events yields the same incidents. An
 incident reopened within ``flap_window_s`` of resolving keeps its id and counts a reopen; after
 ``flap_threshold`` reopens it is ``flapping`` and stays open longer.
@@ -198,18 +198,22 @@ class IncidentTracker:
         return seen + timedelta(seconds=self.policy.settle_s) <= now
 
     def _forming(self, state: TrackedIncident, now: datetime) -> bool:
-        """Whether a host incident should wait: other hosts of its cohorts deviate the same way."""
+        """Whether a host incident should wait: a fleet incident of one of its cohorts may form.
+
+        That is while at least half the hosts a fleet incident needs deviate in that cohort.
+        """
         seen = state.opened_seen or state.opened_at
         if state.kind != "host" or seen + timedelta(seconds=self.policy.fleet_wait_s) <= now:
             return False
-        own = {f"{m}:{d}" for m, d in state.directions.items()}
         cohorts = {(k, v) for k, v in state.labels.items() if k in self.policy.group_labels}
         return any(
-            s.node_id != state.node_id
-            and s.deviation in own
-            and any(s.labels.get(k) == v for k, v in cohorts)
-            for s in self._recent
+            len(self._deviating(key, value)) * 2 >= self.policy.fleet_min_hosts
+            for key, value in cohorts
         )
+
+    def _deviating(self, key: str, value: str) -> set[str]:
+        """Hosts with ``key=value`` that deviated in any way within ``gap_s``."""
+        return {s.node_id for s in self._recent if s.labels.get(key) == value}
 
     def _flapping(self, state: TrackedIncident) -> bool:
         return state.reopen_count >= self.policy.flap_threshold
@@ -234,17 +238,12 @@ class IncidentTracker:
     def _maybe_open_fleet(
         self, event: AnomalyEvent, metric: str, direction: str, at: datetime
     ) -> TrackedIncident | None:
-        deviation = f"{metric}:{direction}"
         best: tuple[int, str, str, set[str], int | None] | None = None
         for key in self.policy.group_labels:
             value = event.labels.get(key)
             if value is None:
                 continue
-            nodes = {
-                s.node_id
-                for s in self._recent
-                if s.deviation == deviation and s.labels.get(key) == value
-            }
+            nodes = self._deviating(key, value)
             population = self.inventory.population(key, value) or None
             if len(nodes) < self.policy.fleet_min_hosts:
                 continue

@@ -77,6 +77,17 @@ def test_a_cohort_fault_moving_many_metrics_is_one_fleet_incident() -> None:
     assert published[-1].metrics == sorted(metrics)
 
 
+def test_hosts_of_a_cohort_showing_different_first_symptoms_are_one_fleet_incident() -> None:
+    tracker = IncidentTracker(replace(POLICY, fleet_wait_s=120), _fleet_inventory(web=20))
+    metrics = ["cpu.usage_user", "mem.used_percent", "net.tcp_retrans_percent", "http.errors"]
+    published = []
+    for i in range(6):
+        published += tracker.observe_one(event_at(f"n{i:02d}", i * 20, metric=metrics[i % 4]))
+        published += tracker.tick(BASE_TIME + timedelta(seconds=i * 20 + 15))
+    published += tracker.tick(BASE_TIME + timedelta(seconds=400))
+    assert {i.kind for i in published} == {"fleet"} and len({i.incident_id for i in published}) == 1
+
+
 def test_a_host_joining_a_fleet_incident_brings_its_earlier_deviations() -> None:
     tracker = IncidentTracker(POLICY, _fleet_inventory(web=20))
     published = tracker.observe_one(event_at("n07", 0, metric="mem.used_percent"))  # first symptom
