@@ -53,7 +53,7 @@ class DiagnosisStep:
     ) -> None:
         self.frames = frames
         self.changes = changes
-        self.memory = memory or IncidentMemory()
+        self.memory = memory if memory is not None else IncidentMemory()
         self.baseline = timedelta(seconds=baseline_s)
         self._last: dict[str, tuple[frozenset[str], Diagnosis]] = {}
 

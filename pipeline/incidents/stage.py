@@ -123,7 +123,7 @@ class IncidentStage:
         self.counters = StageCounters()
         self.book = IncidentBook()
         self.mutes = MuteBook(mute_s)
-        self.changes = changes or ChangeBook(lookback_s=1800.0)
+        self.changes = changes if changes is not None else ChangeBook(lookback_s=1800.0)
         self.diagnosis = diagnosis
 
     def restore(self, records: list[RememberedIncident]) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pipeline.incidents.changes import ChangeBook
+from pipeline.incidents.diagnosing import DiagnosisStep
+from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
+from pipeline.incidents.stage import IncidentStage
 from pipeline.models import ChangeEvent
 from tests.conftest import BASE_TIME
+from tests.unit.control.conftest import KEY, ListSink
 
 
 def change(change_id: str, minutes: float, **target: object) -> ChangeEvent:
@@ -38,3 +42,11 @@ def test_old_changes_are_forgotten() -> None:
     assert len(book) == 1
     book.expire(BASE_TIME + timedelta(minutes=61))
     assert len(book) == 0
+
+
+def test_the_stage_and_its_diagnosis_share_one_book_even_while_it_is_empty() -> None:
+    book = ChangeBook(lookback_s=600)
+    step = DiagnosisStep(None, book)
+    stage = IncidentStage(IncidentTracker(GroupingPolicy()), None, ListSink(), KEY, changes=book)
+    stage.on_change(change("c-1", 0, role="web"))
+    assert step.changes.linked_many(["w1"], {"role": "web"}, BASE_TIME, BASE_TIME)
