@@ -50,8 +50,9 @@ from pipeline.sim import SimulatedFleet, run_simulation
 from pipeline.sim.session import make_publisher
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "deploy" / "runbooks" / "default.yaml"
-DEMO_DATABASE = "fleetwatch_demo"
-DEMO_BUCKET = f"{DEMO_DATABASE}/autogen"
+# One database per run: two demos on one stack (two people, or a test beside a demo) must not
+# drop each other's series, which the incident stage's diagnosis reads back.
+DEMO_DATABASE = "fleetwatch_demo_{run_id}"
 # Wall seconds outside the simulation: stack, components, draining the last windows.
 OVERHEAD_S = 45.0
 SETTLE_S = 8.0
@@ -80,9 +81,11 @@ def run_demo(options: DemoOptions, console: Console) -> Scorecard:
     with console.status("starting Kafka, InfluxDB and Alertmanager on 127.0.0.1 (fetched once)"):
         addresses = run_stack("up")
     kafka = KafkaSettings(bootstrap=addresses[KafkaSettings.env_name("bootstrap")])
-    influx = InfluxSettings(url=addresses[InfluxSettings.env_name("url")], bucket=DEMO_BUCKET)
-    reset_database(influx.url, DEMO_DATABASE)  # each run's anomalies alone, for --keep
     run_id = uuid.uuid4().hex[:6]
+    database = DEMO_DATABASE.format(run_id=run_id)
+    bucket = f"{database}/autogen"
+    influx = InfluxSettings(url=addresses[InfluxSettings.env_name("url")], bucket=bucket)
+    reset_database(influx.url, database)  # each run's anomalies alone, for --keep
     topic_settings = TopicSettings(prefix=f"demo{run_id}.")
     ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
     work_dir = Path(tempfile.mkdtemp(prefix=f"fleetwatch-demo-{run_id}-"))
@@ -97,7 +100,7 @@ def run_demo(options: DemoOptions, console: Console) -> Scorecard:
         if not options.keep and not was_running:  # never stop a stack somebody else started
             run_stack("down")
     _explain_keep(
-        console, options, addresses | {InfluxSettings.env_name("bucket"): DEMO_BUCKET}, work_dir
+        console, options, addresses | {InfluxSettings.env_name("bucket"): bucket}, work_dir
     )
     return card
 
