@@ -1,1 +1,1 @@
-"""``fleetwatch ask``: questions in English or Chinese turned into typed queries, run on the store."""
+"""``fleetwatch ask``: English or Chinese questions → typed queries, run on the store."""

@@ -1,4 +1,4 @@
-"""Rows a typed query selects, read from InfluxDB: anomalies, forecasts, incidents, actions, metrics.
+"""Rows a typed query selects from InfluxDB: anomalies, forecasts, incidents, actions, metrics.
 
 Every row is a flat dict with ``at`` (ISO time) and ``node`` first; filters InfluxDB can apply are
 in the Flux (via :mod:`pipeline.store.query`), the rest (roles, kinds) are applied here.
@@ -108,7 +108,8 @@ def _metrics(
     )  # fmt: skip
     return [
         {"at": row["_time"].isoformat(), "node": str(row["node"]), "metric": str(row["metric"]),
-         "value": round(float(row["_value"]), 3), "role": vocabulary.role_of.get(str(row["node"]), "")}
+         "value": round(float(row["_value"]), 3),
+         "role": vocabulary.role_of.get(str(row["node"]), "")}
         for row in run_flux(influx, flux)
     ]  # fmt: skip
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 KIND_PHRASES: dict[str, tuple[str, ...]] = {
     "memory_leak": ("memory leak", "mem leak", "内存泄漏", "内存泄露"),
     "memory_pressure": ("memory pressure", "内存压力"),
-    "disk_full": ("disk full", "disk-full", "full disk", "disk filled", "磁盘满", "磁盘已满", "磁盘写满"),
+    "disk_full": (
+        "disk full", "disk-full", "full disk", "disk filled", "磁盘满", "磁盘已满", "磁盘写满",
+    ),
     "cpu_saturation": ("cpu saturation", "cpu saturated", "cpu饱和"),
     "io_saturation": ("io saturation", "i/o saturation", "io饱和"),
     "network_degradation": (
@@ -58,7 +60,19 @@ WHAT_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )  # fmt: skip
 
 TREND_WORDS = ("trend", "evolve", "over time", "per hour", "趋势", "变化", "走势")
-COUNT_WORDS = ("how many", "number of", "count", "total", "多少", "几个", "几次", "有几", "统计", "数量", "次数")
+COUNT_WORDS = (
+    "how many",
+    "number of",
+    "count",
+    "total",
+    "多少",
+    "几个",
+    "几次",
+    "有几",
+    "统计",
+    "数量",
+    "次数",
+)
 LATEST_WORDS = (
     "most recent", "latest", "last", "when was", "right now", "current", "newest",
     "最近一次", "上一次", "最新", "最后", "现在", "当前", "什么时候",
@@ -69,7 +83,6 @@ WHICH_PLURAL = (
     "哪些",
 )  # fmt: skip
 WHICH_ONE = ("which node", "which machine", "which host", "which server", "哪个", "哪台")
-NODE_NOUNS = ("nodes", "node", "machines", "hosts", "servers", "boxes", "节点", "机器", "主机", "服务器")
 
 GROUP_WORDS: dict[str, tuple[str, ...]] = {
     "kind": ("per diagnosis kind", "per kind", "by kind", "by diagnosis", "按故障类型", "按类型"),

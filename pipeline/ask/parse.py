@@ -49,7 +49,8 @@ def parse_question(question: str, vocabulary: Vocabulary) -> AskQuery:
     fields |= _aggregation(text, what)
     said |= {key: str(fields[key]) for key in ("aggregation", "group_by") if key in fields}
     if problems or what is None:
-        problems += [] if what is not None else ["no subject: anomalies, incidents, actions, metrics or forecasts"]
+        if what is None:
+            problems.append("no subject: anomalies, incidents, actions, metrics or forecasts")
         raise AskNotUnderstood("; ".join(problems), said, closest_questions(question))
     return AskQuery.model_validate(fields)
 
@@ -123,12 +124,20 @@ def _aggregation(text: str, what: str | None) -> dict[str, object]:
 
     For metrics "how much" asks for a value, not a count of samples.
     """
-    group = next((key for key, words in lx.GROUP_WORDS.items() if any(w in text for w in words)), None)
-    top = _TOP_N.search(text)
+    group: str | None = next(
+        (key for key, words in lx.GROUP_WORDS.items() if any(w in text for w in words)), None
+    )
     if any(word in text for word in lx.TREND_WORDS):
         return {"aggregation": "trend"}
     if what != "metrics" and any(word in text for word in lx.COUNT_WORDS):
-        return {"aggregation": "count"} | ({"group_by": group} if group else {})
+        counted: dict[str, object] = {"aggregation": "count"}
+        return counted | ({"group_by": group} if group else {})
+    return _ranking(text, group)
+
+
+def _ranking(text: str, group: str | None) -> dict[str, object]:
+    """Top-N ("top 3", "which node ... most"), latest ("last", "最新"), else a plain list."""
+    top = _TOP_N.search(text)
     if top is not None:
         amount = top.group(1) or top.group(2)
         return {"aggregation": "top", "group_by": group or "node", "limit": cn_number(amount)}

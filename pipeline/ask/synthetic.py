@@ -25,11 +25,16 @@ _ACTION_OF = {"memory_leak": "restart_service", "disk_full": "clean_logs",
               "cpu_saturation": "renice_process", "network_degradation": "notify",
               "process_crash": "restart_service"}  # fmt: skip
 _HOURS = 72
+# Incidents placed on purpose so "the last disk full on db nodes" has an answer: node, kind, h ago.
+_PLACED = (
+    ("db-02", "disk_full", 5.5), ("web-05", "memory_leak", 9.0), ("db-03", "process_crash", 2.5),
+    ("web-02", "cpu_saturation", 30.0), ("cache-02", "network_degradation", 14.0),
+)  # fmt: skip
 
 
 def synthetic_points(seed: int = 7) -> list[Point]:
     """Every point of the data set."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     return _metrics(rng) + _anomalies(rng) + _incidents(rng)
 
 
@@ -55,7 +60,7 @@ def _anomalies(rng: random.Random) -> list[Point]:
     for index in range(160):
         node = rng.choice(sorted(ROLE_OF))
         metric = rng.choice(METRICS)
-        forecast = metric in METRICS[1:3] and rng.random() < 0.2
+        forecast = metric in METRICS[1:3] and rng.random() < 0.35
         start = _at(rng.uniform(0.05, _HOURS - 0.1))
         point = (
             Point(ANOMALIES_MEASUREMENT).tag("role", ROLE_OF[node]).tag("node", node)
@@ -75,10 +80,10 @@ def _anomalies(rng: random.Random) -> list[Point]:
 
 def _incidents(rng: random.Random) -> list[Point]:
     points = []
-    for index in range(30):
-        node = rng.choice(sorted(ROLE_OF))
-        kind = rng.choice(KINDS)
-        opened = _at(rng.uniform(0.5, _HOURS - 1))
+    drawn = [(rng.choice(sorted(ROLE_OF)), rng.choice(KINDS), rng.uniform(0.5, _HOURS - 1))
+             for _ in range(40)]  # fmt: skip
+    for index, (node, kind, hours_ago) in enumerate(drawn + list(_PLACED)):
+        opened = _at(hours_ago)
         incident_id = f"inc{index:03d}"
         points.append(
             Point(INCIDENTS_MEASUREMENT).tag("incident_id", incident_id).tag("kind", "host")

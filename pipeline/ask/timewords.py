@@ -5,7 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_CN_DIGITS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "一": 1,
+    "两": 2,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _EN_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                "seven": 7, "ten": 10, "twelve": 12, "24": 24}  # fmt: skip
 _EN_UNITS = {"minute": "m", "min": "m", "hour": "h", "day": "d", "week": "w"}
@@ -15,7 +26,9 @@ _EN_SPAN = re.compile(
     r"\b(?:in |over |during |for )?(?:the )?(?:last|past|previous)\s+"
     r"(\d{1,4}|an?|one|two|three|four|five|six|seven|ten|twelve)?\s*(minute|min|hour|day|week)s?\b"
 )
-_CN_SPAN = re.compile(r"(?:过去|最近|近|前)\s*(\d{1,4}|[一二两三四五六七八九十]+)?\s*个?\s*(分钟|小时|天|日|周|星期)")
+_CN_SPAN = re.compile(
+    r"(?:过去|最近|近|前)\s*(\d{1,4}|[一二两三四五六七八九十]+)?\s*个?\s*(分钟|小时|天|日|周|星期)"
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +83,11 @@ def _chinese_span(text: str) -> TimeWords | None:
 
 
 _FIXED: tuple[tuple[re.Pattern[str], str, str], ...] = (
-    (re.compile(r"\bsince yesterday\b|(?:从|自)昨天(?:开始|以来|起)?|昨天以来"), "yesterday", "now"),
+    (
+        re.compile(r"\bsince yesterday\b|(?:从|自)昨天(?:开始|以来|起)?|昨天以来"),
+        "yesterday",
+        "now",
+    ),
     (re.compile(r"\b(?:from |on )?yesterday\b|昨天|昨日"), "yesterday", "today"),
     (re.compile(r"\bthis week\b|\bthe past week\b|本周|这周|这一周"), "1w", "now"),
     (re.compile(r"\b(?:since |so far )?today\b|今天|今日"), "today", "now"),

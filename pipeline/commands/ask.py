@@ -12,7 +12,7 @@ import click
 
 from pipeline.commands import config_option, influx_url_option, one_line_errors
 from pipeline.config import InfluxSettings, load
-from pipeline.errors import AskNotUnderstood
+from pipeline.errors import AskNotUnderstood, QueryError
 
 if TYPE_CHECKING:
     from pipeline.ask.aggregate import Answer
@@ -32,18 +32,31 @@ def register(cli: click.Group, bench: click.Group) -> None:
 @config_option("[influx]")
 @influx_url_option
 @click.option("--bucket", help="Bucket, 'database/retention' on 1.8.")
+@click.option(
+    "--at", "at_text", help="Answer as of this ISO time with zone (replays, demos); default now."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the query, rows and sentence as JSON.")
 @one_line_errors
 def ask(
     question: str, config_file: Path | None, influx_url: str | None, bucket: str | None,
-    as_json: bool,
+    at_text: str | None, as_json: bool,
 ) -> None:  # fmt: skip
-    """Answer QUESTION (English or Chinese) from InfluxDB and the incident history."""
+    """Answer QUESTION (English or Chinese) from InfluxDB and the incident history.
+
+    Examples: "which web nodes had memory anomalies since yesterday?",
+    "what fixed the last disk full on db nodes?", "过去6小时有多少异常？".
+    """
     from pipeline.ask.run import ask as run_ask
+    from pipeline.store.timerange import parse_moment
 
     influx = load(InfluxSettings, config_file, url=influx_url, bucket=bucket)
+    now_at = datetime.now(UTC)
     try:
-        answer = run_ask(question, influx, datetime.now(UTC))
+        at = parse_moment(at_text, now_at) if at_text else now_at
+    except ValueError as exc:
+        raise QueryError(f"--at: {exc}") from None
+    try:
+        answer = run_ask(question, influx, at)
     except AskNotUnderstood as exc:
         _explain(exc, as_json)
         raise SystemExit(2) from None
