@@ -79,7 +79,7 @@ class QueryError(FleetwatchError):
 
 
 class AskNotUnderstood(FleetwatchError):
-    """A question ``fleetwatch ask`` could not turn into a query: what it understood, and why not."""
+    """A question ``ask`` could not turn into a query: what it understood, and why not."""
 
     def __init__(self, message: str, understood: dict[str, str], suggestions: list[str]) -> None:
         super().__init__(message)

@@ -11,6 +11,7 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 from pipeline.ask.aggregate import Answer, aggregate
 from pipeline.ask.fetch import Row, fetch_rows
 from pipeline.ask.gold import load_gold, score_gold, summarise
+from pipeline.ask.llm import llm_query
 from pipeline.ask.model import AskQuery
 from pipeline.ask.parse import parse_question
 from pipeline.ask.synthetic import NOW_AT, synthetic_points
@@ -34,8 +35,12 @@ def answer_query(
     return aggregate(query, fetch_rows(query, influx, vocabulary, now_at), now_at)
 
 
-def ask(question: str, influx: InfluxSettings, now_at: datetime) -> Answer:
+def ask(
+    question: str, influx: InfluxSettings, now_at: datetime, llm_url: str | None = None
+) -> Answer:
     """Parse ``question`` against the store's names and answer it.
+
+    With ``llm_url`` the LLM there fills the query instead, validated the same way.
 
     Raises
     ------
@@ -45,7 +50,11 @@ def ask(question: str, influx: InfluxSettings, now_at: datetime) -> Answer:
         When InfluxDB cannot answer.
     """
     vocabulary = vocabulary_at(influx, now_at)
-    return answer_query(parse_question(question, vocabulary), influx, vocabulary, now_at)
+    if llm_url:
+        query = llm_query(question, vocabulary, llm_url)
+    else:
+        query = parse_question(question, vocabulary)
+    return answer_query(query, influx, vocabulary, now_at)
 
 
 def load_synthetic(influx: InfluxSettings) -> None:

@@ -35,11 +35,16 @@ def register(cli: click.Group, bench: click.Group) -> None:
 @click.option(
     "--at", "at_text", help="Answer as of this ISO time with zone (replays, demos); default now."
 )
+@click.option(
+    "--llm-url",
+    help="Optional OpenAI-compatible chat completions URL (llama.cpp, Ollama) to fill the query; "
+    "its reply is validated and run by the same code. Off by default.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the query, rows and sentence as JSON.")
 @one_line_errors
 def ask(
     question: str, config_file: Path | None, influx_url: str | None, bucket: str | None,
-    at_text: str | None, as_json: bool,
+    at_text: str | None, llm_url: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Answer QUESTION (English or Chinese) from InfluxDB and the incident history.
 
@@ -56,7 +61,7 @@ def ask(
     except ValueError as exc:
         raise QueryError(f"--at: {exc}") from None
     try:
-        answer = run_ask(question, influx, at)
+        answer = run_ask(question, influx, at, llm_url)
     except AskNotUnderstood as exc:
         _explain(exc, as_json)
         raise SystemExit(2) from None
