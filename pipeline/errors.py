@@ -78,5 +78,14 @@ class QueryError(FleetwatchError):
     """A query filter is invalid, or InfluxDB could not answer the query."""
 
 
+class AskNotUnderstood(FleetwatchError):
+    """A question ``ask`` could not turn into a query: what it understood, and why not."""
+
+    def __init__(self, message: str, understood: dict[str, str], suggestions: list[str]) -> None:
+        super().__init__(message)
+        self.understood = understood
+        self.suggestions = suggestions
+
+
 class StackError(FleetwatchError):
     """The local Kafka/InfluxDB stack could not be started, stopped or found."""

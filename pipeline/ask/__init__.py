@@ -1,0 +1,1 @@
+"""``fleetwatch ask``: English or Chinese questions → typed queries, run on the store."""
