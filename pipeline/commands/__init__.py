@@ -126,9 +126,9 @@ def stage_modules() -> tuple[ModuleType, ...]:
     from pipeline.commands import diagnose, drift_eval
 
     modules.extend((diagnose, drift_eval))
-    from pipeline.commands import ask
+    from pipeline.commands import ask, tune
 
-    modules.append(ask)
+    modules.extend((ask, tune))
     from pipeline.commands import control, incidents, remediate
 
     modules.extend((incidents, remediate, control))

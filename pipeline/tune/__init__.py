@@ -1,0 +1,1 @@
+"""``fleetwatch tune``: OS tuning suggestions per diagnosis kind (sysctl, cgroup v2, systemd)."""
