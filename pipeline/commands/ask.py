@@ -75,6 +75,7 @@ def ask(
 def eval_ask(influx_url: str | None, as_json: bool) -> None:
     """Gold questions: structure and execution accuracy on a fresh database of synthetic data."""
     from pipeline.ask.run import evaluate_gold, load_synthetic
+    from pipeline.ask.synthetic import NOW_AT
     from pipeline.local import reset_database
 
     database = f"fleetwatch_eval_ask_{uuid.uuid4().hex[:8]}"
@@ -90,6 +91,8 @@ def eval_ask(influx_url: str | None, as_json: bool) -> None:
             click.echo(f"{key:40} {value}")
     for failure in figures["failures"]:
         click.echo(f"  fails [{failure['split']}]: {failure['q']}  → {failure['parsed']}")
+    click.echo(f"The data stays in {influx.bucket}: fleetwatch ask QUESTION --bucket "
+               f"{influx.bucket} --at {NOW_AT.isoformat()}")  # fmt: skip
 
 
 def _explain(exc: AskNotUnderstood, as_json: bool) -> None:
