@@ -7,6 +7,7 @@ does not hold, :class:`AskNotUnderstood` says what was understood and which ques
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 
 from rapidfuzz import fuzz, process
 
@@ -101,12 +102,14 @@ def _phrases(text: str, table: dict[str, tuple[str, ...]]) -> tuple[str, list[st
     return text, found
 
 
-def _tokens(text: str, pattern: re.Pattern[str], match: object) -> tuple[str, list[str], list[str]]:
+def _tokens(
+    text: str, pattern: re.Pattern[str], match: Callable[[str], str | None]
+) -> tuple[str, list[str], list[str]]:
     """Name-shaped tokens matched against the store's names: (text, known, unknown)."""
     known: list[str] = []
     unknown: list[str] = []
     for token in pattern.findall(text):
-        name = match(token)  # type: ignore[operator]
+        name = match(token)
         (known if name else unknown).append(name or token)
         text = text.replace(token, " ")
     return text, known, unknown
@@ -114,9 +117,21 @@ def _tokens(text: str, pattern: re.Pattern[str], match: object) -> tuple[str, li
 
 def _first_family(text: str, families: tuple[tuple[str, tuple[str, ...]], ...]) -> str | None:
     for name, words in families:
-        if any(word in text for word in words):
+        if _mentions(text, words):
             return name
     return None
+
+
+def _mentions(text: str, words: Iterable[str]) -> bool:
+    """Any of ``words`` in ``text``.
+
+    A Latin word must start a word ("eta" not in "details") but may be a stem ("anomal" in
+    "anomalies"); CJK words match anywhere.
+    """
+    return any(
+        re.search(rf"(?<![a-z0-9_]){re.escape(word)}" if word.isascii() else re.escape(word), text)
+        for word in words
+    )
 
 
 def _aggregation(text: str, what: str | None) -> dict[str, object]:
@@ -125,11 +140,11 @@ def _aggregation(text: str, what: str | None) -> dict[str, object]:
     For metrics "how much" asks for a value, not a count of samples.
     """
     group: str | None = next(
-        (key for key, words in lx.GROUP_WORDS.items() if any(w in text for w in words)), None
+        (key for key, words in lx.GROUP_WORDS.items() if _mentions(text, words)), None
     )
-    if any(word in text for word in lx.TREND_WORDS):
+    if _mentions(text, lx.TREND_WORDS):
         return {"aggregation": "trend"}
-    if what != "metrics" and any(word in text for word in lx.COUNT_WORDS):
+    if what != "metrics" and _mentions(text, lx.COUNT_WORDS):
         counted: dict[str, object] = {"aggregation": "count"}
         return counted | ({"group_by": group} if group else {})
     return _ranking(text, group)
@@ -141,10 +156,10 @@ def _ranking(text: str, group: str | None) -> dict[str, object]:
     if top is not None:
         amount = top.group(1) or top.group(2)
         return {"aggregation": "top", "group_by": group or "node", "limit": cn_number(amount)}
-    plural = any(word in text for word in lx.WHICH_PLURAL)
-    which_one = not plural and any(word in text for word in lx.WHICH_ONE)
-    latest = any(word in text for word in lx.LATEST_WORDS)
-    most = any(word in text for word in lx.TOP_WORDS) and "most recent" not in text
+    plural = _mentions(text, lx.WHICH_PLURAL)
+    which_one = not plural and _mentions(text, lx.WHICH_ONE)
+    latest = _mentions(text, lx.LATEST_WORDS)
+    most = _mentions(text, lx.TOP_WORDS) and "most recent" not in text
     if which_one and most:
         return {"aggregation": "top", "group_by": group or "node", "limit": 1}
     if plural or (most and not latest):

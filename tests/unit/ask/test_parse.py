@@ -35,6 +35,12 @@ def test_questions_become_the_typed_query(question: str, expected: dict[str, obj
     assert parse_question(question, VOCABULARY) == AskQuery.model_validate(expected)
 
 
+def test_words_inside_other_words_do_not_count() -> None:
+    """"eta" (a forecast word) inside "details", "most" inside "almost", "fix" in "prefix"."""
+    query = parse_question("details of almost all anomalies with a prefix", VOCABULARY)
+    assert (query.what, query.aggregation) == ("anomalies", "list")
+
+
 def test_a_question_without_subject_is_refused_with_what_was_understood() -> None:
     with pytest.raises(AskNotUnderstood) as refused:
         parse_question("what happened on db-02 in the last 6 hours?", VOCABULARY)
