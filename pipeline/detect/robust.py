@@ -55,12 +55,11 @@ class SeriesParams:
     novelty_forget: float = 1e-5
     # A range of n samples is beaten by about 2/n of ordinary ones: young ranges say little.
     novelty_warmup: int = 120
-    # Drift: Page-Hinkley on the standardized residual, clipped at drift_clip: drift is a lasting
-    # bias of about a typical deviation; larger residuals are the score's business, and a job
-    # that shifts a series for half an hour at 1-min samples (30 x (1.5 - 0.25) = 37.5) stays
-    # under the threshold. delta tolerates a bias of a quarter deviation; white noise (sd ~1.25
-    # in these units) crosses threshold 50 about once in exp(2 * 0.25 * 50 / 1.25**2) * 12 ~ 1e8
-    # samples, while a bias of 1 is found in about 70. alpha and threshold are River's defaults.
+    # Drift: Page-Hinkley on the standardized residual, clipped at 3 like the level's Huber
+    # updates. delta tolerates a bias of half a typical deviation; white noise (sd ~1.25 in these
+    # units) crosses threshold 30 about once in exp(2 * 0.5 * 30 / 1.25**2) * 3 ~ 7e8 samples,
+    # while a bias of one deviation is found in 30 / (1 - 0.5) = 60. alpha and min_instances are
+    # River's defaults.
     drift_delta: float = 0.5
     drift_threshold: float = 30.0
     drift_alpha: float = 1 - 0.0001

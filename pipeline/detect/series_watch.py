@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from pipeline.detect.drift import STATE_SIZE, ph_update
+from pipeline.detect.drift import STATE_SIZE, ph_reset, ph_update
 
 Floats = npt.NDArray[np.float64]
 Index = npt.NDArray[np.intp]
@@ -221,6 +221,9 @@ def watch(
                 episode[r, SATURATED_ON] = full
         if why != NONE and why != SATURATED and recurrent(recur, recur_day, r, slot, day, p):
             why = NONE
+            if learn:
+                # A scheduled change is a known one: the drift test starts afresh after it.
+                ph_reset(drift[r])
             if bound > 0 and learn:
                 episode[r, FORECAST_ON] = False  # retried once outside the learned slot
         reason[i] = why
