@@ -14,7 +14,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from kafka import TopicPartition
@@ -33,14 +33,22 @@ from pipeline.control.keys import create_key, load_keyring, load_signer
 from pipeline.incidents.inventory import Inventory
 from pipeline.incidents.issuer import Issuer
 from pipeline.incidents.runbooks import parse_runbook
-from pipeline.models import Incident, RemediationRequest, decode, encode, utc_now
+from pipeline.models import (
+    DiagnosisHints,
+    Incident,
+    MetricDeviation,
+    RemediationRequest,
+    decode,
+    encode,
+    utc_now,
+)
 from pipeline.remediate.actions import ActionContext
 from pipeline.remediate.executor import NodeRemediator
 
 RUNBOOK = """version: 1
 rules:
-  - name: cpu
-    match: {metric: "cpu.*"}
+  - name: memory
+    match: {metric: "mem.used_percent", direction: up}
     action: {type: drop_caches, params: {level: 1}}
 """
 
@@ -109,13 +117,20 @@ def _issue(targets: list[str], signer: object) -> tuple[list[RemediationRequest]
     return planned, len(planned) / (time.perf_counter() - started)
 
 
-def _incident(node: str, now: object) -> Incident:
+def _incident(node: str, now: datetime) -> Incident:
     return Incident(
         incident_id=f"inc-{node}", dedup_key=f"host:{node}", kind="host", status="open",
-        severity="critical", title=f"{node}: cpu.usage_user up", node_id=node,
-        metrics=["cpu.usage_user"], affected_nodes=[node], affected_count=1, event_count=1,
-        opened_at=now, updated_at=now,  # type: ignore[arg-type]
+        severity="critical", title=f"{node}: mem.used_percent up", node_id=node,
+        metrics=["mem.used_percent"], affected_nodes=[node], affected_count=1, event_count=1,
+        directions={"mem.used_percent": "up"}, opened_at=now, updated_at=now, hints=_hints(now),
     )  # fmt: skip
+
+
+def _hints(now: datetime) -> DiagnosisHints:
+    top = MetricDeviation(
+        metric="mem.used_percent", observed=97.0, expected=20.0, score=0.99, first_at=now
+    )
+    return DiagnosisHints(first_metric="mem.used_percent", top=[top])
 
 
 def _publish(kafka: KafkaSettings, topic: str, planned: list[RemediationRequest]) -> int:

@@ -50,20 +50,15 @@ def generate(
     starts_in_days: int,
 ) -> None:
     """Create a key pair: private key to --out, public key into --keyring."""
-    from pipeline.control.keys import create_key
+    from pipeline.control.keys import Role, create_key
     from pipeline.control.operators import operator_name
     from pipeline.models import utc_now
 
     who = identity or ("fleet" if role == "issuer" else operator_name())
     starts = utc_now() + timedelta(days=starts_in_days)
-    path, entry = create_key(
-        out_dir,
-        keyring,
-        role,
-        who,
-        starts,
-        starts + timedelta(days=valid_days),  # type: ignore[arg-type]
-    )
+    kind: Role = "issuer" if role == "issuer" else "operator"
+    ends = starts + timedelta(days=valid_days)
+    path, entry = create_key(out_dir, keyring, kind, who, starts, ends)
     click.echo(f"{entry.key_id}: private key {path} (mode 0600), public key added to {keyring}")
 
 

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 def audit_point(step: AuditStep) -> Point:
     """The InfluxDB point of one audit step."""
-    return (
+    point: Point = (
         Point(AUDIT_MEASUREMENT)
         .tag("node", step.node_id)
         .tag("action", step.action)
@@ -35,6 +35,7 @@ def audit_point(step: AuditStep) -> Point:
         .field("detail", step.detail)
         .time(step.at_ms, WritePrecision.MS)
     )
+    return point
 
 
 class AuditLog:
