@@ -187,14 +187,18 @@ class StreamSettings(Section):
 
 
 class ControlSettings(Section):
-    """What the incident stage and every node must agree on: key, approvals, blast radius."""
+    """What the incident stage and every node must agree on: keys, approvals, blast radius."""
 
     section: ClassVar[str] = "control"
     formerly: ClassVar[str] = "remediation"
 
-    hmac_key: SecretStr = Field(
-        SecretStr(""),
-        description="HMAC key shared by the incident stage, nodes and operators, >= 32 chars",
+    keyring: Path | None = Field(
+        None,
+        description="JSON keyring of public keys (issuer and operators) requests are checked with",
+    )
+    signing_key: Path | None = Field(
+        None,
+        description="this process's private key file (issuer or operator; never on nodes)",
     )
     approval_required: list[str] = Field(
         ["restart_unit", "clean_files", "limit_cgroup", "run_script"],
@@ -342,7 +346,7 @@ class RemediationSettings(Section):
     )
     state_dir: Path = Field(
         Path("/tmp/fleetwatch-remediation"),  # noqa: S108 - a default for development
-        description="seen nonces, executed requests",
+        description="seen nonces, executed requests, rate and blast windows, pending approvals",
     )
 
 
@@ -453,6 +457,7 @@ def load(cls: type[S], config_file: Path | None = None, **flags: Any) -> S:
     """
     document = _read_document(config_file) if config_file else {}
     _refuse_old_names(cls, document)
+    _refuse_removed(cls, document)
     file_values = _table(document, cls.section, config_file)
 
     class _WithFile(cls):  # type: ignore[valid-type,misc]  # a subclass per call binds the file
@@ -479,7 +484,7 @@ def load(cls: type[S], config_file: Path | None = None, **flags: Any) -> S:
 def _refuse_old_names(cls: type[Section], document: dict[str, Any]) -> None:
     """A setting still under its name from before its section was split off fails loudly.
 
-    Ignoring it would silently put a default in its place: a blast radius, an HMAC key.
+    Ignoring it would silently put a default in its place: a blast radius, a keyring.
     """
     split_off = [s for s in Section.__subclasses__() if cls.section in (s.section, s.formerly)]
     for section in (s for s in split_off if s.formerly):
@@ -489,6 +494,25 @@ def _refuse_old_names(cls: type[Section], document: dict[str, Any]) -> None:
                 raise ConfigError(f"{old_env} is now {section.env_name(name)}")
             if name in document.get(section.formerly, {}):
                 raise ConfigError(f"[{section.formerly}] {name} is now [{section.section}] {name}")
+
+
+# Settings that no longer exist and would otherwise be ignored without a word.
+REMOVED = {
+    ("control", "hmac_key"): "the shared HMAC key is gone: requests and operator commands are "
+    "signed with Ed25519 keys (`fleetwatch keys generate`; README, 'Signing keys')",
+}
+
+
+def _refuse_removed(cls: type[Section], document: dict[str, Any]) -> None:
+    for (section, name), why in REMOVED.items():
+        if section != cls.section:
+            continue
+        names = (
+            f"FLEETWATCH_{section}_{name}".upper(),
+            f"FLEETWATCH_{cls.formerly}_{name}".upper(),
+        )
+        if any(env in os.environ for env in names) or name in document.get(section, {}):
+            raise ConfigError(f"{names[0]}: {why}")
 
 
 def _read_document(path: Path) -> dict[str, Any]:

@@ -158,7 +158,7 @@ class RemediationRequest(WireModel):
     """An action asked of one node's agent; key on the topic is ``node_id``.
 
     ``request_id`` is derived from the incident and the action, so a replayed request has the same
-    id and is executed at most once. ``signature`` is HMAC-SHA256 over the other fields.
+    id and is executed at most once. ``signature`` is the issuer key ``key_id``'s Ed25519 signature.
     """
 
     request_id: Identifier
@@ -179,7 +179,14 @@ class RemediationRequest(WireModel):
     recover_below: float | None = Field(
         default=None, description="verify_metric must fall below this for success"
     )
-    signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+    blast_nodes: int | None = Field(
+        default=None,
+        ge=1,
+        description="distinct nodes the issuer has admitted in its blast window, this one included;"
+        " signed, so the node checks its own limit without reading other nodes' requests",
+    )
+    key_id: Identifier | None = None
+    signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{128}$")] | None = None
 
 
 class RemediationResult(WireModel):
@@ -192,6 +199,38 @@ class RemediationResult(WireModel):
     detail: ShortText = ""
     started_at: UtcDatetime
     finished_at: UtcDatetime
+
+
+AuditStepName = Literal[
+    "issued",
+    "blocked",
+    "received",
+    "refused",
+    "awaiting_approval",
+    "approved",
+    "dry_run",
+    "executed",
+    "failed",
+    "verified",
+    "no_effect",
+]
+
+
+class AuditStep(WireModel):
+    """One step of one remediation request, as a node reports it; key on the topic is ``node_id``.
+
+    Nodes publish their audit trail to Kafka; the incident stage writes it to InfluxDB, so no node
+    holds database credentials. ``at_ms`` is strictly increasing per node (two steps in one
+    millisecond both survive).
+    """
+
+    node_id: NodeId
+    step: AuditStepName
+    action: Identifier
+    request_id: Identifier
+    incident_id: Annotated[str, StringConstraints(max_length=128)] = ""
+    detail: Annotated[str, StringConstraints(max_length=1000)] = ""
+    at_ms: int = Field(ge=0)
 
 
 class MetricDeviation(WireModel):
@@ -358,7 +397,8 @@ class OperatorCommand(WireModel):
 
     ``label`` confirms the incident's fault kind (``fault_kind``); ``false_positive`` dismisses it.
 
-    Key on the topic is ``command_id``; ``signature`` is HMAC-SHA256 over the other fields.
+    Key on the topic is ``command_id``; ``signature`` is the Ed25519 signature of the operator
+    key ``key_id``, whose identity must be ``issued_by``.
     """
 
     command_id: Identifier
@@ -381,7 +421,8 @@ class OperatorCommand(WireModel):
     )
     reason: ShortText = ""
     nonce: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,64}$")]
-    signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+    key_id: Identifier | None = None
+    signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{128}$")] | None = None
 
     @model_validator(mode="after")
     def _check_kind(self) -> OperatorCommand:
@@ -491,6 +532,7 @@ WIRE_MODELS: tuple[type[WireModel], ...] = (
     AnomalyEvent,
     RemediationRequest,
     RemediationResult,
+    AuditStep,
     Incident,
     OperatorCommand,
     ChangeEvent,

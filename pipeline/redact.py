@@ -8,7 +8,7 @@ import re
 # Keys whose values are secrets, as kafka-python, aiokafka and our settings spell them, followed by
 # a quoted value (dict reprs) or a bare one (key=value); the value becomes ***.
 _SECRET_VALUE = re.compile(
-    r"""(?P<key>['"]?(?:sasl_plain_password|sasl_password|password|token|hmac_key|ssl_password)"""
+    r"""(?P<key>['"]?(?:sasl_plain_password|sasl_password|password|token|private_key|ssl_password)"""
     r"""['"]?\s*[:=]\s*)(?P<value>'[^']*'|"[^"]*"|[^\s,}]+)""",
     re.IGNORECASE,
 )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pipeline.models import (
     AnomalyEvent,
+    AuditStep,
     ChangeEvent,
     DeadLetter,
     Incident,
@@ -37,6 +38,8 @@ METRICS = TopicSpec("fleet.metrics", MetricBatch, key="node_id")
 ANOMALIES = TopicSpec("fleet.anomalies", AnomalyEvent, key="node_id")
 REMEDIATION = TopicSpec("fleet.remediation", RemediationRequest, key="node_id")
 REMEDIATION_RESULTS = TopicSpec("fleet.remediation.results", RemediationResult, key="node_id")
+# Nodes' audit steps; the incident stage writes them to InfluxDB (nodes hold no DB credentials).
+REMEDIATION_AUDIT = TopicSpec("fleet.remediation.audit", AuditStep, key="node_id")
 DEADLETTER = TopicSpec("fleet.deadletter", DeadLetter, key="topic")
 INCIDENTS = TopicSpec("fleet.incidents", Incident, key="incident_id", compacted=True)
 # What the incident stage must not forget (state, actions, outcomes, operator feedback), replayed
@@ -56,6 +59,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     ANOMALIES,
     REMEDIATION,
     REMEDIATION_RESULTS,
+    REMEDIATION_AUDIT,
     DEADLETTER,
     INCIDENTS,
     MEMORY,

@@ -12,7 +12,6 @@ import click
 
 from pipeline.commands import (
     config_option,
-    influx_url_option,
     kafka_bootstrap_option,
     one_line_errors,
     topic_prefix_option,
@@ -87,9 +86,8 @@ def register(cli: click.Group, bench: click.Group) -> None:
     help="Also execute this node's signed remediation requests (dry-run unless --apply).",
 )
 @click.option("--apply", is_flag=True, help="With --remediate: act instead of dry-run.")
-@influx_url_option
 @one_line_errors
-def agent(once: bool, remediate: bool, apply: bool, influx_url: str | None, **flags: Any) -> None:
+def agent(once: bool, remediate: bool, apply: bool, **flags: Any) -> None:
     """Run the node agent: sample this machine, spool, publish to Kafka."""
     if apply and not remediate:
         raise click.UsageError("--apply only makes sense with --remediate")
@@ -107,7 +105,7 @@ def agent(once: bool, remediate: bool, apply: bool, influx_url: str | None, **fl
         return
     from pipeline.commands.node import run_agent_with_remediator
 
-    run_agent_with_remediator(settings, kafka, topic_settings, config_file, influx_url, apply)
+    run_agent_with_remediator(settings, kafka, topic_settings, config_file, apply)
 
 
 @click.command("agent")

@@ -15,7 +15,10 @@ KIND_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 def register(cli: click.Group, bench: click.Group) -> None:
-    """Add the operator commands."""
+    """Add the operator commands and the signing keys' commands."""
+    from pipeline.commands.keys import keys
+
+    cli.add_command(keys)
     cli.add_command(approve)
     cli.add_command(ack)
     cli.add_command(silence)
@@ -108,18 +111,18 @@ def silence(
 
 
 def _operator_command(servers: dict[str, Any], kind: str, **fields: Any) -> Any:
-    """Sign and publish one operator command with the configured HMAC key."""
+    """Sign one operator command with the operator's private key and publish it."""
     from pipeline import topics
     from pipeline.bus import ensure_topics
     from pipeline.config import ControlSettings, load
+    from pipeline.control.keys import load_signer
     from pipeline.control.operators import make_command, publish_command
-    from pipeline.control.signing import check_key
     from pipeline.models import utc_now
 
     config_file: Path | None = servers["config_file"]
+    signer = load_signer(load(ControlSettings, config_file).signing_key)  # before any server
     kafka, _influx, topic_settings = build_servers(**servers)
     ensure_topics(kafka, topic_settings, [topics.CONTROL])
-    key = check_key(load(ControlSettings, config_file).hmac_key)
-    command = make_command(key, kind, utc_now(), **fields)
+    command = make_command(signer, kind, utc_now(), **fields)
     publish_command(kafka, topic_settings, command)
     return command

@@ -18,6 +18,28 @@ def register(cli: click.Group, bench: click.Group) -> None:
     cli.add_command(incidents_worker)
     cli.add_command(runbooks)
     cli.add_command(alerts)
+    bench.add_command(bench_incidents)
+
+
+@click.command("incidents")
+@click.option("--events", type=click.IntRange(1_000), default=200_000, show_default=True)
+@click.option("--nodes", type=click.IntRange(1), default=10_000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@one_line_errors
+def bench_incidents(events: int, nodes: int, as_json: bool) -> None:
+    """Anomaly events per second one incident stage handles (decode + grouping + ticks)."""
+    import json
+
+    from pipeline.bench.incidents import run_incidents_bench
+
+    figures = run_incidents_bench(events, nodes)
+    if as_json:
+        click.echo(json.dumps(figures.as_dict()))
+        return
+    for name, value in figures.as_dict().items():
+        click.echo(
+            f"{name:<20} {value:,.1f}" if isinstance(value, float) else f"{name:<20} {value:,}"
+        )
 
 
 @click.command("incidents-worker")

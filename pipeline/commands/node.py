@@ -15,7 +15,6 @@ from pipeline.agent.run import resolve_node_id, run_agent
 from pipeline.config import (
     AgentSettings,
     ControlSettings,
-    InfluxSettings,
     KafkaSettings,
     RemediationSettings,
     TopicSettings,
@@ -33,21 +32,18 @@ def run_agent_with_remediator(
     kafka: KafkaSettings,
     topic_settings: TopicSettings,
     config_file: Path | None,
-    influx_url: str | None,
     apply: bool,
 ) -> None:
     """Run the agent in this thread and this node's remediation executor beside it."""
-    influx = load(InfluxSettings, config_file, url=influx_url)
     remediation = load(RemediationSettings, config_file, apply=True if apply else None)
     control = load(ControlSettings, config_file)
-    run_node(settings, kafka, topic_settings, influx, remediation, control, stop_on_signals())
+    run_node(settings, kafka, topic_settings, remediation, control, stop_on_signals())
 
 
 def run_node(
     settings: AgentSettings,
     kafka: KafkaSettings,
     topic_settings: TopicSettings,
-    influx: InfluxSettings,
     remediation: RemediationSettings,
     control: ControlSettings,
     stop: threading.Event,
@@ -56,7 +52,7 @@ def run_node(
     """Run the agent in this thread and the executor in another until ``stop`` is set.
 
     The executor's recovery probe is the agent's latest sample of each metric.
-    ``remediator_options`` go to :func:`run_node_remediator` (``ready``, ``group_id``).
+    ``remediator_options`` go to :func:`run_node_remediator` (``ready``).
     """
     node_id = resolve_node_id(settings)
     latest: dict[str, float] = {}
@@ -67,7 +63,7 @@ def run_node(
     executor = threading.Thread(
         target=run_node_remediator,
         name="remediator",
-        args=(kafka, topic_settings, influx, remediation, control, node_id, dict(settings.labels)),
+        args=(kafka, topic_settings, remediation, control, node_id, dict(settings.labels)),
         kwargs={"probe": latest.get, "stop": stop.is_set, "proc_root": settings.proc_root}
         | remediator_options,
         daemon=True,

@@ -6,13 +6,53 @@ from pathlib import Path
 
 import click
 
-from pipeline.commands import build_servers, one_line_errors, server_options, settings_options
+from pipeline.commands import (
+    build_servers,
+    kafka_bootstrap_option,
+    one_line_errors,
+    server_options,
+    settings_options,
+)
 from pipeline.config import RemediationSettings
 
 
 def register(cli: click.Group, bench: click.Group) -> None:
-    """Add ``remediator``."""
+    """Add ``remediator`` and ``bench remediation``."""
     cli.add_command(remediator)
+    bench.add_command(bench_remediation)
+
+
+@click.command("remediation")
+@kafka_bootstrap_option
+@click.option("--nodes", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True)
+@click.option("--requests", type=click.IntRange(1), default=2_000, show_default=True)
+@click.option("--processes", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--partitions", type=click.IntRange(1, 4096), default=32, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@one_line_errors
+def bench_remediation(
+    kafka_bootstrap: str | None,
+    nodes: int,
+    requests: int,
+    processes: int,
+    partitions: int,
+    as_json: bool,
+) -> None:
+    """Bytes a node reads per request issued, and the issuer's signed requests/s (real Kafka)."""
+    import json
+
+    from pipeline.bench.remediation import run_remediation_bench
+    from pipeline.config import KafkaSettings, load
+
+    kafka = load(KafkaSettings, None, bootstrap=kafka_bootstrap)
+    figures = run_remediation_bench(kafka, nodes, min(requests, nodes), processes, partitions)
+    if as_json:
+        click.echo(json.dumps(figures.as_dict()))
+        return
+    for name, value in figures.as_dict().items():
+        click.echo(
+            f"{name:<28} {value:,.4g}" if isinstance(value, float) else f"{name:<28} {value:,}"
+        )
 
 
 @click.command()
@@ -35,13 +75,13 @@ def remediator(
     from pipeline.config import ControlSettings, load
     from pipeline.remediate.worker import run_node_remediator
 
-    kafka, influx, topic_settings = build_servers(
+    kafka, _influx, topic_settings = build_servers(
         config_file, kafka_bootstrap, influx_url, topic_prefix
     )
     settings = load(RemediationSettings, config_file, apply=apply, state_dir=state_dir)
     control = load(ControlSettings, config_file)
     outcomes = run_node_remediator(
-        kafka, topic_settings, influx, settings, control, node_id, _labels(labels)
+        kafka, topic_settings, settings, control, node_id, _labels(labels)
     )
     click.echo(", ".join(f"{k}={v}" for k, v in sorted(outcomes.items())) or "no requests")
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pipeline import topics
 from pipeline.bus import make_consumer, make_producer
 from pipeline.config import KafkaSettings, TopicSettings
+from pipeline.control.keys import Signer
 from pipeline.control.signing import new_nonce, sign_one
 from pipeline.errors import InvalidMessage
 from pipeline.models import OperatorCommand, decode, encode
@@ -39,17 +40,17 @@ def operator_name() -> str:
     return name if name[0].isalnum() else "u" + name
 
 
-def make_command(key: bytes, kind: str, now: datetime, **fields: object) -> OperatorCommand:
-    """A signed command of ``kind`` (``silence``, ``ack`` or ``approve``)."""
+def make_command(signer: Signer, kind: str, now: datetime, **fields: object) -> OperatorCommand:
+    """A command of ``kind`` (``silence``, ``ack`` or ``approve``) signed by an operator's key."""
     command = OperatorCommand(
         command_id=f"{kind}-{uuid.uuid4().hex[:16]}",
         kind=kind,  # validated by the model
-        issued_by=str(fields.pop("issued_by", None) or operator_name()),
+        issued_by=str(fields.pop("issued_by", None) or signer.identity),
         issued_at=now,
         nonce=new_nonce(),
         **fields,
     )
-    return sign_one(command, key)
+    return sign_one(command, signer)
 
 
 def publish_command(

@@ -1,8 +1,8 @@
 """How much of the fleet may be acted on at once, and which actions wait for an operator.
 
-The blast-radius guard runs twice: where requests are issued (with the group's population, so a
-share can be enforced) and again on every node (with the requests it has seen on the topic, so a
-faulty or second issuer still cannot take out more than ``max_nodes`` nodes in one window).
+The blast-radius guard runs where requests are issued (with the group's population, so a share
+can be enforced); the issuer signs the window's node count into each request (``blast_nodes``)
+and every node refuses one beyond its own ``blast_max_nodes``, reading no other node's request.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from pipeline.config import (
     ControlSettings,
-    InfluxSettings,
     KafkaSettings,
     RemediationSettings,
     TopicSettings,
@@ -21,7 +20,6 @@ class FleetRemediators:
 
     kafka: KafkaSettings
     topic_settings: TopicSettings
-    influx: InfluxSettings
     settings: RemediationSettings
     control: ControlSettings
     threads: list[threading.Thread] = field(default_factory=list)
@@ -40,7 +38,6 @@ class FleetRemediators:
                 args=(
                     self.kafka,
                     self.topic_settings,
-                    self.influx,
                     self.settings,
                     self.control,
                     node_id,

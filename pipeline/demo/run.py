@@ -9,12 +9,12 @@ detections.
 from __future__ import annotations
 
 import logging
-import secrets
 import tempfile
 import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -31,6 +31,7 @@ from pipeline.config import (
     StreamSettings,
     TopicSettings,
 )
+from pipeline.control.keys import create_key
 from pipeline.demo.components import Component, Components, worker_lag
 from pipeline.demo.live import Progress, render_live, render_scorecard
 from pipeline.demo.remediators import FleetRemediators
@@ -45,7 +46,7 @@ from pipeline.demo.scorecard import (
 from pipeline.demo.watch import TopicWatcher
 from pipeline.errors import FleetwatchError
 from pipeline.local import reset_database, run_stack
-from pipeline.models import ChangeEvent, encode
+from pipeline.models import ChangeEvent, encode, utc_now
 from pipeline.sim import SimulatedFleet, run_simulation
 from pipeline.sim.session import make_publisher
 
@@ -89,11 +90,11 @@ def run_demo(options: DemoOptions, console: Console) -> Scorecard:
     topic_settings = TopicSettings(prefix=f"demo{run_id}.")
     ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
     work_dir = Path(tempfile.mkdtemp(prefix=f"fleetwatch-demo-{run_id}-"))
-    hmac_key = secrets.token_hex(32)
+    keys = demo_keys(work_dir)
     children = Components()
     try:
         alertmanager_url = addresses["FLEETWATCH_ALERTMANAGER_URL"]
-        components = (kafka, influx, topic_settings, work_dir, hmac_key, alertmanager_url)
+        components = (kafka, influx, topic_settings, work_dir, keys, alertmanager_url)
         card = _run(options, console, *components, children)
     finally:
         children.stop_all()
@@ -112,7 +113,7 @@ def _run(
     influx: InfluxSettings,
     topic_settings: TopicSettings,
     work_dir: Path,
-    hmac_key: str,
+    keys: ControlSettings,
     alertmanager_url: str,
     children: Components,
 ) -> Scorecard:
@@ -120,15 +121,14 @@ def _run(
     fleet = SimulatedFleet(scenario)
     with console.status("starting the stream worker and the incident stage"):
         web_port = _start_components(
-            children, kafka, influx, topic_settings, work_dir, hmac_key, alertmanager_url
+            children, kafka, influx, topic_settings, work_dir, keys, alertmanager_url
         )
         _wait_for_worker(children, web_port)
     remediators = FleetRemediators(
         kafka,
         topic_settings,
-        influx,
         RemediationSettings(state_dir=work_dir / "remediation"),
-        ControlSettings(hmac_key=hmac_key),
+        ControlSettings(keyring=keys.keyring),  # nodes hold public keys only
     )
     watcher = TopicWatcher(kafka, topic_settings)
     changes = deploy_changes(fleet)
@@ -157,13 +157,28 @@ def _run(
         )
 
 
+def demo_keys(work_dir: Path) -> ControlSettings:
+    """An issuer key pair for this run: the stage signs with it, the nodes get the keyring."""
+    keyring = work_dir / "keys" / "keyring.json"
+    now = utc_now()
+    issuer_key, _entry = create_key(
+        keyring.parent,
+        keyring,
+        "issuer",
+        "demo",
+        now - timedelta(minutes=5),
+        now + timedelta(days=1),
+    )
+    return ControlSettings(keyring=keyring, signing_key=issuer_key)
+
+
 def _start_components(
     children: Components,
     kafka: KafkaSettings,
     influx: InfluxSettings,
     topic_settings: TopicSettings,
     work_dir: Path,
-    hmac_key: str,
+    keys: ControlSettings,
     alertmanager_url: str,
 ) -> int:
     servers = [
@@ -171,7 +186,8 @@ def _start_components(
         "--topic-prefix", topic_settings.prefix,
     ]  # fmt: skip
     env = {
-        ControlSettings.env_name("hmac_key"): hmac_key,
+        ControlSettings.env_name("keyring"): str(keys.keyring),
+        ControlSettings.env_name("signing_key"): str(keys.signing_key),
         IncidentSettings.env_name("alertmanager_url"): alertmanager_url,
         StreamSettings.env_name("write_detail"): "true",
         InfluxSettings.env_name("bucket"): influx.bucket,

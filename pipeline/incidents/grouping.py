@@ -17,7 +17,7 @@ incident reopened within ``flap_window_s`` of resolving keeps its id and counts 
 from __future__ import annotations
 
 import hashlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -82,13 +82,18 @@ class IncidentTracker:
         self.resolved: dict[str, TrackedIncident] = {}  # dedup_key → last resolved (flaps)
         self.history: deque[PastIncident] = deque(maxlen=MAX_HISTORY)
         self._recent: deque[Seen] = deque()
+        # (label, value) → nodes seen in _recent with it, whatever they deviated in: a fleet check reads one
+        # group's nodes instead of scanning every recent event (which made it quadratic).
+        self._by_group: dict[tuple[str, str], Counter[str]] = {}
         self._pending_outcomes: dict[str, tuple[str, str]] = {}
 
     def observe_one(self, event: AnomalyEvent) -> list[Incident]:
         """Take one event; returns the incidents it changed that are ready to publish."""
         metric, direction = deviation_of(event)
         at = event.window_end_at
-        self._recent.append(Seen(at, event.node_id, dict(event.labels), f"{metric}:{direction}"))
+        seen = Seen(at, event.node_id, dict(event.labels), f"{metric}:{direction}")
+        self._recent.append(seen)
+        self._index(seen, 1)
         fleet = self._fleet_for(event, metric, direction)
         if fleet is None or not self._is_broadest(fleet, event):
             fleet = self._maybe_open_fleet(event, metric, direction, at) or fleet
@@ -102,7 +107,7 @@ class IncidentTracker:
         """Publish settled host incidents and resolve quiet ones; returns what changed."""
         changed = []
         while self._recent and self._recent[0].at < now - timedelta(seconds=self.policy.gap_s):
-            self._recent.popleft()
+            self._index(self._recent.popleft(), -1)
         for key, state in list(self.open.items()):
             quiet_s = self.policy.resolve_after_s * (4 if self._flapping(state) else 1)
             assert state.last_event_at is not None  # noqa: S101 - set on the first event
@@ -193,6 +198,19 @@ class IncidentTracker:
         state.announced = True
         return self.snapshot(state)
 
+    def _index(self, seen: Seen, step: int) -> None:
+        for key in self.policy.group_labels:
+            value = seen.labels.get(key)
+            if value is None:
+                continue
+            group = (key, value)
+            nodes = self._by_group.setdefault(group, Counter())
+            nodes[seen.node_id] += step
+            if nodes[seen.node_id] <= 0:
+                del nodes[seen.node_id]
+                if not nodes:
+                    del self._by_group[group]
+
     def _settled(self, state: TrackedIncident, now: datetime) -> bool:
         seen = state.opened_seen or state.opened_at
         return seen + timedelta(seconds=self.policy.settle_s) <= now
@@ -213,7 +231,7 @@ class IncidentTracker:
 
     def _deviating(self, key: str, value: str) -> set[str]:
         """Hosts with ``key=value`` that deviated in any way within ``gap_s``."""
-        return {s.node_id for s in self._recent if s.labels.get(key) == value}
+        return set(self._by_group.get((key, value), ()))
 
     def _flapping(self, state: TrackedIncident) -> bool:
         return state.reopen_count >= self.policy.flap_threshold

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from pipeline.config import ControlSettings, IncidentSettings
 from pipeline.control.catalogue import CATALOGUE
+from pipeline.control.keys import Signer
 from pipeline.control.policy import BlastRadiusGuard, needs_approval
 from pipeline.control.signing import new_nonce, sign_one
 from pipeline.errors import ActionRefused
@@ -58,8 +59,8 @@ class Issuer:
         Approval list and blast-radius limits.
     runbook
         The rules; None issues nothing.
-    key
-        The HMAC key (checked by ``signing.check_key``).
+    signer
+        The issuer's private key (``fleetwatch keys generate --role issuer``).
     inventory
         Hosts per label, for a host incident's group share.
     """
@@ -69,13 +70,13 @@ class Issuer:
         settings: IncidentSettings,
         control: ControlSettings,
         runbook: Runbook | None,
-        key: bytes,
+        signer: Signer,
         inventory: Inventory,
     ) -> None:
         self.settings = settings
         self.control = control
         self.runbook = runbook
-        self.key = key
+        self.signer = signer
         self.inventory = inventory
         self.guard = BlastRadiusGuard(
             control.blast_max_nodes, control.blast_max_share, control.blast_window_s
@@ -138,8 +139,9 @@ class Issuer:
             ),
             verify_metric=rule.verify.metric if rule.verify else None,
             recover_below=rule.verify.below if rule.verify else None,
+            blast_nodes=self.guard.seen_nodes(now),  # this node included: admitted just before
         )
-        return sign_one(request, self.key)
+        return sign_one(request, self.signer)
 
     @staticmethod
     def _targets(incident: Incident) -> list[str]:

@@ -20,8 +20,9 @@ from datetime import datetime
 
 from influxdb_client.client.write.point import Point
 
-from pipeline.control.audit import AuditLog, Step
-from pipeline.control.signing import verify_signature
+from pipeline.control.audit import AuditLog, Step, audit_point
+from pipeline.control.keys import Keyring
+from pipeline.control.signing import verify_command
 from pipeline.control.silences import SilenceBook
 from pipeline.errors import ActionRefused
 from pipeline.incidents.alert_sender import AlertmanagerNotifier
@@ -37,6 +38,7 @@ from pipeline.incidents.runbooks import Rule
 from pipeline.models import (
     ActionRecord,
     AnomalyEvent,
+    AuditStep,
     ChangeEvent,
     Incident,
     MetricBatch,
@@ -86,8 +88,8 @@ class IncidentStage:
         Plans signed requests; None to only track incidents.
     sink
         Where incident points and audit steps go.
-    key
-        The HMAC key operator commands must be signed with.
+    keyring
+        Public keys operator commands must be signed with (each by the operator it names).
     notifier
         Optional webhook notifier.
     alerts
@@ -105,7 +107,7 @@ class IncidentStage:
         tracker: IncidentTracker,
         issuer: Issuer | None,
         sink: Sink[Point],
-        key: bytes,
+        keyring: Keyring,
         notifier: WebhookNotifier | None = None,
         alerts: AlertmanagerNotifier | None = None,
         mute_s: float = 86_400.0,
@@ -116,7 +118,7 @@ class IncidentStage:
         self.issuer = issuer
         self.sink = sink
         self.audit = AuditLog(sink)
-        self.key = key
+        self.keyring = keyring
         self.notifier = notifier
         self.alerts = alerts
         self.silences = SilenceBook()
@@ -157,7 +159,7 @@ class IncidentStage:
     def on_command(self, command: OperatorCommand, now: datetime) -> StageOutput:
         """Apply a signed silence or acknowledgement (an unsigned one is refused)."""
         try:
-            verify_signature(command, self.key)
+            verify_command(command, self.keyring, now)
         except ActionRefused as exc:
             self.counters.commands_refused += 1
             log.warning("refused operator command %s: %s", command.command_id, exc)
@@ -171,6 +173,10 @@ class IncidentStage:
         if command.kind in ("label", "false_positive"):
             return self._feedback(command)
         return StageOutput()
+
+    def on_audit(self, step: AuditStep) -> None:
+        """Write a node's audit step to InfluxDB (nodes hold no database credentials)."""
+        add_waiting(self.sink, [audit_point(step)])
 
     def on_result(self, result: RemediationResult) -> StageOutput:
         """Remember how a remediation ended (a dry run as a proposal), for hints and ratings."""

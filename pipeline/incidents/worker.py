@@ -23,8 +23,8 @@ from pipeline.config import (
     KafkaSettings,
     TopicSettings,
 )
+from pipeline.control.keys import load_keyring, load_signer
 from pipeline.control.operators import read_all_commands
-from pipeline.control.signing import check_key
 from pipeline.incidents.alert_sender import AlertmanagerNotifier
 from pipeline.incidents.changes import ChangeBook
 from pipeline.incidents.clock import DataClock
@@ -40,6 +40,7 @@ from pipeline.incidents.stage import IncidentStage, StageCounters, StageOutput
 from pipeline.incidents.subscriptions import alert_records
 from pipeline.models import (
     AnomalyEvent,
+    AuditStep,
     ChangeEvent,
     DeadLetter,
     MetricBatch,
@@ -116,18 +117,19 @@ def run_incident_stage(
     Raises
     ------
     ConfigError
-        When the HMAC key is missing or short.
+        When the keyring or (with a runbook) the issuer's signing key is missing or unusable.
     RunbookError
         When the configured runbook is malformed.
     """
-    key = check_key(control.hmac_key)
+    keyring = load_keyring(control.keyring)
     runbook = load_runbook(settings.runbook) if settings.runbook else None
+    signer = load_signer(control.signing_key) if runbook else None
     ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
     stop = stop or stop_on_signals().is_set
     sink = InfluxSink(influx, flush_interval_ms=500)
     sink.start()
     tracker = IncidentTracker(grouping_policy(settings), Inventory())
-    issuer = Issuer(settings, control, runbook, key, tracker.inventory) if runbook else None
+    issuer = Issuer(settings, control, runbook, signer, tracker.inventory) if signer else None
     notifier = (
         WebhookNotifier(settings.notify_url, settings.notify_per_minute)
         if settings.notify_url
@@ -141,7 +143,7 @@ def run_incident_stage(
         tracker,
         issuer,
         sink,
-        key,
+        keyring,
         notifier,
         alerts,
         mute_s=settings.false_positive_mute_s,
@@ -192,6 +194,7 @@ def _loop(
         topics.CONTROL.name(prefix): (OperatorCommand, lambda m: stage.on_command(m, utc_now())),
         topics.REMEDIATION_RESULTS.name(prefix): (RemediationResult, stage.on_result),
         topics.CHANGES.name(prefix): (ChangeEvent, stage.on_change),
+        topics.REMEDIATION_AUDIT.name(prefix): (AuditStep, stage.on_audit),
     }
     consumer = make_consumer(kafka, *handlers, group_id=group_id)
     producer = make_producer(kafka)

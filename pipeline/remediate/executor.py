@@ -8,6 +8,7 @@ then the action. Each step is audited, refusals included, so the trail shows att
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,13 +17,15 @@ from pydantic import ValidationError
 from pipeline.config import ControlSettings, RemediationSettings
 from pipeline.control.audit import AuditLog, Step
 from pipeline.control.catalogue import parse_params
-from pipeline.control.policy import BlastRadiusGuard, needs_approval
-from pipeline.control.signing import ReplayGuard, verify_request, verify_signature
+from pipeline.control.keys import Keyring
+from pipeline.control.policy import needs_approval
+from pipeline.control.signing import ReplayGuard, verify_command, verify_request
 from pipeline.control.silences import SilenceBook
 from pipeline.errors import ActionFailed, ActionRefused
 from pipeline.models import OperatorCommand, RemediationRequest, RemediationResult, utc_now
 from pipeline.remediate.actions import ActionContext, ActionReport, perform
 from pipeline.remediate.limits import RateLimiter, check_allowed
+from pipeline.remediate.state import NodeState
 from pipeline.remediate.verify import Probe, wait_for_recovery
 
 log = logging.getLogger(__name__)
@@ -39,8 +42,8 @@ class NodeRemediator:
         Allowlists, limits, timeouts; ``apply`` False means dry-run.
     control
         Approval list and fleet-wide blast-radius limits, as the issuer has them.
-    key
-        The HMAC key shared with the issuer.
+    keyring
+        Public keys of the issuer and the operators (the node holds no private key).
     audit
         Where every step is written.
     context
@@ -55,7 +58,7 @@ class NodeRemediator:
         labels: dict[str, str],
         settings: RemediationSettings,
         control: ControlSettings,
-        key: bytes,
+        keyring: Keyring,
         audit: AuditLog,
         context: ActionContext,
         probe: Probe | None = None,
@@ -64,32 +67,30 @@ class NodeRemediator:
         self.labels = labels
         self.settings = settings
         self.control = control
-        self.key = key
+        self.keyring = keyring
         self.audit = audit
         self.context = context
         self.probe = probe
         self.silences = SilenceBook()
         self.replays = ReplayGuard(_state_file(settings.state_dir, node_id, "nonces"))
         self.rate = RateLimiter(settings.rate_limit_per_node, settings.rate_window_s)
-        self.fleet_guard = BlastRadiusGuard(control.blast_max_nodes, 1.0, control.blast_window_s)
-        self.pending: dict[str, RemediationRequest] = {}
-        self.approved: set[str] = set()
-        self.executed: set[str] = set()
+        self.state = NodeState(settings.state_dir / node_id / "state.json", self.rate)
 
     def start(self) -> None:
-        """Load the nonces remembered by an earlier run."""
-        self.replays.load()
+        """Load what an earlier run remembered: nonces, executed requests, windows, approvals."""
+        now = utc_now()
+        self.replays.load(now)
+        self.state.load(now)
 
     def handle_request(
         self, request: RemediationRequest, now: datetime
     ) -> RemediationResult | None:
-        """Process one request; None when it is for another node (only counted)."""
+        """Process one request; None when it is for another node (ignored)."""
         if request.node_id != self.node_id:
-            self._count_fleet_action(request, now)
             return None
         self._audit("received", request)
         try:
-            verify_request(request, self.key, now)
+            verify_request(request, self.keyring, now)
             self.replays.check_and_remember(request.nonce, request.expires_at, now)
             return self._admit(request, now)
         except ActionRefused as exc:
@@ -98,7 +99,7 @@ class NodeRemediator:
     def handle_command(self, command: OperatorCommand, now: datetime) -> list[RemediationResult]:
         """A silence or approval (signed); an approval may release a pending request."""
         try:
-            verify_signature(command, self.key)
+            verify_command(command, self.keyring, now)
         except ActionRefused as exc:
             self.audit.record(
                 "refused",
@@ -111,8 +112,9 @@ class NodeRemediator:
         self.silences.add(command)
         if command.kind != "approve" or command.request_id is None:
             return []
-        self.approved.add(command.request_id)
-        request = self.pending.pop(command.request_id, None)
+        self.state.approved[command.request_id] = now
+        request = self.state.pending.pop(command.request_id, None)
+        self.state.save()
         if request is None:
             return []
         self._audit("approved", request, f"by {command.issued_by}")
@@ -121,7 +123,7 @@ class NodeRemediator:
         return [self._admit(request, now)]
 
     def _admit(self, request: RemediationRequest, now: datetime) -> RemediationResult:
-        if request.request_id in self.executed:
+        if request.request_id in self.state.executed:
             raise ActionRefused(f"request {request.request_id} was already executed")
         check_allowed(request.action, self.settings)
         try:
@@ -132,22 +134,27 @@ class NodeRemediator:
         if silence is not None:
             raise ActionRefused(f"silenced by {silence.command_id} until {silence.until_at}")
         approval = needs_approval(request.action, request.requires_approval, self.control)
-        if approval and request.request_id not in self.approved:
-            self.pending[request.request_id] = request
+        if approval and request.request_id not in self.state.approved:
+            self.state.pending[request.request_id] = request
+            self.state.save()
             detail = f"run `fleetwatch approve {request.request_id}`"
             return self._finish(request, "awaiting_approval", detail, now, "awaiting_approval")
         if not self.settings.apply:
             report = perform(request.action, params, self.context, dry_run=True)
             return self._finish(request, "dry_run", report.detail, now, "dry_run")
         self.rate.check(self.node_id, now)
-        self.fleet_guard.admit(self.node_id, None, None, request.issued_at)
+        self._check_budget(request)
         self.rate.record(self.node_id, now)
-        self.executed.add(request.request_id)
+        self.state.executed[request.request_id] = now
+        self.state.save()  # before acting: a crash now leaves the action not run, not run twice
         return self._act(request, params, now)
 
     def _act(self, request: RemediationRequest, params: object, now: datetime) -> RemediationResult:
+        # call_webhook posts what was asked of this node and why (the request, minus its proof).
+        payload = request.model_dump(mode="json", exclude={"signature", "nonce"})
+        context = replace(self.context, payload=payload | {"labels": self.labels})
         try:
-            report = perform(request.action, params, self.context, dry_run=False)  # type: ignore[arg-type]
+            report = perform(request.action, params, context, dry_run=False)  # type: ignore[arg-type]
         except (ActionFailed, ActionRefused, OSError) as exc:
             return self._finish(request, "failed", str(exc), now, "failed")
         self._audit("executed", request, report.detail)
@@ -175,13 +182,20 @@ class NodeRemediator:
         detail = f"{report.detail}; not recovered: {seen} (want < {request.recover_below})"
         return self._finish(request, "no_effect", detail, now, "no_effect")
 
-    def _count_fleet_action(self, request: RemediationRequest, now: datetime) -> None:
-        """Requests for other nodes count toward the node-side blast radius, if authentic."""
-        try:
-            verify_request(request, self.key, now)
-            self.fleet_guard.admit(request.node_id, None, None, request.issued_at)
-        except ActionRefused:
-            pass  # forged or over the limit: that node refuses it itself; nothing to count
+    def _check_budget(self, request: RemediationRequest) -> None:
+        """The issuer signs how many nodes its blast window holds; more than ours allows: refuse.
+
+        This is the node-side blast-radius check without reading other nodes' requests: an
+        issuer bug or a misconfigured issuer limit cannot push this node past the fleet's limit.
+        """
+        limit = self.control.blast_max_nodes
+        if request.blast_nodes is None:
+            raise ActionRefused("blast radius: the request carries no signed blast budget")
+        if request.blast_nodes > limit:
+            raise ActionRefused(
+                f"blast radius: the issuer admitted {request.blast_nodes} nodes in "
+                f"{self.control.blast_window_s} s (max {limit})"
+            )
 
     def _finish(
         self, request: RemediationRequest, outcome: str, detail: str, started: datetime, step: Step

@@ -40,3 +40,13 @@ class RateLimiter:
     def record(self, key: str, now: datetime) -> None:
         """Count one action for ``key``."""
         self._times.setdefault(key, deque()).append(now)
+
+    def snapshot(self) -> dict[str, list[str]]:
+        """The window's action times per key, for the node's state file."""
+        return {key: [at.isoformat() for at in times] for key, times in self._times.items()}
+
+    def restore(self, data: dict[str, list[str]]) -> None:
+        """Take back a ``snapshot`` (after a restart: the window does not reset)."""
+        self._times = {
+            key: deque(datetime.fromisoformat(at) for at in times) for key, times in data.items()
+        }

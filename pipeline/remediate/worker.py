@@ -1,10 +1,12 @@
 """The node-side remediation loop the agent runs (``fleetwatch agent --remediate [--apply]``).
 
-Every node reads the whole ``fleet.remediation`` topic in its own consumer group: requests for
-other nodes are only counted for the node-side blast-radius check, its own are executed. Results
-go to ``fleet.remediation.results``, each step to InfluxDB, and a message that does not decode to
-``fleet.deadletter`` (never acted on). Offsets are committed after each request, and nonces are
-persisted, so a restart neither skips nor repeats an action.
+A node reads only its own partition of ``fleet.remediation`` (the one its node id hashes to, by
+manual assignment: no consumer group per node) and skips other nodes' requests on it by key,
+undecoded; it keeps its read position in its state file, beside the executed requests, so a
+restart neither skips nor repeats an action. Results go to ``fleet.remediation.results``, each
+audit step to ``fleet.remediation.audit`` (the incident stage writes them to InfluxDB, so nodes
+hold no database credentials) and a message that does not decode to ``fleet.deadletter`` (never
+acted on).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kafka import TopicPartition
+
 from pipeline import topics
 from pipeline.bus import (
     Origin,
@@ -24,19 +28,15 @@ from pipeline.bus import (
     ensure_topics,
     make_consumer,
     make_producer,
+    partitions_of_keys,
     publish_dead_letter,
 )
-from pipeline.config import (
-    ControlSettings,
-    InfluxSettings,
-    KafkaSettings,
-    RemediationSettings,
-    TopicSettings,
-)
+from pipeline.config import ControlSettings, KafkaSettings, RemediationSettings, TopicSettings
 from pipeline.control.audit import AuditLog
+from pipeline.control.keys import load_keyring
 from pipeline.control.operators import read_all_commands
-from pipeline.control.signing import check_key
 from pipeline.models import (
+    AuditStep,
     DeadLetter,
     OperatorCommand,
     RemediationRequest,
@@ -48,7 +48,6 @@ from pipeline.remediate.actions import ActionContext
 from pipeline.remediate.executor import NodeRemediator
 from pipeline.remediate.verify import Probe
 from pipeline.shutdown import stop_on_signals
-from pipeline.store.influx import InfluxSink
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +55,6 @@ log = logging.getLogger(__name__)
 def run_node_remediator(
     kafka: KafkaSettings,
     topic_settings: TopicSettings,
-    influx: InfluxSettings,
     settings: RemediationSettings,
     control: ControlSettings,
     node_id: str,
@@ -65,18 +63,17 @@ def run_node_remediator(
     stop: Callable[[], bool] | None = None,
     proc_root: Path = Path("/proc"),
     ready: threading.Event | None = None,
-    group_id: str | None = None,
 ) -> Counter[str]:
     """Execute this node's remediation requests until ``stop()`` (or SIGTERM/SIGINT).
 
     Parameters
     ----------
-    kafka, topic_settings, influx
-        Where the topics and the audit trail live.
+    kafka, topic_settings
+        Where the requests, operator commands, results and audit trail travel.
     settings
-        ``settings.apply`` False (the default) means dry-run; allowlists and limits.
+        ``settings.apply`` False (the default) means dry-run; allowlists, limits, state dir.
     control
-        The HMAC key, approval list and fleet-wide blast radius.
+        The keyring, approval list and fleet-wide blast radius.
     node_id, labels
         This node; only requests for ``node_id`` are executed.
     probe
@@ -87,8 +84,6 @@ def run_node_remediator(
         Where /proc is (tests may point elsewhere).
     ready
         Set once the consumer has its partitions, so a caller knows requests will be seen.
-    group_id
-        Consumer group; default ``fleetwatch-remediator-<node_id>`` (one per node).
 
     Returns
     -------
@@ -98,17 +93,21 @@ def run_node_remediator(
     Raises
     ------
     ConfigError
-        When the HMAC key is missing or too short.
+        When the keyring is missing or unusable.
     """
-    key = check_key(control.hmac_key)
+    keyring = load_keyring(control.keyring)
     ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     stop = stop or stop_on_signals().is_set
-    sink = InfluxSink(influx, flush_interval_ms=200)
-    sink.start()
+    producer = make_producer(kafka)
+    audit_topic = topics.REMEDIATION_AUDIT.name(topic_settings.prefix)
+
+    def publish(step: AuditStep) -> None:
+        producer.send(audit_topic, key=step.node_id.encode(), value=encode(step))
+
     context = ActionContext(settings, proc_root)
     remediator = NodeRemediator(
-        node_id, labels, settings, control, key, AuditLog(sink), context, probe
+        node_id, labels, settings, control, keyring, AuditLog(publish=publish), context, probe
     )
     remediator.start()
     for command in read_all_commands(kafka, topic_settings):
@@ -116,39 +115,36 @@ def run_node_remediator(
     mode = "APPLY" if settings.apply else "dry-run"
     log.info("remediator for %s running in %s mode", node_id, mode)
     try:
-        group = group_id or f"fleetwatch-remediator-{node_id}"
-        return _loop(kafka, topic_settings, remediator, stop, ready, group)
+        return _loop(kafka, topic_settings, remediator, producer, stop, ready)
     finally:
-        sink.close()
+        producer.flush(timeout=30)
+        producer.close()
 
 
 def _loop(
     kafka: KafkaSettings,
     topic_settings: TopicSettings,
     remediator: NodeRemediator,
+    producer: Any,
     stop: Callable[[], bool],
     ready: threading.Event | None,
-    group_id: str,
 ) -> Counter[str]:
     prefix = topic_settings.prefix
     requests_topic = topics.REMEDIATION.name(prefix)
-    control_topic = topics.CONTROL.name(prefix)
-    consumer = make_consumer(
-        kafka,
-        requests_topic,
-        control_topic,
-        group_id=group_id,
-        max_poll_interval_ms=600_000,  # verification may take minutes
-    )
-    producer = make_producer(kafka)
+    mine = remediator.node_id.encode()
+    consumer = make_consumer(kafka, group_id=None)
     outcomes: Counter[str] = Counter()
     try:
+        _assign(consumer, requests_topic, topics.CONTROL.name(prefix), remediator)
+        if ready is not None:
+            ready.set()
         while not stop():
             polled = consumer.poll(timeout_ms=500, max_records=100)
-            if ready is not None and consumer.assignment():
-                ready.set()
-            for records in polled.values():
+            for partition, records in polled.items():
+                is_request = partition.topic == requests_topic
                 for record in records:
+                    if is_request and record.key != mine:
+                        continue  # another node's request on our partition: not even decoded
                     message = _decode(record, requests_topic)
                     if isinstance(message, DeadLetter):  # never acted on
                         publish_dead_letter(producer, prefix, message)
@@ -156,10 +152,12 @@ def _loop(
                     for result in _handle(remediator, message):
                         outcomes[result.outcome] += 1
                         _send_result(producer, prefix, result)
-            producer.flush(timeout=30)
-            consumer.commit()
+                position = f"{partition.topic}:{partition.partition}"
+                remediator.state.offsets[position] = records[-1].offset + 1
+            if polled:
+                producer.flush(timeout=30)
+                remediator.state.save()  # after the results are out: at-least-once for them
     finally:
-        producer.close()
         consumer.close()
     return outcomes
 
@@ -171,6 +169,21 @@ def _decode(
     if record.topic == requests_topic:
         return decode_or_dead_letter(RemediationRequest, record.value, origin)
     return decode_or_dead_letter(OperatorCommand, record.value, origin)
+
+
+def _assign(consumer: Any, requests_topic: str, control_topic: str, node: NodeRemediator) -> None:
+    """Assign the node's request partition and every control partition, at saved positions."""
+    own = partitions_of_keys(consumer, requests_topic, [node.node_id.encode()])
+    control = sorted(consumer.partitions_for_topic(control_topic) or ())
+    assignment = [TopicPartition(requests_topic, p) for p in own]
+    assignment += [TopicPartition(control_topic, p) for p in control]
+    consumer.assign(assignment)
+    for partition in assignment:
+        saved = node.state.offsets.get(f"{partition.topic}:{partition.partition}")
+        if saved is None:
+            consumer.seek_to_beginning(partition)  # first start: requests still within their TTL
+        else:
+            consumer.seek(partition, saved)
 
 
 def _handle(

@@ -7,18 +7,24 @@ are searched for each secret.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from pipeline.config import TopicSettings
+from pipeline.control.keys import create_key
+from pipeline.models import utc_now
 from tests.faults.conftest import PrivateStack
+
+RUNBOOK = Path(__file__).resolve().parents[2] / "deploy" / "runbooks" / "default.yaml"
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(240)]
 
@@ -108,22 +114,26 @@ def test_query_error_with_a_token_names_the_server_not_the_token(tmp_path: Path)
     _assert_hidden("the query's argv", cmdline, token)
 
 
-def test_incident_stage_hmac_key_never_printed(
+def test_incident_stage_private_key_never_printed(
     private_stack: PrivateStack, fault_topics: TopicSettings, tmp_path: Path
 ) -> None:
-    key = _secret("hmac-key-long-enough-for-the-minimum")
+    now = utc_now()
+    window = (now, now + timedelta(days=1))
+    key_file, _ = create_key(tmp_path, tmp_path / "ring.json", "issuer", "fleet", *window)
+    private = json.loads(key_file.read_text())["private_key"]
     env = {
         "FLEETWATCH_KAFKA_BOOTSTRAP": private_stack.kafka.bootstrap,
         "FLEETWATCH_INFLUX_URL": private_stack.influx_url,
         "FLEETWATCH_TOPICS_PREFIX": fault_topics.prefix,
-        "FLEETWATCH_CONTROL_HMAC_KEY": key,
-        "FLEETWATCH_REMEDIATION_STATE_DIR": str(tmp_path / "state"),
+        "FLEETWATCH_CONTROL_KEYRING": str(tmp_path / "ring.json"),
+        "FLEETWATCH_CONTROL_SIGNING_KEY": str(key_file),
+        "FLEETWATCH_INCIDENTS_RUNBOOK": str(RUNBOOK),
     }
     output, cmdline = _run_for(["incidents-worker"], env, 8)
     assert output.strip(), "the incident stage said nothing: did it start?"
-    _assert_hidden("the incident stage's output", output, key)
-    _assert_hidden("the incident stage's argv", cmdline, key)
-    short = {**env, "FLEETWATCH_CONTROL_HMAC_KEY": key[:10]}  # refused: too short
-    output, _ = _run_for(["incidents-worker"], short, 8)
-    assert "HMAC_KEY" in output, f"a short key must be refused by name: {output[-300:]}"
-    _assert_hidden("the refusal of a short key", output, key[:10])
+    _assert_hidden("the incident stage's output", output, private)
+    _assert_hidden("the incident stage's argv", cmdline, private)
+    key_file.chmod(0o644)  # refused: readable by others, and the refusal names the file only
+    output, _ = _run_for(["incidents-worker"], env, 8)
+    assert "readable by others" in output, output[-300:]
+    _assert_hidden("the refusal of an exposed key", output, private)

@@ -3,10 +3,12 @@ readers and audit queries (real Kafka and InfluxDB, nothing mocked)."""
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +24,28 @@ from pipeline.config import (
     RemediationSettings,
     TopicSettings,
 )
+from pipeline.control.keys import create_key, load_signer
 from pipeline.incidents.worker import run_incident_stage
-from pipeline.models import M, WireModel, decode, encode
+from pipeline.models import M, WireModel, decode, encode, utc_now
 from pipeline.remediate.worker import run_node_remediator
 
-KEY = "integration-test-hmac-key-0123456789abcdef"
+
+def _make_keys() -> tuple[Path, Path, Path]:
+    """An issuer and an operator key pair for the test session, and the keyring nodes get."""
+    directory = Path(tempfile.mkdtemp(prefix="fleetwatch-test-keys-"))
+    keyring = directory / "keyring.json"
+    window = (utc_now() - timedelta(days=1), utc_now() + timedelta(days=1))
+    issuer, _ = create_key(directory, keyring, "issuer", "fleet", *window)
+    operator, _ = create_key(directory, keyring, "operator", "ci-operator", *window)
+    return keyring, issuer, operator
+
+
+KEYRING_FILE, ISSUER_KEY_FILE, OPERATOR_KEY_FILE = _make_keys()
+KEY = load_signer(ISSUER_KEY_FILE)  # the incident stage's private key
+OPERATOR_ENV = {
+    "FLEETWATCH_CONTROL_KEYRING": str(KEYRING_FILE),
+    "FLEETWATCH_CONTROL_SIGNING_KEY": str(OPERATOR_KEY_FILE),
+}
 
 
 def node_settings(tmp_path: Path, **overrides: Any) -> RemediationSettings:
@@ -40,7 +59,8 @@ def stage_settings(**overrides: Any) -> IncidentSettings:
 
 
 def control_settings(**overrides: Any) -> ControlSettings:
-    return ControlSettings(**({"hmac_key": KEY} | overrides))
+    fields = {"keyring": KEYRING_FILE, "signing_key": ISSUER_KEY_FILE}
+    return ControlSettings(**(fields | overrides))
 
 
 @contextmanager
@@ -88,7 +108,6 @@ def incident_stage(
 def node_remediator(
     kafka: KafkaSettings,
     topic_settings: TopicSettings,
-    influx: InfluxSettings,
     settings: RemediationSettings,
     node_id: str,
     **kwargs: Any,
@@ -98,13 +117,11 @@ def node_remediator(
         run_node_remediator,
         kafka=kafka,
         topic_settings=topic_settings,
-        influx=influx,
         settings=settings,
         control=control_settings(),
         node_id=node_id,
         labels={"role": "web"},
         ready=ready,
-        group_id=f"{topic_settings.prefix}{node_id}-{'apply' if settings.apply else 'dry'}",
         **kwargs,
     )
     return context, ready

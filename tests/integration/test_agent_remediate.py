@@ -14,10 +14,10 @@ import pytest
 
 from pipeline import topics
 from pipeline.bus import ensure_topics
-from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
+from pipeline.config import KafkaSettings, TopicSettings
 from pipeline.control.signing import new_nonce, sign_one
 from pipeline.models import MetricBatch, RemediationRequest, RemediationResult, utc_now
-from tests.integration.remediation_support import KEY, collect, publish
+from tests.integration.remediation_support import KEY, KEYRING_FILE, collect, publish
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -34,26 +34,26 @@ def _signed_request(node: str) -> RemediationRequest:
         issued_at=now,
         expires_at=now + timedelta(minutes=5),
         nonce=new_nonce(),
+        blast_nodes=1,
     )
-    return sign_one(request, KEY.encode())  # type: ignore[return-value]
+    return sign_one(request, KEY)
 
 
 def test_agent_with_remediate_publishes_and_dry_runs_its_own_requests(
-    kafka: KafkaSettings, influx: InfluxSettings, topic_settings: TopicSettings, tmp_path: Path
+    kafka: KafkaSettings, topic_settings: TopicSettings, tmp_path: Path
 ) -> None:
     ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
     node = f"agent-rem-{uuid.uuid4().hex[:6]}"
     caches = tmp_path / "drop_caches"  # the test's own stand-in for /proc/sys/vm/drop_caches
     caches.write_text("0\n")
     env = os.environ | {
-        "FLEETWATCH_CONTROL_HMAC_KEY": KEY,
+        "FLEETWATCH_CONTROL_KEYRING": str(KEYRING_FILE),
         "FLEETWATCH_REMEDIATION_STATE_DIR": str(tmp_path / "state"),
         "FLEETWATCH_REMEDIATION_DROP_CACHES_PATH": str(caches),
-        "FLEETWATCH_INFLUX_BUCKET": influx.bucket,
     }
     command = [
         sys.executable, "-m", "pipeline", "agent", "--remediate",
-        "--kafka-bootstrap", kafka.bootstrap, "--influx-url", influx.url,
+        "--kafka-bootstrap", kafka.bootstrap,
         "--topic-prefix", topic_settings.prefix, "--node-id", node, "--interval-s", "1",
         "--spool-dir", str(tmp_path / "spool"),
     ]  # fmt: skip

@@ -21,10 +21,17 @@ import pytest
 from pipeline import topics
 from pipeline.bus import ensure_topics
 from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
+from pipeline.control.keys import load_signer
 from pipeline.control.operators import make_command
 from pipeline.models import AnomalyEvent, Incident, RemediationRequest, RememberedIncident, utc_now
 from tests.conftest import make_event
-from tests.integration.remediation_support import KEY, collect, publish
+from tests.integration.remediation_support import (
+    ISSUER_KEY_FILE,
+    KEYRING_FILE,
+    OPERATOR_KEY_FILE,
+    collect,
+    publish,
+)
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -73,7 +80,8 @@ def start_stage(
     env = os.environ | {
         "FLEETWATCH_INFLUX_BUCKET": influx.bucket,
         "FLEETWATCH_TOPICS_PARTITIONS": str(topic_settings.partitions),
-        "FLEETWATCH_CONTROL_HMAC_KEY": KEY,
+        "FLEETWATCH_CONTROL_KEYRING": str(KEYRING_FILE),
+        "FLEETWATCH_CONTROL_SIGNING_KEY": str(ISSUER_KEY_FILE),
         "FLEETWATCH_INCIDENTS_SETTLE_S": "1",
         "FLEETWATCH_INCIDENTS_FLEET_WAIT_S": "0",  # n2 pages at once, not held for a fleet
         "FLEETWATCH_INCIDENTS_NOTIFY_URL": pager[0],
@@ -120,7 +128,8 @@ def test_restart_keeps_id_and_ack_and_pages_nothing_again(
     stage = start_stage()
     publish(kafka, anomalies, [("n1", anomaly("n1", "cpu.usage_user"))])
     (opened,) = collect(kafka, topic_settings, topics.INCIDENTS, Incident, bool, 60)
-    ack = make_command(KEY.encode(), "ack", utc_now(), incident_id=opened.incident_id)
+    operator = load_signer(OPERATOR_KEY_FILE)
+    ack = make_command(operator, "ack", utc_now(), incident_id=opened.incident_id)
     publish(kafka, control.name(topic_settings.prefix), [(ack.command_id, ack)])
     collect(
         kafka,

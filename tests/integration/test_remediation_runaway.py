@@ -28,7 +28,8 @@ from pipeline.config import (
     RemediationSettings,
     TopicSettings,
 )
-from pipeline.control.signing import check_key, verify_request
+from pipeline.control.keys import load_keyring
+from pipeline.control.signing import verify_request
 from pipeline.models import (
     AnomalyEvent,
     Incident,
@@ -120,7 +121,7 @@ def test_runaway_process_is_stopped_after_dry_run_and_verified(
     dry = node_settings(tmp_path / "dry", process_allowlist=[marker])
     applying = node_settings(tmp_path / "apply", process_allowlist=[marker], apply=True)
 
-    dry_run, dry_ready = node_remediator(kafka, topic_settings, influx, dry, node)
+    dry_run, dry_ready = node_remediator(kafka, topic_settings, dry, node)
     with incident_stage(kafka, topic_settings, influx, stage), dry_run:
         publish(kafka, topics.ANOMALIES.name(topic_settings.prefix), [(node, event)])
         (incident,) = collect(
@@ -139,7 +140,7 @@ def test_runaway_process_is_stopped_after_dry_run_and_verified(
         node,
         "stop_process",
     )
-    verify_request(request, check_key(control_settings().hmac_key), utc_now())  # issuer key
+    verify_request(request, load_keyring(control_settings().keyring), utc_now())  # issuer key
     assert dry_result.outcome == "dry_run" and str(process.pid) in dry_result.detail
     assert process.poll() is None, "dry-run must not touch the process"
 
@@ -148,7 +149,7 @@ def test_runaway_process_is_stopped_after_dry_run_and_verified(
     agent = AgentSettings(
         node_id=node, labels={"role": "web"}, interval_s=1, spool_dir=tmp_path / "spool"
     )
-    results = run_node_until(kafka, topic_settings, influx, agent, applying)
+    results = run_node_until(kafka, topic_settings, agent, applying)
     final = results[-1]
     assert final.outcome == "succeeded", final.detail
     seen = re.search(r"recovered: cpu\.usage_nice=(\S+) after", final.detail)
@@ -169,14 +170,15 @@ def test_runaway_process_is_stopped_after_dry_run_and_verified(
         steps = [r["step"] for r in sorted(rows, key=lambda r: r["_time"])]
         return steps if "verified" in steps else []
 
-    steps = wait_for(trail, 30, "the audit trail in InfluxDB")
+    # Nodes publish their audit steps to Kafka; the incident stage writes them to InfluxDB.
+    with incident_stage(kafka, topic_settings, influx, stage):
+        steps = wait_for(trail, 30, "the audit trail in InfluxDB")
     assert steps == ["issued", "received", "dry_run", "received", "executed", "verified"]
 
 
 def run_node_until(
     kafka: KafkaSettings,
     topic_settings: TopicSettings,
-    influx: InfluxSettings,
     agent: AgentSettings,
     remediation: RemediationSettings,
 ) -> list[RemediationResult]:
@@ -184,8 +186,7 @@ def run_node_until(
     stop = threading.Event()
     node = threading.Thread(
         target=run_node,
-        args=(agent, kafka, topic_settings, influx, remediation, control_settings(), stop),
-        kwargs={"group_id": f"{topic_settings.prefix}{agent.node_id}-apply"},
+        args=(agent, kafka, topic_settings, remediation, control_settings(), stop),
         daemon=True,
     )
     node.start()

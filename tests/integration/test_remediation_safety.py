@@ -16,6 +16,7 @@ import pytest
 from pipeline import topics
 from pipeline.bus import ensure_topics
 from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
+from pipeline.control.keys import Signer, generate
 from pipeline.control.signing import new_nonce, sign_one
 from pipeline.models import (
     AnomalyEvent,
@@ -27,6 +28,7 @@ from pipeline.models import (
 )
 from tests.integration.remediation_support import (
     KEY,
+    OPERATOR_ENV,
     audit_rows,
     collect,
     control_settings,
@@ -42,7 +44,9 @@ from tests.waiting import wait_for
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 
-def _request(node: str, request_id: str, key: str = KEY, **overrides: object) -> RemediationRequest:
+def _request(
+    node: str, request_id: str, key: Signer = KEY, **overrides: object
+) -> RemediationRequest:
     now = utc_now()
     fields: dict[str, object] = {
         "request_id": request_id,
@@ -54,8 +58,9 @@ def _request(node: str, request_id: str, key: str = KEY, **overrides: object) ->
         "issued_at": now,
         "expires_at": now + timedelta(minutes=5),
         "nonce": new_nonce(),
+        "blast_nodes": 1,
     }
-    return sign_one(RemediationRequest(**(fields | overrides)), key.encode())  # type: ignore[arg-type]
+    return sign_one(RemediationRequest(**(fields | overrides)), key)  # type: ignore[arg-type]
 
 
 def test_forged_replayed_expired_refused_and_approval_via_cli(
@@ -76,15 +81,19 @@ def test_forged_replayed_expired_refused_and_approval_via_cli(
     settings = node_settings(tmp_path, apply=True, drop_caches_path=caches, clean_roots=[logs])
     old = utc_now() - timedelta(hours=1)
     good = _request(node, "rq-good")
-    forged = _request(node, "rq-forged", key="an-attacker-key-that-is-long-enough-000")
+    # What an attacker on a node can sign with: a key pair of their own (the node holds only
+    # public keys), even under the issuer's name.
+    attacker, _ = generate("issuer", "fleet", old, utc_now() + timedelta(days=1))
+    forged = _request(node, "rq-forged", key=attacker)
     expired = _request(node, "rq-expired", issued_at=old, expires_at=old + timedelta(minutes=5))
     unsigned = _request(node, "rq-unsigned").model_copy(update={"signature": None})
     risky = _request(
         node, "rq-risky", action="clean_files", params={"path": str(logs), "older_than_days": 1}
     )
     topic = topics.REMEDIATION.name(topic_settings.prefix)
-    remediator, ready = node_remediator(kafka, topic_settings, influx, settings, node)
-    with remediator:
+    remediator, ready = node_remediator(kafka, topic_settings, settings, node)
+    # The incident stage (no runbook: it issues nothing) writes the node's audit to InfluxDB.
+    with incident_stage(kafka, topic_settings, influx, stage_settings()), remediator:
         ready.wait(60)
         messages = [forged, expired, unsigned, good, good, risky]
         publish(kafka, topic, [(node, m) for m in messages])
@@ -98,7 +107,7 @@ def test_forged_replayed_expired_refused_and_approval_via_cli(
             60,
         )
         assert old_log.exists(), "a risky action must wait for approval"
-        env = os.environ | {"FLEETWATCH_CONTROL_HMAC_KEY": KEY}
+        env = os.environ | OPERATOR_ENV
         approve = subprocess.run(
             [sys.executable, "-m", "pipeline", "approve", "rq-risky",
              "--kafka-bootstrap", kafka.bootstrap, "--topic-prefix", topic_settings.prefix],
@@ -113,6 +122,17 @@ def test_forged_replayed_expired_refused_and_approval_via_cli(
             lambda found: len(found) >= 7,
             60,
         )
+
+        def steps(step: str, count: int) -> list[str]:
+            rows = [r for r in audit_rows(influx) if r["node"] == node and r["step"] == step]
+            return (
+                sorted(r["request_id" if step == "refused" else "detail"] for r in rows)
+                if len(rows) >= count
+                else []
+            )
+
+        refused = wait_for(lambda: steps("refused", 4), 30, "refusals audited in InfluxDB")
+        approved = wait_for(lambda: steps("approved", 1), 30, "the approval audited")
     outcomes = [(r.request_id, r.outcome) for r in results]
     assert outcomes == [
         ("rq-forged", "refused"),
@@ -124,16 +144,11 @@ def test_forged_replayed_expired_refused_and_approval_via_cli(
         ("rq-risky", "succeeded"),
     ]
     details = {r.request_id: r.detail for r in results if r.outcome == "refused"}
-    assert "bad signature" in details["rq-forged"] and "expired" in details["rq-expired"]
+    assert "unknown signing key" in details["rq-forged"] and "expired" in details["rq-expired"]
     assert "unsigned" in details["rq-unsigned"] and "replayed" in details["rq-good"]
     assert caches.read_text() == "1\n" and not old_log.exists()
-
-    def refusals() -> list[str]:
-        rows = [r for r in audit_rows(influx) if r["node"] == node and r["step"] == "refused"]
-        return sorted(r["request_id"] for r in rows) if len(rows) >= 4 else []
-
-    refused = wait_for(refusals, 30, "refusals audited in InfluxDB")
     assert refused == ["rq-expired", "rq-forged", "rq-good", "rq-unsigned"]
+    assert approved == ["by ci-operator"], "the approval names the operator whose key signed it"
 
 
 def test_fleet_fault_on_50_nodes_is_one_incident_and_blast_radius_limits_actions(

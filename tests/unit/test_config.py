@@ -100,7 +100,7 @@ def test_a_setting_under_its_old_remediation_name_is_refused(
     [
         KafkaSettings(sasl_mechanism="PLAIN", sasl_password="pw", ssl_cafile=Path("/ca.pem")),  # noqa: S106
         InfluxSettings(token="user:secret", timeout_ms=500),  # noqa: S106
-        ControlSettings(hmac_key="k" * 40, blast_max_share=0.5),
+        ControlSettings(keyring=Path("/etc/fleetwatch/keyring.json"), blast_max_share=0.5),
         IncidentSettings(group_labels=["role"], notify_url="http://127.0.0.1:1/hook"),
         RemediationSettings(apply=True, clean_roots=[Path("/var/log")], scripts={"a": Path("/s")}),
     ],

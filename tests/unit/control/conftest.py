@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from influxdb_client import Point
 
 from pipeline.config import ControlSettings, RemediationSettings
+from pipeline.control.keys import Keyring, Signer, generate
 from pipeline.control.signing import new_nonce, sign_one
 from pipeline.models import AnomalyEvent, RemediationRequest, utc_now
 from tests.conftest import BASE_TIME, make_event
 
-KEY = b"k" * 40
-OTHER_KEY = b"x" * 40
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+FAR = datetime(2100, 1, 1, tzinfo=UTC)
+KEY, ISSUER_ENTRY = generate("issuer", "fleet", EPOCH, FAR)  # the incident stage's key
+OPERATOR, OPERATOR_ENTRY = generate("operator", "alice", EPOCH, FAR)
+# What someone who took over a node can make: their own key pair, unknown to the keyring (the
+# node holds public keys only), even if they name it after the issuer.
+OTHER_KEY, _ = generate("issuer", "fleet", EPOCH, FAR)
+KEYRING = Keyring([ISSUER_ENTRY, OPERATOR_ENTRY])
 
 
 class ListSink:
@@ -49,7 +56,7 @@ def settings(**overrides: Any) -> RemediationSettings:
 
 
 def control(**overrides: Any) -> ControlSettings:
-    return ControlSettings(**({"hmac_key": KEY.decode()} | overrides))
+    return ControlSettings(**overrides)
 
 
 def split(**overrides: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -70,7 +77,7 @@ def event_at(node: str, seconds: float, **overrides: Any) -> AnomalyEvent:
     return make_event(**(fields | overrides))
 
 
-def request(key: bytes = KEY, **overrides: Any) -> RemediationRequest:
+def request(key: Signer = KEY, **overrides: Any) -> RemediationRequest:
     now = utc_now()
     fields: dict[str, Any] = {
         "request_id": "rq-1",
@@ -82,5 +89,6 @@ def request(key: bytes = KEY, **overrides: Any) -> RemediationRequest:
         "issued_at": now,
         "expires_at": now + timedelta(minutes=5),
         "nonce": new_nonce(),
+        "blast_nodes": 1,
     }
     return sign_one(RemediationRequest(**(fields | overrides)), key)

@@ -12,7 +12,15 @@ from pipeline.incidents.runbooks import parse_runbook
 from pipeline.incidents.stage import IncidentStage
 from pipeline.models import Incident, utc_now
 from tests.conftest import BASE_TIME
-from tests.unit.control.conftest import KEY, OTHER_KEY, ListSink, control, event_at
+from tests.unit.control.conftest import (
+    KEY,
+    KEYRING,
+    OPERATOR,
+    OTHER_KEY,
+    ListSink,
+    control,
+    event_at,
+)
 
 RUNBOOK = parse_runbook("""\
 version: 1
@@ -32,7 +40,7 @@ def _stage(**overrides: object) -> tuple[IncidentStage, ListSink]:
     tracker = IncidentTracker(GroupingPolicy(settle_s=0), inventory)
     issuer = Issuer(IncidentSettings(), control(**overrides), RUNBOOK, KEY, inventory)
     sink = ListSink()
-    return IncidentStage(tracker, issuer, sink, KEY), sink
+    return IncidentStage(tracker, issuer, sink, KEYRING), sink
 
 
 def test_fleet_fault_issues_only_the_allowed_share_of_signed_requests() -> None:
@@ -47,7 +55,7 @@ def test_fleet_fault_issues_only_the_allowed_share_of_signed_requests() -> None:
     assert len({r.node_id for r in requests}) == len(requests) == 10  # 20 % of 50
     assert stage.counters.requests_blocked == 40
     for req in requests:
-        verify_request(req, KEY, utc_now())
+        verify_request(req, KEYRING, utc_now())
         assert (req.action, req.verify_metric, req.recover_below) == (
             "stop_process",
             "cpu.usage_user",
@@ -69,7 +77,7 @@ def test_same_incident_is_not_issued_twice() -> None:
 def test_signed_silence_suppresses_requests_and_marks_incidents() -> None:
     stage, _ = _stage()
     silence = make_command(
-        KEY, "silence", BASE_TIME, label="role=web", until_at=BASE_TIME + timedelta(hours=2)
+        OPERATOR, "silence", BASE_TIME, label="role=web", until_at=BASE_TIME + timedelta(hours=2)
     )
     stage.on_command(silence, BASE_TIME)
     stage.on_anomaly(event_at("n01", 0), BASE_TIME)
@@ -90,6 +98,6 @@ def test_ack_and_owner_from_rule() -> None:
     stage, _ = _stage()
     stage.on_anomaly(event_at("n01", 0), utc_now())
     (incident,) = stage.tick(BASE_TIME + timedelta(seconds=11)).incidents
-    ack = make_command(KEY, "ack", BASE_TIME, incident_id=incident.incident_id)
+    ack = make_command(OPERATOR, "ack", BASE_TIME, incident_id=incident.incident_id)
     (acked,) = stage.on_command(ack, BASE_TIME).incidents
     assert acked.owner == "sre" and acked.acknowledged_by is not None

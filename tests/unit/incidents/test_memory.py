@@ -13,7 +13,7 @@ from pipeline.incidents.runbooks import parse_runbook
 from pipeline.incidents.stage import IncidentStage, StageOutput
 from pipeline.models import RemediationResult, RememberedIncident
 from tests.conftest import BASE_TIME
-from tests.unit.control.conftest import KEY, ListSink, control, event_at
+from tests.unit.control.conftest import KEY, KEYRING, OPERATOR, ListSink, control, event_at
 
 RUNBOOK = parse_runbook("""\
 version: 1
@@ -28,7 +28,7 @@ def _stage() -> IncidentStage:
     inventory = Inventory()
     tracker = IncidentTracker(GroupingPolicy(settle_s=0), inventory)
     issuer = Issuer(IncidentSettings(), control(), RUNBOOK, KEY, inventory)
-    return IncidentStage(tracker, issuer, ListSink(), KEY, mute_s=3600)
+    return IncidentStage(tracker, issuer, ListSink(), KEYRING, mute_s=3600)
 
 
 def _latest(outputs: list[StageOutput]) -> list[RememberedIncident]:
@@ -44,7 +44,7 @@ def _opened_and_acked() -> tuple[list[StageOutput], str]:
     at = BASE_TIME + timedelta(seconds=20)
     outputs = [stage.on_anomaly(event_at("n01", 0), at), stage.tick(at)]
     incident_id = outputs[-1].incidents[0].incident_id
-    ack = make_command(KEY, "ack", at, incident_id=incident_id, issued_by="alice")
+    ack = make_command(OPERATOR, "ack", at, incident_id=incident_id, issued_by="alice")
     outputs.append(stage.on_command(ack, at))
     return outputs, incident_id
 
@@ -55,7 +55,7 @@ def test_a_restarted_stage_keeps_the_id_the_ack_and_issues_nothing_again() -> No
     restarted = _stage()
     restarted.restore(_latest(outputs))
     later = BASE_TIME + timedelta(seconds=60)
-    replayed_ack = make_command(KEY, "ack", later, incident_id=incident_id, issued_by="alice")
+    replayed_ack = make_command(OPERATOR, "ack", later, incident_id=incident_id, issued_by="alice")
     assert restarted.on_command(replayed_ack, later).incidents == []
     output = restarted.on_anomaly(event_at("n01", 50, metric="cpu.usage_system"), later)
     (incident,) = output.incidents
@@ -70,7 +70,9 @@ def test_verified_outcomes_rate_actions_per_labelled_kind() -> None:
     stage = _stage()
     stage.restore(_latest(outputs))
     (action,) = stage.book.records[incident_id].actions
-    label = make_command(KEY, "label", BASE_TIME, incident_id=incident_id, fault_kind="runaway")
+    label = make_command(
+        OPERATOR, "label", BASE_TIME, incident_id=incident_id, fault_kind="runaway"
+    )
     assert stage.on_command(label, BASE_TIME).memories[0].label == "runaway"
     result = RemediationResult(
         request_id=action.request_id,
@@ -113,7 +115,7 @@ def test_a_false_positive_mutes_its_series_on_its_node_only() -> None:
     at = BASE_TIME + timedelta(seconds=20)
     stage.on_anomaly(event_at("n01", 0), at)
     incident_id = stage.tick(at).incidents[0].incident_id
-    dismiss = make_command(KEY, "false_positive", at, incident_id=incident_id)
+    dismiss = make_command(OPERATOR, "false_positive", at, incident_id=incident_id)
     assert stage.on_command(dismiss, at).memories[0].false_positive
     # the incident resolves; the same deviation on the same node opens nothing within the mute
     stage.tick(at + timedelta(seconds=400))
@@ -130,7 +132,9 @@ def test_a_false_positive_mutes_its_series_on_its_node_only() -> None:
 
 def test_feedback_needs_a_signature_and_a_known_incident() -> None:
     stage = _stage()
-    unknown = make_command(KEY, "label", BASE_TIME, incident_id="inc-x", fault_kind="disk_full")
+    unknown = make_command(
+        OPERATOR, "label", BASE_TIME, incident_id="inc-x", fault_kind="disk_full"
+    )
     assert stage.on_command(unknown, BASE_TIME).memories == []
     forged = unknown.model_copy(update={"fault_kind": "cpu_saturation"})
     assert stage.on_command(forged, BASE_TIME) == StageOutput()

@@ -17,7 +17,8 @@ from pipeline.models import OperatorCommand, utc_now
 from pipeline.remediate.actions import ActionContext
 from pipeline.remediate.executor import NodeRemediator
 from tests.unit.control.conftest import (
-    KEY,
+    KEYRING,
+    OPERATOR,
     OTHER_KEY,
     ListSink,
     control,
@@ -42,7 +43,13 @@ def _node(tmp_path: Path, sink: ListSink, **overrides: Any) -> NodeRemediator:
     node_settings = settings(state_dir=tmp_path / "state", **own)
     context = ActionContext(node_settings)
     node = NodeRemediator(
-        "node-1", {"role": "web"}, node_settings, control(**shared), KEY, AuditLog(sink), context
+        "node-1",
+        {"role": "web"},
+        node_settings,
+        control(**shared),
+        KEYRING,
+        AuditLog(sink),
+        context,
     )
     node.start()
     return node
@@ -100,7 +107,7 @@ def test_forged_replayed_and_expired_requests_are_refused_and_audited(tmp_path: 
     assert node.handle_request(good, now).outcome == "dry_run"  # type: ignore[union-attr]
     replay = node.handle_request(good, now)
     assert replay is not None and replay.outcome == "refused"
-    assert "bad signature" in reasons["forged"] and "bad signature" in reasons["tampered"]
+    assert "unknown signing key" in reasons["forged"] and "bad signature" in reasons["tampered"]
     assert "expired" in reasons["expired"] and "replayed" in replay.detail
     assert sink.steps().count("refused") == 4
 
@@ -134,7 +141,7 @@ def test_risky_action_waits_for_a_signed_approval(tmp_path: Path) -> None:
     forged = make_command(OTHER_KEY, "approve", utc_now(), request_id=clean.request_id)
     assert node.handle_command(forged, utc_now()) == []
     assert old.exists()
-    approval = make_command(KEY, "approve", utc_now(), request_id=clean.request_id)
+    approval = make_command(OPERATOR, "approve", utc_now(), request_id=clean.request_id)
     (done,) = node.handle_command(approval, utc_now())
     assert done.outcome == "succeeded" and not old.exists()
     assert "approved" in sink.steps()
@@ -144,7 +151,7 @@ def test_silence_blocks_remediation(tmp_path: Path) -> None:
     node = _node(tmp_path, ListSink(), apply=True)
     until = utc_now() + timedelta(hours=2)
     silence: OperatorCommand = make_command(
-        KEY, "silence", utc_now(), label="role=web", until_at=until
+        OPERATOR, "silence", utc_now(), label="role=web", until_at=until
     )
     node.handle_command(silence, utc_now())
     result = node.handle_request(request(), utc_now())
@@ -177,11 +184,26 @@ def test_verification_reports_no_effect_when_the_metric_stays_high(tmp_path: Pat
     assert node.handle_request(low, utc_now()).outcome == "succeeded"  # type: ignore[union-attr]
 
 
-def test_node_side_blast_radius_counts_other_nodes_requests(tmp_path: Path) -> None:
+def test_node_side_blast_radius_uses_the_budget_signed_into_the_request(tmp_path: Path) -> None:
     caches = tmp_path / "drop_caches"
     caches.write_text("0")
     node = _node(tmp_path, ListSink(), apply=True, blast_max_nodes=2, drop_caches_path=caches)
-    for other in ("node-7", "node-8"):
-        node.handle_request(request(node_id=other, request_id=f"rq-{other}"), utc_now())
-    result = node.handle_request(request(), utc_now())
-    assert result is not None and result.outcome == "refused" and "blast radius" in result.detail
+    # Other nodes' requests are not even read: they change nothing here.
+    for other in ("node-7", "node-8", "node-9"):
+        assert (
+            node.handle_request(request(node_id=other, request_id=f"rq-{other}"), utc_now()) is None
+        )
+    over = node.handle_request(request(blast_nodes=3), utc_now())
+    assert over is not None and over.outcome == "refused" and "admitted 3 nodes" in over.detail
+    unbudgeted = node.handle_request(request(request_id="rq-2", blast_nodes=None), utc_now())
+    assert unbudgeted is not None and "no signed blast budget" in unbudgeted.detail
+    within = node.handle_request(request(request_id="rq-3", blast_nodes=2), utc_now())
+    assert within is not None and within.outcome == "succeeded"
+    assert caches.read_text() == "1\n"
+
+
+def test_a_raised_budget_breaks_the_signature(tmp_path: Path) -> None:
+    node = _node(tmp_path, ListSink(), apply=True, blast_max_nodes=2)
+    forged = request(blast_nodes=9).model_copy(update={"blast_nodes": 1})
+    result = node.handle_request(forged, utc_now())
+    assert result is not None and "bad signature" in result.detail
