@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import StackError
 
@@ -49,13 +51,32 @@ def reset_database(influx_url: str, database: str) -> None:
     Raises
     ------
     StackError
-        When InfluxDB does not answer.
+        When InfluxDB does not answer, reports an error, or does not list the database after.
     """
-    for statement in (f'DROP DATABASE "{database}"', f'CREATE DATABASE "{database}"'):
-        body = urllib.parse.urlencode({"q": statement}).encode()
-        request = urllib.request.Request(f"{influx_url}/query", data=body, method="POST")  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - the local stack
-                pass
-        except OSError as exc:
-            raise StackError(f"InfluxDB at {influx_url} did not answer: {exc}") from None
+    influxql(influx_url, f'DROP DATABASE "{database}"')
+    influxql(influx_url, f'CREATE DATABASE "{database}"')
+    (shown,) = influxql(influx_url, "SHOW DATABASES")
+    names = {row[0] for series in shown.get("series", []) for row in series.get("values", [])}
+    if database not in names:
+        raise StackError(f"InfluxDB at {influx_url} did not create database {database!r}")
+
+
+def influxql(influx_url: str, statement: str, timeout_s: float = 60.0) -> list[dict[str, Any]]:
+    """The results of one InfluxQL statement; InfluxDB's errors (sent with HTTP 200) raise.
+
+    Raises
+    ------
+    StackError
+        When InfluxDB does not answer or reports an error.
+    """
+    body = urllib.parse.urlencode({"q": statement}).encode()
+    request = urllib.request.Request(f"{influx_url}/query", data=body, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - local
+            results: list[dict[str, Any]] = json.load(response).get("results", [])
+    except (OSError, ValueError) as exc:
+        raise StackError(f"InfluxDB at {influx_url}: {statement!r} failed: {exc}") from None
+    errors = [r["error"] for r in results if "error" in r]
+    if errors:
+        raise StackError(f"InfluxDB at {influx_url} refused {statement!r}: {errors[0]}")
+    return results
