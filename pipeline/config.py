@@ -280,7 +280,7 @@ class IncidentSettings(Section):
         description="a change this long before an incident opened is linked to it",
     )
     diagnosis_baseline_s: float = Field(
-        1800.0,
+        900.0,
         ge=60.0,
         description="how much of a node's series before an incident is its diagnosis baseline",
     )

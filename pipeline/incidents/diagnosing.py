@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 FrameSource = Callable[[Sequence[str], datetime, datetime], dict[str, NodeFrame]]
 UNKNOWN = "unknown"
+# A fleet incident's series are read for its first nodes only: one query must stay cheap for
+# InfluxDB (the stage waits for it), and a cohort fault looks alike on every node.
+MAX_NODES = 8
 
 
 class DiagnosisStep:
@@ -49,7 +52,7 @@ class DiagnosisStep:
         frames: FrameSource | None,
         changes: ChangeBook,
         memory: IncidentMemory | None = None,
-        baseline_s: float = 1800.0,
+        baseline_s: float = 900.0,
     ) -> None:
         self.frames = frames
         self.changes = changes
@@ -97,7 +100,7 @@ class DiagnosisStep:
 
     def evidence_of(self, incident: Incident) -> Evidence:
         """The incident's nodes' series around it, its linked changes and its text."""
-        nodes = list(incident.affected_nodes) or [incident.node_id or ""]
+        nodes = (list(incident.affected_nodes) or [incident.node_id or ""])[:MAX_NODES]
         labels = incident.labels | incident.group
         stop_at = max(incident.updated_at, incident.opened_at) + timedelta(minutes=1)
         frames = self._frames(nodes, incident.opened_at - self.baseline, stop_at)
