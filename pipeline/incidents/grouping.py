@@ -82,8 +82,9 @@ class IncidentTracker:
         self.resolved: dict[str, TrackedIncident] = {}  # dedup_key → last resolved (flaps)
         self.history: deque[PastIncident] = deque(maxlen=MAX_HISTORY)
         self._recent: deque[Seen] = deque()
-        # (label, value) → nodes seen in _recent with it, whatever they deviated in: a fleet check reads one
-        # group's nodes instead of scanning every recent event (which made it quadratic).
+        # (label, value) → nodes seen in _recent with it, whatever they deviated in (one fault is
+        # one incident, not one per metric): a fleet check reads one group's nodes instead of
+        # scanning every recent event (which made it quadratic).
         self._by_group: dict[tuple[str, str], Counter[str]] = {}
         self._pending_outcomes: dict[str, tuple[str, str]] = {}
 

@@ -36,7 +36,7 @@ def test_questions_become_the_typed_query(question: str, expected: dict[str, obj
 
 
 def test_words_inside_other_words_do_not_count() -> None:
-    """"eta" (a forecast word) inside "details", "most" inside "almost", "fix" in "prefix"."""
+    """ "eta" (a forecast word) inside "details", "most" inside "almost", "fix" in "prefix"."""
     query = parse_question("details of almost all anomalies with a prefix", VOCABULARY)
     assert (query.what, query.aggregation) == ("anomalies", "list")
 

@@ -10,7 +10,7 @@ from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
 from pipeline.incidents.stage import IncidentStage
 from pipeline.models import ChangeEvent
 from tests.conftest import BASE_TIME
-from tests.unit.control.conftest import KEY, ListSink
+from tests.unit.control.conftest import KEYRING, ListSink
 
 
 def change(change_id: str, minutes: float, **target: object) -> ChangeEvent:
@@ -47,6 +47,8 @@ def test_old_changes_are_forgotten() -> None:
 def test_the_stage_and_its_diagnosis_share_one_book_even_while_it_is_empty() -> None:
     book = ChangeBook(lookback_s=600)
     step = DiagnosisStep(None, book)
-    stage = IncidentStage(IncidentTracker(GroupingPolicy()), None, ListSink(), KEY, changes=book)
+    stage = IncidentStage(
+        IncidentTracker(GroupingPolicy()), None, ListSink(), KEYRING, changes=book
+    )
     stage.on_change(change("c-1", 0, role="web"))
     assert step.changes.linked_many(["w1"], {"role": "web"}, BASE_TIME, BASE_TIME)

@@ -22,7 +22,7 @@ from pipeline.models import (
     utc_now,
 )
 from pipeline.store.frames import NodeFrame
-from tests.unit.control.conftest import KEY, ListSink, control, event_at
+from tests.unit.control.conftest import KEY, KEYRING, OPERATOR, ListSink, control, event_at
 from tests.unit.incidents.diagnosis.conftest import WINDOW_START_S, make_node
 
 RUNBOOK = parse_runbook("""\
@@ -53,7 +53,7 @@ def _stage(window: dict[str, float] | None) -> IncidentStage:
     tracker = IncidentTracker(GroupingPolicy(settle_s=0), inventory)
     issuer = Issuer(IncidentSettings(), control(), RUNBOOK, KEY, inventory)
     step = DiagnosisStep(frames_of(window), ChangeBook(1800))
-    return IncidentStage(tracker, issuer, ListSink(), KEY, diagnosis=step)
+    return IncidentStage(tracker, issuer, ListSink(), KEYRING, diagnosis=step)
 
 
 def _open(stage: IncidentStage) -> tuple[Incident, list[RemediationRequest], list[PastIncident]]:
@@ -91,7 +91,9 @@ def test_a_label_and_a_verified_outcome_reach_the_history() -> None:
     stage = _stage(HOG)
     incident, requests, _ = _open(stage)
     incident_id = incident.incident_id
-    label = make_command(KEY, "label", utc_now(), incident_id=incident_id, fault_kind="runaway")
+    label = make_command(
+        OPERATOR, "label", utc_now(), incident_id=incident_id, fault_kind="runaway"
+    )
     (confirmed,) = stage.on_command(label, utc_now()).history
     assert (confirmed.kind, confirmed.confirmed_by) == ("runaway", label.issued_by)
     assert stage.on_command(label, utc_now()).history == []  # replayed: learned once
