@@ -117,14 +117,16 @@ class RobustHostDetector(AnomalyDetector):
         self._route(tuple(metrics))
         return self._evaluate(self._rows, self._keys, metrics, at.timestamp(), learn=True)
 
-    def learn_one(self, x: dict[str, Any], at: datetime | None = None) -> None:
+    # River types ``x`` as dict[Hashable, Any]; a host's metrics are named by str (dict is
+    # invariant, so the narrower key type is an override mypy refuses).
+    def learn_one(self, x: dict[str, Any], at: datetime | None = None) -> None:  # type: ignore[override]
         """River API: learn one metric dict (``at`` defaults to the last sample time)."""
         self.step += 1
         self._route(tuple(x))
         at_s = at.timestamp() if at else float(self.host[LAST_AT])
         self._evaluate(self._rows, self._keys, x, at_s, learn=True)
 
-    def score_one(self, x: dict[str, Any], at: datetime | None = None) -> float:
+    def score_one(self, x: dict[str, Any], at: datetime | None = None) -> float:  # type: ignore[override]
         """River API: the sustained host score of ``x`` without learning it."""
         known = tuple(k for k in x if k in self.slots.position)
         rows = np.array([self.slots.position[k] for k in known], dtype=np.intp)

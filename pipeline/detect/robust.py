@@ -222,8 +222,11 @@ def process(
     bins = np.full(len(index), b, dtype=np.intp) if np.ndim(b) == 0 else b
     a_season = params.season_alpha(interval_s) * (1.0 - params.alpha_level)
     values = np.ascontiguousarray(values, dtype=np.float64)
-    score, flagged, expected, threshold, scale_eff, surprise, novelty, z = score_and_learn(
-        *(state[name] for name in STATE_FIELDS),
+    # The kernels take each state array as a parameter; mypy cannot count an unpacked list.
+    series_state: list[Any] = [state[name] for name in STATE_FIELDS]
+    watch_state: list[Any] = [state[name] for name in watch.WATCH_FIELDS]
+    score, flagged, expected, threshold, scale_eff, surprise, novelty, z = score_and_learn(  # type: ignore[call-arg]
+        *series_state,
         index.astype(np.intp, copy=False),
         bins.astype(np.intp, copy=False),
         values,
@@ -231,8 +234,8 @@ def process(
         learn,
         a_season,
     )
-    reason, eta_s, eta_low_s, eta_high_s = watch.watch(
-        *(state[name] for name in watch.WATCH_FIELDS),
+    reason, eta_s, eta_low_s, eta_high_s = watch.watch(  # type: ignore[call-arg]
+        *watch_state,
         state["high"],
         state["count"],
         index.astype(np.intp, copy=False),

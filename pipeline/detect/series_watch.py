@@ -25,6 +25,7 @@ import numpy.typing as npt
 from numba import njit
 
 from pipeline.detect.drift import STATE_SIZE, ph_reset, ph_update
+from pipeline.detect.series_kernel import compiled
 
 Floats = npt.NDArray[np.float64]
 Index = npt.NDArray[np.intp]
@@ -153,7 +154,7 @@ def recurrent(
     return bool(max(prior, around) >= p[SCHEDULE_MIN])
 
 
-@njit(cache=True)
+@compiled
 def watch(
     drift: Floats,
     fit: Floats,
