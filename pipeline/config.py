@@ -141,6 +141,10 @@ class StreamSettings(Section):
         description="a bounded series (used_percent, free_bytes, ...) forecast to run out within "
         "this many seconds raises an event",
     )
+    peer_label: str = Field(
+        "role", description="label whose value makes a cohort of peers (empty: no peer stage)"
+    )
+    peer_round_s: float = Field(60.0, gt=0, le=3600, description="peer comparison round")
     snapshot_interval_s: float = Field(
         10.0,
         gt=0,

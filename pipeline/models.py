@@ -105,6 +105,15 @@ class MetricBatch(WireModel):
     seq: int = Field(default=0, ge=0, description="per-agent sequence number, for ordering")
 
 
+class PeerSummary(WireModel):
+    """One node's mean metrics over one round, re-keyed by its cohort for the peer stage."""
+
+    node_id: NodeId
+    cohort: ShortText = Field(description="label=value the node is compared within")
+    round_at: UtcDatetime
+    metrics: Annotated[dict[MetricName, float], Field(max_length=MAX_METRICS_PER_BATCH)]
+
+
 class Contributor(WireModel):
     """One metric's share in an anomaly: how far it was from what the model expected."""
 
@@ -122,6 +131,12 @@ class AnomalyEvent(WireModel):
     labels: Labels = Field(default_factory=dict)
     scope: Literal["series", "host"]
     metric: MetricName | None = None
+    kind: Literal["detector", "peer", "fleet"] = Field(
+        "detector",
+        description="who found it: the node's own detector, its cohort (a node apart from its "
+        "peers) or the fleet stage (a whole cohort shifted; node_id names the cohort)",
+    )
+    cohort: ShortText | None = Field(None, description="the cohort compared, as label=value")
     window_start_at: UtcDatetime
     window_end_at: UtcDatetime
     score: float = Field(ge=0.0, le=1.0, description="peak anomaly score in the window")
@@ -539,6 +554,7 @@ WIRE_MODELS: tuple[type[WireModel], ...] = (
     PastIncident,
     DeadLetter,
     RememberedIncident,
+    PeerSummary,
 )
 
 M = TypeVar("M", bound=WireModel)

@@ -13,6 +13,7 @@ from pipeline.models import (
     MetricBatch,
     OperatorCommand,
     PastIncident,
+    PeerSummary,
     RemediationRequest,
     RemediationResult,
     RememberedIncident,
@@ -53,6 +54,8 @@ CONTROL = TopicSpec("fleet.control", OperatorCommand, key="command_id")
 # of one node, role or team reads the one partition its key hashes to.
 ALERTS = TopicSpec("fleet.alerts", Incident, key="subscription key")
 CHANGES = TopicSpec("fleet.changes", ChangeEvent, key="change_id")
+# Internal to the stream stage: nodes' per-round summaries, keyed by cohort (role=web).
+PEERS = TopicSpec("fleet.peers", PeerSummary, key="cohort")
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     METRICS,
@@ -67,4 +70,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONTROL,
     ALERTS,
     CHANGES,
+    PEERS,
 )

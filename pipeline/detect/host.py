@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -12,14 +13,17 @@ from pipeline.detect import robust
 from pipeline.detect.base import HostScore
 from pipeline.detect.covariance import ResidualCovariance
 from pipeline.detect.schedule import HourSlots
-from pipeline.detect.series_table import SeriesTable
+from pipeline.detect.series_table import SeriesArrays, SeriesTable
 from pipeline.detect.slots import SlotMap
 from pipeline.detect.snapshot import decode_snapshot, encode_snapshot
+from pipeline.detect.standardize import LongRunScaler
 from pipeline.detect.threshold import OnsetThreshold, flag_with_hysteresis
 
 KIND = "default"
-STATE_VERSION = 4  # v4: the series decision pass (drift, forecast, schedules) has state
-READABLE_VERSIONS = (1, 2, 3, 4)  # older ones are migrated in restore()
+# v4: the series decision pass (drift, forecast, schedules) has state; v5: contributions and
+# the long-run standardization of the host model's input.
+STATE_VERSION = 5
+READABLE_VERSIONS = (1, 2, 3, 4, 5)  # older ones are migrated in restore()
 SERIES_DETECTOR = "robust_hw"
 HOST_DETECTOR = "mahalanobis"
 # Slots of the host state array.
@@ -31,9 +35,10 @@ class RobustHostDetector(AnomalyDetector):
 
     Each series has a robust Holt-Winters model (level, damped trend, daily profile, MAD scale,
     Huber-clipped updates so outliers and level shifts do not poison it). The host vector of
-    standardized residuals feeds a streaming Mahalanobis distance, which catches joint deviations
-    and broken relationships between series. The instantaneous host score is the larger of the top
-    series score and the distance's score; from it come two figures:
+    values standardized by their long-run mean and spread feeds a streaming Mahalanobis
+    distance, which catches joint deviations and broken relationships between series. The
+    instantaneous host score is the larger of the top series score and the distance's score;
+    from it come two figures:
 
     - ``score``, the sustained host score: an exponential average of the instantaneous score, so
       it stays high while a host misbehaves (what the worker writes as the host's score series);
@@ -96,9 +101,13 @@ class RobustHostDetector(AnomalyDetector):
         self.slots = SlotMap(max_series)
         self.state = robust.empty_state(0, self.params)
         self.covariance = ResidualCovariance(n_features, cov_alpha, cov_shrinkage)
+        # The joint model's input: values against their long-run spread, over its own horizon.
+        self.scaler = LongRunScaler(cov_alpha, self.params.warmup)
         self.host = np.zeros(7)
         self.schedule = HourSlots(self.params.watch_vector)
         self.alert_threshold = OnsetThreshold(alert_budget_per_day)
+        # Per series: |z| averaged at the sustained score's rate, the contributor ranking.
+        self.deviation = np.zeros(0)
         self.step = 0
         self._keys: tuple[str, ...] = ()
         self._rows: robust.Rows = slice(0, 0)
@@ -141,6 +150,10 @@ class RobustHostDetector(AnomalyDetector):
         rows, fresh = self.slots.assign(keys, self.step)
         self.state = robust.grow(self.state, len(self.slots.names), self.params)
         robust.reset_rows(self.state, fresh)
+        self.deviation = _grown(self.deviation, len(self.state["count"]))
+        self.deviation[fresh] = 0.0
+        self.scaler.grow(len(self.state["count"]))
+        self.scaler.reset(fresh)
         contiguous = np.array_equal(rows, np.arange(len(rows)))
         self._keys, self._rows = keys, slice(0, len(rows)) if contiguous else rows
         self._fold = rows % self.n_features
@@ -162,7 +175,8 @@ class RobustHostDetector(AnomalyDetector):
         # A series counts for the host by both its surprise and its novelty: the host alerts on
         # what is new, not on every repeat of a familiar spike.
         top = float((arrays.score + arrays.novelty).max()) / 2.0 if len(keys) else 0.0
-        joint = self._joint(rows, z, learn)
+        arrays = self._rank(arrays, rows, z, learn)
+        joint = self._joint(rows, self.scaler.process(rows, values, learn), learn)
         instant = max(top, joint)
         onset = self._onset(instant, learn)
         sustained = self.host[SUSTAINED] + self.sustain_alpha * (instant - self.host[SUSTAINED])
@@ -188,6 +202,22 @@ class RobustHostDetector(AnomalyDetector):
             warming_up=warming,
             onset=onset,
         )
+
+    def _rank(
+        self, arrays: SeriesArrays, rows: robust.Rows, z: np.ndarray, learn: bool
+    ) -> SeriesArrays:
+        """``arrays`` with each series' contribution: its |z| averaged like the host score.
+
+        A host's sustained score sums up the last ~1/sustain_alpha samples, so its contributors
+        are ranked over the same span, in units of each series' own scale (which series moved
+        furthest from its normal), not by its momentary score.
+        """
+        clipped = np.minimum(np.abs(z), self.covariance.clip)
+        before = self.deviation[rows]
+        contribution = before + self.sustain_alpha * (clipped - before)
+        if learn:
+            self.deviation[rows] = contribution
+        return replace(arrays, contribution=contribution)
 
     def _joint(self, rows: robust.Rows, z: np.ndarray, learn: bool) -> float:
         """Score in [0, 1) of the residual vector's Mahalanobis distance (0 below two series).
@@ -238,6 +268,8 @@ class RobustHostDetector(AnomalyDetector):
             "alert.onsets": self.alert_threshold.onsets,
             "alert.stats": self.alert_threshold.stats,
         }
+        arrays |= {"deviation": self.deviation[:n]}
+        arrays |= {f"scaler.{k}": v for k, v in self.scaler.state(n).items()}
         meta = {
             "state_version": STATE_VERSION,
             "params": self._get_params(),
@@ -251,8 +283,9 @@ class RobustHostDetector(AnomalyDetector):
         """Rebuild a detector from :meth:`snapshot` bytes (older versions are migrated).
 
         A v1 snapshot (half-space trees on the host vector) keeps its series models, threshold
-        and onset state; the covariance model starts afresh and warms up again. Series from v1
-        and v2 (no value range yet) start with a range of their level ± 3 scales.
+        and onset state; the covariance model starts afresh and warms up again, as it does from
+        v2 to v4 (whose covariance read residuals, not long-run standardized values). Series
+        from v1 and v2 (no value range yet) start with a range of their level ± 3 scales.
 
         Raises
         ------
@@ -278,7 +311,7 @@ class RobustHostDetector(AnomalyDetector):
         detector.host = arrays["host"].astype(np.float64).copy()
         if version == 1:
             detector.host[SUSTAINED] = 0.0  # v1 kept the trees' quantile in this slot
-        else:
+        elif version >= 5:  # v2-v4 covariances learned residuals, not values: they start afresh
             prefix = "covariance."
             detector.covariance.load(
                 {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
@@ -290,5 +323,19 @@ class RobustHostDetector(AnomalyDetector):
         if "alert.onsets" in arrays:  # v4 on: older snapshots start the alert budget afresh
             detector.alert_threshold.onsets = arrays["alert.onsets"].astype(np.float64).copy()
             detector.alert_threshold.stats = arrays["alert.stats"].astype(np.float64).copy()
+        # Before v5 neither contributions nor long-run spreads were kept: they restart from 0.
+        rows = len(detector.state["count"])
+        deviation = arrays.get("deviation", np.zeros(len(meta["names"])))
+        detector.deviation = _grown(deviation.astype(np.float64), rows)
+        scaler = {k[len("scaler.") :]: v for k, v in arrays.items() if k.startswith("scaler.")}
+        empty = {name: np.zeros(len(meta["names"])) for name in ("mean", "var", "count")}
+        detector.scaler.load(scaler or empty, rows)
         detector.step = int(meta["step"])
         return detector
+
+
+def _grown(values: np.ndarray, rows: int) -> np.ndarray:
+    """``values`` padded with zeros to ``rows`` (a copy; never shorter than it was)."""
+    out = np.zeros(max(rows, len(values)))
+    out[: len(values)] = values
+    return out

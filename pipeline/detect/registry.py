@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from pipeline.detect.base import HostDetector
 from pipeline.detect.host import KIND as ROBUST_KIND
 from pipeline.detect.host import RobustHostDetector
+from pipeline.detect.river_host import KIND as RIVER_KIND
+from pipeline.detect.river_host import RiverHostDetector
 from pipeline.detect.snapshot import decode_snapshot
 
 DETECTORS: dict[str, Callable[..., HostDetector]] = {
     "default": RobustHostDetector,
+    # River's own detectors, one per series (pipeline.detect.river_host).
+    "river-hst": partial(RiverHostDetector, "hst"),
+    "river-gaussian": partial(RiverHostDetector, "gaussian"),
 }
 _RESTORERS: dict[str, Callable[[bytes], HostDetector]] = {
     ROBUST_KIND: RobustHostDetector.restore,
+    RIVER_KIND: RiverHostDetector.restore,
 }
 
 

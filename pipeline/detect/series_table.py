@@ -39,6 +39,8 @@ class SeriesArrays:
     eta_s: Floats | None = None
     eta_low_s: Floats | None = None
     eta_high_s: Floats | None = None
+    # What ranks the series as the host's contributors, when the host keeps its own (else score).
+    contribution: Floats | None = None
 
     def half_width(self, i: int) -> float:
         """Half-width of series ``i``'s band: the residual at which its score hits its threshold."""
@@ -112,8 +114,10 @@ class SeriesTable(Mapping[str, SeriesScore]):
         return len(self.arrays.names)
 
     def top(self, limit: int) -> list[SeriesScore]:
-        """The ``limit`` highest-scoring series, highest first (stable on ties)."""
-        order = np.argsort(-self.arrays.score, kind="stable")[:limit]
+        """The ``limit`` series that contributed most, highest first (stable on ties)."""
+        a = self.arrays
+        rank = a.score if a.contribution is None else a.contribution
+        order = np.argsort(-rank, kind="stable")[:limit]
         return [self._at(int(i)) for i in order]
 
     def flagged(self) -> list[SeriesScore]:

@@ -11,6 +11,7 @@ from pipeline.stream.agents import register
 from pipeline.stream.checkpoint import Checkpoints
 from pipeline.stream.credentials import broker_credentials
 from pipeline.stream.meters import Meters
+from pipeline.stream.peers import register_peers
 from pipeline.stream.process import BatchProcessor
 from pipeline.stream.worker import FleetApp, Worker
 
@@ -87,6 +88,11 @@ def make_worker(
         deadletter_topic=raw_topic(app, topics.DEADLETTER.name(topic_settings.prefix)),
     )
     register(worker)
+    register_peers(
+        worker,  # a topic object of its own on fleet.metrics: each agent iterates its own
+        raw_topic(app, topics.METRICS.name(topic_settings.prefix)),
+        raw_topic(app, topics.PEERS.name(topic_settings.prefix)),
+    )
     return worker
 
 

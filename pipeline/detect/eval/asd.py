@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from pipeline.detect.eval.hitrate import hit_rate, read_segments
 from pipeline.detect.eval.pointwise import average_precision, best_f1, point_adjusted_f1
-from pipeline.detect.eval.series_csv import EPOCH, read_table
+from pipeline.detect.eval.series_csv import EPOCH, Floats, read_table
 from pipeline.detect.eval.stream_run import run_host
 from pipeline.detect.registry import make_host_detector
 from pipeline.errors import FleetwatchError
@@ -32,6 +33,8 @@ class ServerResult:
     random_pa_f1: float
     # Point-wise F1 of the flags the detector raised itself (no threshold from labels).
     f1_as_deployed: float = float("nan")
+    hitrate_100: float = float("nan")
+    hitrate_150: float = float("nan")
 
 
 def servers(root: Path) -> list[str]:
@@ -59,9 +62,11 @@ def evaluate_server(
     ]
     metrics = {n: np.concatenate([train.metrics[n], test.metrics[n]]) for n in names}
     # Point-wise scoring asks how anomalous each row is: the sustained host score.
-    run = run_host(make_host_detector(detector), times, metrics, on_row)
+    run = run_host(make_host_detector(detector), times, metrics, on_row, keep_series=True)
     ours = run.score[len(train.rows) :]
     noise = np.random.default_rng(0).uniform(size=len(ours))
+    ranking = run.series if run.series is not None else np.zeros((len(run.score), len(names)))
+    hits = _hit_rates(root, server, ranking[len(train.rows) :])
     return ServerResult(
         server,
         best_f1(ours, labels),
@@ -71,6 +76,8 @@ def evaluate_server(
         average_precision(noise, labels),
         point_adjusted_f1(noise, labels),
         f1_as_deployed=f1_of(run.flag[len(train.rows) :], labels),
+        hitrate_100=hits[0],
+        hitrate_150=hits[1],
     )
 
 
@@ -88,6 +95,19 @@ def f1_of(flags: npt.NDArray[np.bool_], labels: npt.NDArray[np.bool_]) -> float:
     return 2 * precision * recall / (precision + recall) if tp else 0.0
 
 
+def _hit_rates(root: Path, server: str, contributions: Floats) -> tuple[float, float]:
+    """HitRate@100 % and @150 % of the series ranking (NaN without an interpretation label)."""
+    path = root / "interpretation_label" / f"{server}.txt"
+    if not path.is_file():
+        return float("nan"), float("nan")
+    segments = read_segments(path)
+    rates = []
+    for percent in (100.0, 150.0):
+        total, rows = hit_rate(contributions, segments, percent)
+        rates.append(total / rows if rows else float("nan"))
+    return rates[0], rates[1]
+
+
 def rows_of(root: Path, server: str) -> int:
     """Rows the evaluation of ``server`` processes (for progress bars)."""
     return sum(
@@ -96,5 +116,6 @@ def rows_of(root: Path, server: str) -> int:
 
 
 def mean(results: list[ServerResult], field: str) -> float:
-    """Average of one figure over servers."""
-    return float(np.mean([getattr(r, field) for r in results])) if results else float("nan")
+    """Average of one figure over servers (those that have it: a server may lack HitRate)."""
+    values = [getattr(r, field) for r in results if not np.isnan(getattr(r, field))]
+    return float(np.mean(values)) if values else float("nan")

@@ -118,3 +118,46 @@ def test_eval_without_data_says_where_to_get_it(tmp_path: Path) -> None:
 
 def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
+
+
+def write_server(root: Path, name: str = "omi-1", fault_at: int = 700) -> None:
+    """A small ASD-style server: 3 metrics, 600 train rows, 300 test rows, metric 2 faults."""
+    root.mkdir(parents=True, exist_ok=True)
+    for part, rows, offset in (("train", 600, 0), ("test", 300, 600)):
+        with (root / f"{name}_{part}.csv").open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["m01", "m02", "m03"] + (["label"] if part == "test" else []))
+            for i in range(offset, offset + rows):
+                base = [
+                    0.5 + 0.1 * math.sin(i / 12 + k) + (i * 7919 % (11 + k)) / 200 for k in range(3)
+                ]
+                fault = fault_at <= i < fault_at + 20
+                base[1] += 0.6 if fault else 0.0
+                writer.writerow(
+                    [f"{v:.4f}" for v in base] + (["1" if fault else "0"] if part == "test" else [])
+                )
+    (root / "interpretation_label").mkdir(exist_ok=True)
+    (root / "interpretation_label" / f"{name}.txt").write_text(
+        f"{fault_at - 600}-{fault_at - 581}:2\n"
+    )
+
+
+def test_eval_asd_reports_hit_rates_of_the_contributors(tmp_path: Path) -> None:
+    write_server(tmp_path)
+    result = CliRunner().invoke(cli, ["eval", "asd", "--data", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["mean_best_f1"] > 0.5
+    # The faulty metric is ranked first on most of its segment's rows.
+    assert figures["hitrate_100"] > 0.8 and figures["hitrate_150"] >= figures["hitrate_100"]
+
+
+def test_eval_and_detect_take_a_river_detector(tmp_path: Path) -> None:
+    write_server(tmp_path)
+    result = CliRunner().invoke(
+        cli, ["eval", "asd", "--data", str(tmp_path), "--json", "--detector", "river-gaussian"]
+    )
+    assert result.exit_code == 0, result.output
+    assert 0.0 <= json.loads(result.output)["mean_best_f1"] <= 1.0
+    unknown = CliRunner().invoke(cli, ["eval", "asd", "--data", str(tmp_path), "--detector", "x"])
+    assert unknown.exit_code != 0 and "river-hst" in str(unknown.exception or unknown.output)
