@@ -1,10 +1,11 @@
-"""``fleetwatch bench pipeline``: end-to-end throughput and latency of one worker on real Kafka.
+"""``fleetwatch bench pipeline``: end-to-end throughput and latency of workers on real Kafka.
 
 Phase 1 publishes a backlog (``rounds`` batches per node, sample times in the past) and times a
 raw aiokafka consume of it (Faust's own client), a Faust agent that only acknowledges (the
 stream layer's ceiling), then a real ``fleetwatch worker`` process through it, read from its
 ``/metrics``. Phase 2 sends live batches (sample time = now) with
 faults injected at random moments and measures sampled_at → anomaly visible in InfluxDB.
+With ``workers`` > 1, a group of that many workers then drains the same backlog once more.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 
 from pipeline import topics
+from pipeline.bench.worker_group import POLL_S, GroupReading, WorkerGroup
 from pipeline.bench.worker_process import WorkerProcess
 from pipeline.bus import ensure_topics, make_producer
 from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
@@ -74,7 +76,13 @@ class BenchResult:
     worker_dead_letters: int = 0
     raw_consume_points_per_s: float = 0.0
     stream_ceiling_points_per_s: float = 0.0
-    points_per_s: float = 0.0
+    points_per_s: float = 0.0  # of all ``workers`` together
+    workers: int = 1
+    one_worker_points_per_s: float = 0.0
+    scaling: float = 1.0  # points_per_s over one_worker_points_per_s
+    # Batches the group processed beyond the backlog (re-read after a rebalance) or short of it.
+    group_processed_twice: int = 0
+    group_lost: int = 0
     ratio_to_raw_consume: float = 0.0
     ratio_to_stream_ceiling: float = 0.0
     faults_injected: int = 0
@@ -181,7 +189,7 @@ def time_worker(worker: WorkerProcess, expected: int, timeout_s: float) -> Timed
             first_at, first_count = time.perf_counter(), count
         if count >= expected:
             return _timed(count, first_count, first_at)
-        time.sleep(0.05)
+        time.sleep(POLL_S)  # each scrape costs the worker a web request: not too often
     raise FleetwatchError(
         f"worker processed {count:.0f} of {expected} batches (log: {worker.log_path})"
     )
@@ -326,6 +334,7 @@ def run_bench(
     window_s: float,
     faults: int,
     partitions: int,
+    workers: int = 1,
 ) -> BenchResult:
     """Run both phases against the servers in ``kafka``/``influx``; returns every figure."""
     topic_settings = TopicSettings(prefix=f"bench{uuid.uuid4().hex[:8]}.", partitions=partitions)
@@ -347,11 +356,7 @@ def run_bench(
             kafka,
             influx,
             topic_settings,
-            extra_env={
-                StreamSettings.env_name("window_s"): str(window_s),
-                # anomalies only: what the bench times
-                StreamSettings.env_name("write_detail"): "false",
-            },
+            extra_env=_bench_env(window_s),
         )
         worker.start()
         try:
@@ -361,8 +366,11 @@ def run_bench(
             faults_seen = live_latencies(kafka, influx, topic, fleet, rounds, window_s, faults)
         finally:
             worker.stop(timeout_s=60)
+    result.one_worker_points_per_s = result.points_per_s
     result.ratio_to_raw_consume = result.points_per_s / result.raw_consume_points_per_s
     result.ratio_to_stream_ceiling = result.points_per_s / result.stream_ceiling_points_per_s
+    if workers > 1:
+        _add_group(result, time_group(kafka, influx, topic_settings, workers, batches, window_s))
     result.faults_injected = len(faults_seen.faulted_at)
     result.faults_detected = len(faults_seen.seen_at)
     result.latencies_s = latencies = faults_seen.latencies_s()
@@ -371,6 +379,44 @@ def run_bench(
         result.p50_latency_s = percentile(latencies, 50)
         result.p99_latency_s = percentile(latencies, 99)
     return result
+
+
+def time_group(
+    kafka: KafkaSettings,
+    influx: InfluxSettings,
+    topic_settings: TopicSettings,
+    workers: int,
+    batches: int,
+    window_s: float,
+) -> GroupReading:
+    """``workers`` workers in one new consumer group drain the whole backlog again, timed."""
+    with tempfile.TemporaryDirectory(prefix="fleetwatch-group-") as scratch:
+        group = WorkerGroup.in_directory(
+            Path(scratch), workers, kafka, influx, topic_settings, extra_env=_bench_env(window_s)
+        )
+        group.start()
+        try:
+            return group.time_backlog(batches, 900)
+        finally:
+            group.stop(timeout_s=60)
+
+
+def _add_group(result: BenchResult, group: GroupReading) -> None:
+    """The group's aggregate rate becomes ``points_per_s``; the one worker's is kept beside it."""
+    result.readings["group"] = Timed(group.batches, group.timed, group.elapsed_s)
+    result.workers = group.workers
+    result.points_per_s = result.metrics * group.per_s
+    result.scaling = result.points_per_s / result.one_worker_points_per_s
+    result.group_processed_twice = max(0, group.batches - group.expected)
+    result.group_lost = max(0, group.expected - group.batches)
+
+
+def _bench_env(window_s: float) -> dict[str, str]:
+    """Worker settings of every timed worker: the window, and anomalies only (what is timed)."""
+    return {
+        StreamSettings.env_name("window_s"): str(window_s),
+        StreamSettings.env_name("write_detail"): "false",
+    }
 
 
 def _count_worker(result: BenchResult, meters: dict[str, float]) -> None:
