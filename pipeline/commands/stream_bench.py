@@ -35,6 +35,7 @@ from pipeline.store.query import run_flux
 
 SAMPLE_STEP_S = 10.0  # spacing of backlog samples
 LIVE_STEP_S = 1.0  # spacing of live samples
+PUBLISH_TIMEOUT_S = 300  # longest the backlog may take to be delivered
 # How long past the last fault's window the live phase keeps looking: generous, since the
 # loop ends as soon as every fault is seen, and a loaded machine delays the worker.
 LIVE_GRACE_S = 60.0
@@ -127,16 +128,28 @@ def publish_backlog(
     kafka: KafkaSettings, topic: str, fleet: Fleet, rounds: int, end_at: datetime
 ) -> float:
     """Send ``rounds`` batches per node ending at ``end_at``; returns points/s of producing."""
-    producer = make_producer(kafka, linger_ms=50, batch_size=512 * 1024, acks=1)
+    # A loaded machine times requests out: retry until the delivery deadline rather than let
+    # five retries run out and leave the backlog short (every later phase would wait for it).
+    producer = make_producer(
+        kafka,
+        linger_ms=50,
+        batch_size=512 * 1024,
+        acks=1,
+        retries=2**31 - 1,
+        delivery_timeout_ms=PUBLISH_TIMEOUT_S * 1000,
+    )
     started = time.perf_counter()
+    futures = []
     for seq in range(rounds):
         at = end_at - timedelta(seconds=SAMPLE_STEP_S * (rounds - seq))
         for index in range(fleet.nodes):
-            producer.send(
-                topic, key=fleet.node_id(index).encode(), value=fleet.batch(index, at, seq)
-            )
-    producer.flush(timeout=300)
+            value = fleet.batch(index, at, seq)
+            futures.append(producer.send(topic, key=fleet.node_id(index).encode(), value=value))
+    producer.flush(timeout=PUBLISH_TIMEOUT_S + 5)
     producer.close()
+    failed = sum(1 for future in futures if not future.succeeded())
+    if failed:
+        raise FleetwatchError(f"{failed} of {len(futures)} backlog batches were not delivered")
     elapsed = time.perf_counter() - started
     return rounds * fleet.nodes * fleet.metrics / elapsed
 
