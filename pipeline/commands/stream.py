@@ -30,6 +30,13 @@ def register(cli: click.Group, bench: click.Group) -> None:
 @click.option("--window-s", type=float, default=10.0, show_default=True, help="Anomaly window.")
 @click.option("--faults", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--partitions", type=click.IntRange(1, 256), default=8, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Also drain the backlog with this many workers in one group (points_per_s, scaling).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @one_line_errors
 def bench_pipeline(
@@ -43,13 +50,14 @@ def bench_pipeline(
     window_s: float,
     faults: int,
     partitions: int,
+    workers: int,
     as_json: bool,
 ) -> None:
-    """End-to-end points/s of one worker, its ratio to a raw consume, and anomaly latency."""
+    """End-to-end points/s of one worker (or N together), ratio to a raw consume, latency."""
     from pipeline.commands.stream_bench import run_bench
 
     kafka, influx, _ = build_servers(config_file, kafka_bootstrap, influx_url, topic_prefix)
-    result = run_bench(kafka, influx, nodes, metrics, rounds, window_s, faults, partitions)
+    result = run_bench(kafka, influx, nodes, metrics, rounds, window_s, faults, partitions, workers)
     figures = asdict(result)
     figures["latencies_s"] = [round(x, 3) for x in result.latencies_s]
     figures["window_waits_s"] = [round(x, 3) for x in result.window_waits_s]

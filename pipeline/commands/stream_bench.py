@@ -1,10 +1,11 @@
-"""``fleetwatch bench pipeline``: end-to-end throughput and latency of one worker on real Kafka.
+"""``fleetwatch bench pipeline``: end-to-end throughput and latency of workers on real Kafka.
 
 Phase 1 publishes a backlog (``rounds`` batches per node, sample times in the past) and times a
 raw aiokafka consume of it (Faust's own client), a Faust agent that only acknowledges (the
 stream layer's ceiling), then a real ``fleetwatch worker`` process through it, read from its
 ``/metrics``. Phase 2 sends live batches (sample time = now) with
 faults injected at random moments and measures sampled_at → anomaly visible in InfluxDB.
+With ``workers`` > 1, a group of that many workers then drains the same backlog once more.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 
 from pipeline import topics
+from pipeline.bench.worker_group import POLL_S, GroupReading, WorkerGroup
 from pipeline.bench.worker_process import WorkerProcess
 from pipeline.bus import ensure_topics, make_producer
 from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
@@ -33,6 +35,7 @@ from pipeline.store.query import run_flux
 
 SAMPLE_STEP_S = 10.0  # spacing of backlog samples
 LIVE_STEP_S = 1.0  # spacing of live samples
+PUBLISH_TIMEOUT_S = 300  # longest the backlog may take to be delivered
 # How long past the last fault's window the live phase keeps looking: generous, since the
 # loop ends as soon as every fault is seen, and a loaded machine delays the worker.
 LIVE_GRACE_S = 60.0
@@ -74,7 +77,13 @@ class BenchResult:
     worker_dead_letters: int = 0
     raw_consume_points_per_s: float = 0.0
     stream_ceiling_points_per_s: float = 0.0
-    points_per_s: float = 0.0
+    points_per_s: float = 0.0  # of all ``workers`` together
+    workers: int = 1
+    one_worker_points_per_s: float = 0.0
+    scaling: float = 1.0  # points_per_s over one_worker_points_per_s
+    # Batches the group processed beyond the backlog (re-read after a rebalance) or short of it.
+    group_processed_twice: int = 0
+    group_lost: int = 0
     ratio_to_raw_consume: float = 0.0
     ratio_to_stream_ceiling: float = 0.0
     faults_injected: int = 0
@@ -119,16 +128,28 @@ def publish_backlog(
     kafka: KafkaSettings, topic: str, fleet: Fleet, rounds: int, end_at: datetime
 ) -> float:
     """Send ``rounds`` batches per node ending at ``end_at``; returns points/s of producing."""
-    producer = make_producer(kafka, linger_ms=50, batch_size=512 * 1024, acks=1)
+    # A loaded machine times requests out: retry until the delivery deadline rather than let
+    # five retries run out and leave the backlog short (every later phase would wait for it).
+    producer = make_producer(
+        kafka,
+        linger_ms=50,
+        batch_size=512 * 1024,
+        acks=1,
+        retries=2**31 - 1,
+        delivery_timeout_ms=PUBLISH_TIMEOUT_S * 1000,
+    )
     started = time.perf_counter()
+    futures = []
     for seq in range(rounds):
         at = end_at - timedelta(seconds=SAMPLE_STEP_S * (rounds - seq))
         for index in range(fleet.nodes):
-            producer.send(
-                topic, key=fleet.node_id(index).encode(), value=fleet.batch(index, at, seq)
-            )
-    producer.flush(timeout=300)
+            value = fleet.batch(index, at, seq)
+            futures.append(producer.send(topic, key=fleet.node_id(index).encode(), value=value))
+    producer.flush(timeout=PUBLISH_TIMEOUT_S + 5)
     producer.close()
+    failed = sum(1 for future in futures if not future.succeeded())
+    if failed:
+        raise FleetwatchError(f"{failed} of {len(futures)} backlog batches were not delivered")
     elapsed = time.perf_counter() - started
     return rounds * fleet.nodes * fleet.metrics / elapsed
 
@@ -181,7 +202,7 @@ def time_worker(worker: WorkerProcess, expected: int, timeout_s: float) -> Timed
             first_at, first_count = time.perf_counter(), count
         if count >= expected:
             return _timed(count, first_count, first_at)
-        time.sleep(0.05)
+        time.sleep(POLL_S)  # each scrape costs the worker a web request: not too often
     raise FleetwatchError(
         f"worker processed {count:.0f} of {expected} batches (log: {worker.log_path})"
     )
@@ -326,6 +347,7 @@ def run_bench(
     window_s: float,
     faults: int,
     partitions: int,
+    workers: int = 1,
 ) -> BenchResult:
     """Run both phases against the servers in ``kafka``/``influx``; returns every figure."""
     topic_settings = TopicSettings(prefix=f"bench{uuid.uuid4().hex[:8]}.", partitions=partitions)
@@ -347,11 +369,7 @@ def run_bench(
             kafka,
             influx,
             topic_settings,
-            extra_env={
-                StreamSettings.env_name("window_s"): str(window_s),
-                # anomalies only: what the bench times
-                StreamSettings.env_name("write_detail"): "false",
-            },
+            extra_env=_bench_env(window_s),
         )
         worker.start()
         try:
@@ -361,8 +379,11 @@ def run_bench(
             faults_seen = live_latencies(kafka, influx, topic, fleet, rounds, window_s, faults)
         finally:
             worker.stop(timeout_s=60)
+    result.one_worker_points_per_s = result.points_per_s
     result.ratio_to_raw_consume = result.points_per_s / result.raw_consume_points_per_s
     result.ratio_to_stream_ceiling = result.points_per_s / result.stream_ceiling_points_per_s
+    if workers > 1:
+        _add_group(result, time_group(kafka, influx, topic_settings, workers, batches, window_s))
     result.faults_injected = len(faults_seen.faulted_at)
     result.faults_detected = len(faults_seen.seen_at)
     result.latencies_s = latencies = faults_seen.latencies_s()
@@ -371,6 +392,44 @@ def run_bench(
         result.p50_latency_s = percentile(latencies, 50)
         result.p99_latency_s = percentile(latencies, 99)
     return result
+
+
+def time_group(
+    kafka: KafkaSettings,
+    influx: InfluxSettings,
+    topic_settings: TopicSettings,
+    workers: int,
+    batches: int,
+    window_s: float,
+) -> GroupReading:
+    """``workers`` workers in one new consumer group drain the whole backlog again, timed."""
+    with tempfile.TemporaryDirectory(prefix="fleetwatch-group-") as scratch:
+        group = WorkerGroup.in_directory(
+            Path(scratch), workers, kafka, influx, topic_settings, extra_env=_bench_env(window_s)
+        )
+        group.start()
+        try:
+            return group.time_backlog(batches, 900)
+        finally:
+            group.stop(timeout_s=60)
+
+
+def _add_group(result: BenchResult, group: GroupReading) -> None:
+    """The group's aggregate rate becomes ``points_per_s``; the one worker's is kept beside it."""
+    result.readings["group"] = Timed(group.batches, group.timed, group.elapsed_s)
+    result.workers = group.workers
+    result.points_per_s = result.metrics * group.per_s
+    result.scaling = result.points_per_s / result.one_worker_points_per_s
+    result.group_processed_twice = max(0, group.batches - group.expected)
+    result.group_lost = max(0, group.expected - group.batches)
+
+
+def _bench_env(window_s: float) -> dict[str, str]:
+    """Worker settings of every timed worker: the window, and anomalies only (what is timed)."""
+    return {
+        StreamSettings.env_name("window_s"): str(window_s),
+        StreamSettings.env_name("write_detail"): "false",
+    }
 
 
 def _count_worker(result: BenchResult, meters: dict[str, float]) -> None:
