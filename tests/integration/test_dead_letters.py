@@ -54,9 +54,7 @@ def test_an_oversized_and_a_malformed_message_become_dead_letters_with_their_ori
         loop = incident_stage(kafka, topic_settings, influx, stage_settings())
         topic = topics.ANOMALIES.name(topic_settings.prefix)
     else:
-        loop, _ = node_remediator(
-            kafka, topic_settings, influx, node_settings(tmp_path), node_id="dl-node"
-        )
+        loop, _ = node_remediator(kafka, topic_settings, node_settings(tmp_path), node_id="dl-node")
         topic = topics.REMEDIATION.name(topic_settings.prefix)
     landed = _send(kafka, topic, [MALFORMED, OVERSIZED])
     with loop:
