@@ -5,7 +5,7 @@ raw aiokafka consume of it (Faust's own client), a Faust agent that only acknowl
 stream layer's ceiling), then a real ``fleetwatch worker`` process through it, read from its
 ``/metrics``. Phase 2 sends live batches (sample time = now) with
 faults injected at random moments and measures sampled_at → anomaly visible in InfluxDB.
-With ``workers`` > 1, a group of that many workers then drains the same backlog once more.
+With ``workers`` > 1, a group of that many workers drains the same backlog first, timed.
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ class BenchResult:
     one_worker_points_per_s: float = 0.0
     scaling: float = 1.0  # points_per_s over one_worker_points_per_s
     # Batches the group processed beyond the backlog (re-read after a rebalance) or short of it.
+    group_expected: int = 0  # batches the group was timed on: the backlog
     group_processed_twice: int = 0
     group_lost: int = 0
     ratio_to_raw_consume: float = 0.0
@@ -362,6 +363,12 @@ def run_bench(
     ceiling = stream_ceiling(kafka, influx, topic_settings, batches)
     result.readings["stream_ceiling"] = ceiling
     result.stream_ceiling_points_per_s = metrics * ceiling.per_s
+    # Before the one worker's live phase adds to the topic: the group drains the backlog alone.
+    group = (
+        time_group(kafka, influx, topic_settings, workers, batches, window_s)
+        if workers > 1
+        else None
+    )
     with tempfile.TemporaryDirectory(prefix="fleetwatch-bench-") as scratch:
         worker = WorkerProcess.in_directory(
             Path(scratch),
@@ -382,8 +389,8 @@ def run_bench(
     result.one_worker_points_per_s = result.points_per_s
     result.ratio_to_raw_consume = result.points_per_s / result.raw_consume_points_per_s
     result.ratio_to_stream_ceiling = result.points_per_s / result.stream_ceiling_points_per_s
-    if workers > 1:
-        _add_group(result, time_group(kafka, influx, topic_settings, workers, batches, window_s))
+    if group is not None:
+        _add_group(result, group)
     result.faults_injected = len(faults_seen.faulted_at)
     result.faults_detected = len(faults_seen.seen_at)
     result.latencies_s = latencies = faults_seen.latencies_s()
@@ -402,7 +409,7 @@ def time_group(
     batches: int,
     window_s: float,
 ) -> GroupReading:
-    """``workers`` workers in one new consumer group drain the whole backlog again, timed."""
+    """``workers`` workers in one new consumer group drain the backlog of ``batches``, timed."""
     with tempfile.TemporaryDirectory(prefix="fleetwatch-group-") as scratch:
         group = WorkerGroup.in_directory(
             Path(scratch), workers, kafka, influx, topic_settings, extra_env=_bench_env(window_s)
@@ -420,6 +427,7 @@ def _add_group(result: BenchResult, group: GroupReading) -> None:
     result.workers = group.workers
     result.points_per_s = result.metrics * group.per_s
     result.scaling = result.points_per_s / result.one_worker_points_per_s
+    result.group_expected = group.expected
     result.group_processed_twice = max(0, group.batches - group.expected)
     result.group_lost = max(0, group.expected - group.batches)
 
