@@ -67,11 +67,7 @@ def _incidents(
          "role": _group_role(r.group) or vocabulary.role_of.get(r.node_id or "", "")}
         for r in records
     ]  # fmt: skip
-    return [
-        row for row in rows
-        if (not query.roles or row["role"] in query.roles)
-        and (not query.kinds or row["kind"] in query.kinds)
-    ]  # fmt: skip
+    return _of_roles_and_kinds(rows, query)
 
 
 def _actions(
@@ -86,11 +82,7 @@ def _actions(
          "role": vocabulary.role_of.get(str(values["node"]), "")}
         for values in _action_values(influx, time_range, query.nodes)
     ]  # fmt: skip
-    return [
-        row for row in rows
-        if (not query.roles or row["role"] in query.roles)
-        and (not query.kinds or row["kind"] in query.kinds)
-    ]  # fmt: skip
+    return _of_roles_and_kinds(rows, query)
 
 
 def _metrics(
@@ -135,3 +127,12 @@ def _incident_kinds(influx: InfluxSettings, time_range: TimeRange) -> dict[str, 
 def _group_role(group: str) -> str:
     pairs = dict(part.split("=", 1) for part in group.split(",") if "=" in part)
     return pairs.get("role", "")
+
+
+def _of_roles_and_kinds(rows: list[Row], query: AskQuery) -> list[Row]:
+    """The rows of the question's roles and fault kinds (all when it names none)."""
+    return [
+        row for row in rows
+        if (not query.roles or row["role"] in query.roles)
+        and (not query.kinds or row["kind"] in query.kinds)
+    ]  # fmt: skip
