@@ -330,6 +330,10 @@ class RemediationSettings(Section):
         Path("/sys/fs/cgroup"),
         description="cgroup v2 mount for limit actions",
     )
+    tune_root: Path = Field(
+        Path("/"),
+        description="root of proc/sys, sys/fs/cgroup and etc/systemd for tune actions",
+    )
     drop_caches_path: Path = Field(
         Path("/proc/sys/vm/drop_caches"),
         description="file drop_caches writes to",

@@ -228,6 +228,7 @@ AuditStepName = Literal[
     "failed",
     "verified",
     "no_effect",
+    "rolled_back",
 ]
 
 

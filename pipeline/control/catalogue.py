@@ -6,6 +6,7 @@ the node before acting (so a request cannot smuggle in what a runbook could not)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -97,6 +98,79 @@ class Notify(ActionParams):
     """Nothing is done on a node: the incident pages a human (no safe action exists)."""
 
 
+# Tuning actions (``fleetwatch tune apply``): the knobs and values tune suggest proposes.
+# key → (lowest, highest) value a node accepts; mirrors pipeline.tune.rules (a test checks it).
+SYSCTL_BOUNDS: dict[str, tuple[int, int]] = {
+    "vm.swappiness": (1, 60),
+    "vm.dirty_background_ratio": (1, 10),
+    "vm.dirty_ratio": (5, 20),
+    "net.core.netdev_max_backlog": (1000, 65536),
+    "net.core.somaxconn": (128, 65535),
+}
+SysctlKey = Literal[
+    "vm.swappiness",
+    "vm.dirty_background_ratio",
+    "vm.dirty_ratio",
+    "net.core.netdev_max_backlog",
+    "net.core.somaxconn",
+]
+# What each cgroup v2 file and unit property may be set to (no spaces beyond the format's own).
+CGROUP_VALUE = {
+    "memory.high": re.compile(r"^(max|[0-9]{1,19})$"),
+    "cpu.max": re.compile(r"^(max|[0-9]{1,10}) [0-9]{1,10}$"),
+    "io.max": re.compile(
+        r"^[0-9]{1,4}:[0-9]{1,4}( (rbps|wbps|riops|wiops)=(max|[0-9]{1,19})){1,4}$"
+    ),
+}
+PROPERTY_VALUE = {
+    "LimitNOFILE": re.compile(r"^[0-9]{3,7}$"),
+    "MemoryHigh": re.compile(r"^([0-9]{1,19}[KMGT]?|[0-9]{1,2}%|infinity)$"),
+    "CPUQuota": re.compile(r"^[0-9]{1,4}%$"),
+}
+
+
+class SetSysctl(ActionParams):
+    """Write ``value`` to ``/proc/sys/<key>``: an allowlisted key, within its bounds."""
+
+    key: SysctlKey
+    value: int
+
+    @model_validator(mode="after")
+    def _within_bounds(self) -> SetSysctl:
+        low, high = SYSCTL_BOUNDS[self.key]
+        if not low <= self.value <= high:
+            raise ValueError(f"{self.key}={self.value} is outside {low}..{high}")
+        return self
+
+
+class SetCgroupLimit(ActionParams):
+    """Write ``value`` to a unit's cgroup v2 ``memory.high``, ``cpu.max`` or ``io.max``."""
+
+    unit: UnitName
+    file: Literal["memory.high", "cpu.max", "io.max"]
+    value: Annotated[str, StringConstraints(max_length=120)]
+
+    @model_validator(mode="after")
+    def _value_format(self) -> SetCgroupLimit:
+        if not CGROUP_VALUE[self.file].match(self.value):
+            raise ValueError(f"{self.value!r} is not a valid {self.file} value")
+        return self
+
+
+class SetUnitProperty(ActionParams):
+    """A systemd drop-in setting ``LimitNOFILE``, ``MemoryHigh`` or ``CPUQuota`` of a unit."""
+
+    unit: UnitName
+    property: Literal["LimitNOFILE", "MemoryHigh", "CPUQuota"]
+    value: Annotated[str, StringConstraints(max_length=40)]
+
+    @model_validator(mode="after")
+    def _value_format(self) -> SetUnitProperty:
+        if not PROPERTY_VALUE[self.property].match(self.value):
+            raise ValueError(f"{self.value!r} is not a valid {self.property} value")
+        return self
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     """One catalogue entry: its parameter model and what acting means.
@@ -113,6 +187,7 @@ class ActionSpec:
     lowers_use: bool = False
     on_node: bool = True
     always_approval: bool = False
+    tuning: bool = False  # verified against a metric, rolled back to the previous value if not
 
 
 CATALOGUE: dict[str, ActionSpec] = {
@@ -131,6 +206,23 @@ CATALOGUE: dict[str, ActionSpec] = {
         ActionSpec("run_script", RunScript, "run an allowlisted script"),
         ActionSpec(
             "rollback", Rollback, "undo a change through the role's hook", always_approval=True
+        ),
+        ActionSpec(
+            "set_sysctl", SetSysctl, "set an allowlisted sysctl", always_approval=True, tuning=True
+        ),
+        ActionSpec(
+            "set_cgroup_limit",
+            SetCgroupLimit,
+            "set a unit's cgroup v2 memory.high, cpu.max or io.max",
+            always_approval=True,
+            tuning=True,
+        ),
+        ActionSpec(
+            "set_unit_property",
+            SetUnitProperty,
+            "set a unit's LimitNOFILE, MemoryHigh or CPUQuota (drop-in)",
+            always_approval=True,
+            tuning=True,
         ),
         ActionSpec("notify", Notify, "page a human; nothing runs on a node", on_node=False),
     )

@@ -32,6 +32,7 @@ from pipeline.config import (
     TopicSettings,
 )
 from pipeline.control.keys import create_key
+from pipeline.demo.afterword import ask_about_run, tune_incidents
 from pipeline.demo.components import Component, Components, worker_lag
 from pipeline.demo.live import Progress, render_live, render_scorecard
 from pipeline.demo.remediators import FleetRemediators
@@ -142,6 +143,8 @@ def _run(
     finally:
         watcher.stop()
         remediators.stop()
+    ask_about_run(console, influx, watcher.tally.data_at or utc_now())  # the watcher has stopped
+    tune_incidents(console, list(watcher.tally.incidents.values()))
     with watcher.lock:
         tally = watcher.tally
         return score_run(

@@ -25,10 +25,14 @@ from pipeline.remediate.processes import candidates, stop_many, top_consumer
 
 @dataclass(frozen=True)
 class ActionReport:
-    """What an action did; ``effect_ok`` is None in dry-run (nothing to check)."""
+    """What an action did; ``effect_ok`` is None in dry-run (nothing to check).
+
+    ``undo`` puts back the previous value (tuning actions only) and says what it did.
+    """
 
     detail: str
     effect_ok: bool | None
+    undo: Callable[[], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ def perform(
     ActionRefused
         When the target is outside what the node's settings allow.
     """
-    handler = _HANDLERS.get(action)
+    handler = _HANDLERS.get(action) or _tuning_handler(action)
     if handler is None:  # notify: the issuer never sends it, so a request for it is forged
         raise ActionRefused(f"{action!r} is not an action a node runs")
     return handler(params, ctx, dry_run)
@@ -62,7 +66,7 @@ def _restart_unit(params: cat.ActionParams, ctx: ActionContext, dry_run: bool) -
     argv = [systemctl, "restart", "--", params.unit]
     if dry_run:
         return ActionReport(f"would run {argv}", None)
-    _run(argv, ctx.settings.action_timeout_s)
+    run_argv(argv, ctx.settings.action_timeout_s)
     active = subprocess.run(  # noqa: S603 - argv list from validated parameters
         [systemctl, "is-active", "--quiet", "--", params.unit],
         timeout=ctx.settings.action_timeout_s,
@@ -164,7 +168,7 @@ def _run_script(params: cat.ActionParams, ctx: ActionContext, dry_run: bool) -> 
     argv = [str(path)] + ([params.arg] if params.arg else [])
     if dry_run:
         return ActionReport(f"would run {argv}", None)
-    _run(argv, ctx.settings.action_timeout_s)
+    run_argv(argv, ctx.settings.action_timeout_s)
     return ActionReport(f"ran {argv}", True)
 
 
@@ -174,7 +178,8 @@ def _rollback(params: cat.ActionParams, ctx: ActionContext, dry_run: bool) -> Ac
     return _run_script(cat.RunScript(script=params.hook, arg=params.change), ctx, dry_run)
 
 
-def _run(argv: list[str], timeout_s: float) -> None:
+def run_argv(argv: list[str], timeout_s: float) -> None:
+    """Run ``argv`` (never a shell) or raise ActionFailed with its exit code and stderr."""
     try:
         subprocess.run(argv, timeout=timeout_s, check=True, capture_output=True)  # noqa: S603
     except subprocess.TimeoutExpired:
@@ -197,3 +202,15 @@ _HANDLERS: dict[str, Handler] = {
     "run_script": _run_script,
     "rollback": _rollback,
 }
+
+
+def _tuning_handler(action: str) -> Handler | None:
+    # Imported here: pipeline.remediate.tuning builds on this module's report and runner.
+    from pipeline.remediate import tuning
+
+    handlers: dict[str, Handler] = {
+        "set_sysctl": tuning.set_sysctl,
+        "set_cgroup_limit": tuning.set_cgroup_limit,
+        "set_unit_property": tuning.set_unit_property,
+    }
+    return handlers.get(action)

@@ -8,6 +8,7 @@ then the action. Each step is audited, refusals included, so the trail shows att
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 
 from pipeline.config import ControlSettings, RemediationSettings
 from pipeline.control.audit import AuditLog, Step
-from pipeline.control.catalogue import parse_params
+from pipeline.control.catalogue import CATALOGUE, parse_params
 from pipeline.control.keys import Keyring
 from pipeline.control.policy import needs_approval
 from pipeline.control.signing import ReplayGuard, verify_command, verify_request
@@ -29,6 +30,8 @@ from pipeline.remediate.state import NodeState
 from pipeline.remediate.verify import Probe, wait_for_recovery
 
 log = logging.getLogger(__name__)
+# A tuning change whose metric rises above 1.1 × its value before the change has regressed.
+REGRESS_RATIO = 1.1
 
 
 class NodeRemediator:
@@ -75,6 +78,7 @@ class NodeRemediator:
         self.replays = ReplayGuard(_state_file(settings.state_dir, node_id, "nonces"))
         self.rate = RateLimiter(settings.rate_limit_per_node, settings.rate_window_s)
         self.state = NodeState(settings.state_dir / node_id / "state.json", self.rate)
+        self._baseline: float | None = None
 
     def start(self) -> None:
         """Load what an earlier run remembered: nonces, executed requests, windows, approvals."""
@@ -120,7 +124,10 @@ class NodeRemediator:
         self._audit("approved", request, f"by {command.issued_by}")
         if now >= request.expires_at:
             return [self._finish(request, "refused", "approved after expiry", now, "refused")]
-        return [self._admit(request, now)]
+        try:
+            return [self._admit(request, now)]
+        except ActionRefused as exc:  # rate limit, blast radius, a tuning action it cannot verify
+            return [self._finish(request, "refused", str(exc), now, step="refused")]
 
     def _admit(self, request: RemediationRequest, now: datetime) -> RemediationResult:
         if request.request_id in self.state.executed:
@@ -142,6 +149,8 @@ class NodeRemediator:
         if not self.settings.apply:
             report = perform(request.action, params, self.context, dry_run=True)
             return self._finish(request, "dry_run", report.detail, now, "dry_run")
+        if CATALOGUE[request.action].tuning and (request.verify_metric is None or not self.probe):
+            raise ActionRefused("a tuning action needs verify_metric and a probe on the node")
         self.rate.check(self.node_id, now)
         self._check_budget(request)
         self.rate.record(self.node_id, now)
@@ -153,6 +162,9 @@ class NodeRemediator:
         # call_webhook posts what was asked of this node and why (the request, minus its proof).
         payload = request.model_dump(mode="json", exclude={"signature", "nonce"})
         context = replace(self.context, payload=payload | {"labels": self.labels})
+        # The metric before acting: a tuning change pushing it past REGRESS_RATIO × this is undone.
+        metric = request.verify_metric
+        self._baseline = self.probe(metric) if self.probe and metric else None
         try:
             report = perform(request.action, params, context, dry_run=False)  # type: ignore[arg-type]
         except (ActionFailed, ActionRefused, OSError) as exc:
@@ -169,18 +181,34 @@ class NodeRemediator:
             )
         if request.verify_metric is None or request.recover_below is None or self.probe is None:
             return self._finish(request, "succeeded", report.detail, now, "verified")
+        regressed_above = (
+            self._baseline * REGRESS_RATIO if report.undo and self._baseline is not None else None
+        )
         recovery = wait_for_recovery(
             self.probe,
             request.verify_metric,
             request.recover_below,
             self.settings.verify_timeout_s,
+            abort_above=regressed_above,
         )
         seen = f"{request.verify_metric}={recovery.last_value} after {recovery.waited_s:.1f} s"
         if recovery.recovered:
             detail = f"{report.detail}; recovered: {seen} < {request.recover_below}"
             return self._finish(request, "succeeded", detail, now, "verified")
         detail = f"{report.detail}; not recovered: {seen} (want < {request.recover_below})"
+        if report.undo is not None:
+            detail = self._roll_back(request, report.undo, detail)
         return self._finish(request, "no_effect", detail, now, "no_effect")
+
+    def _roll_back(self, request: RemediationRequest, undo: Callable[[], str], detail: str) -> str:
+        """Put the previous value back (audited); a failed undo is said, never hidden."""
+        try:
+            done = undo()
+        except (ActionFailed, OSError) as exc:
+            self._audit("failed", request, f"rollback failed: {exc}")
+            return f"{detail}; ROLLBACK FAILED: {exc}"
+        self._audit("rolled_back", request, done)
+        return f"{detail}; rolled back: {done}"
 
     def _check_budget(self, request: RemediationRequest) -> None:
         """The issuer signs how many nodes its blast window holds; more than ours allows: refuse.

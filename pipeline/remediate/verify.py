@@ -27,8 +27,12 @@ def wait_for_recovery(
     interval_s: float = 1.0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    abort_above: float | None = None,
 ) -> Recovery:
-    """Probe ``metric`` every ``interval_s`` until it is below ``below`` or ``timeout_s`` passes."""
+    """Probe ``metric`` every ``interval_s`` until it is below ``below`` or ``timeout_s`` passes.
+
+    With ``abort_above``, a value above it ends the wait at once (the change made things worse).
+    """
     started = clock()
     last: float | None = None
     while True:
@@ -36,6 +40,7 @@ def wait_for_recovery(
         waited = clock() - started
         if last is not None and last < below:
             return Recovery(True, last, waited)
-        if waited >= timeout_s:
+        regressed = abort_above is not None and last is not None and last > abort_above
+        if regressed or waited >= timeout_s:
             return Recovery(False, last, waited)
         sleep(interval_s)
