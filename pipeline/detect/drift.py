@@ -34,6 +34,13 @@ def ph_reset(state: Floats) -> None:
 
 
 @njit(cache=True)
+def ph_hold(state: Floats, samples: float) -> None:
+    """Start afresh after the next ``samples`` values, which are skipped (not in River)."""
+    ph_reset(state)
+    state[N] = -max(samples, 0.0)
+
+
+@njit(cache=True)
 def ph_update(
     state: Floats,
     x: float,
@@ -48,6 +55,9 @@ def ph_update(
     ``mode`` is 1 (increases), 2 (decreases) or 3 (both). A detection resets the detector at the
     next update, as in River, so a lasting change is reported once.
     """
+    if state[N] < 0.0:  # held off (:func:`ph_hold`): the values are not looked at
+        state[N] += 1.0
+        return False
     if state[DETECTED] > 0.0:
         ph_reset(state)
     state[N] += 1.0

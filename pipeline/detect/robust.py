@@ -65,6 +65,10 @@ class SeriesParams:
     drift_alpha: float = 1 - 0.0001
     drift_min_instances: int = 30
     drift_clip: float = 3.0
+    # After the score flags a series, its drift test waits this long before it starts afresh:
+    # the level model's trend and daily profile overshoot for up to ~20 minutes after a fault
+    # ends (the demo's 30-minute faults), a bias the test would report as a change.
+    drift_settle_s: float = 3600.0
     # Capacity forecast: a fit over the last half hour (a twelfth of the horizon: a 12 %/h leak
     # fills 6 points in that time, while 1-min noise of 0.6 points gives a slope error of ~0.2
     # points/h), an event when the bound is within the horizon at two standard errors of slope.
@@ -119,6 +123,7 @@ class SeriesParams:
         p[watch.CEILING_MARGIN], p[watch.FLOOR_SHARE] = self.ceiling_margin, self.floor_share
         p[watch.SCHEDULE_DECAY], p[watch.SCHEDULE_MIN] = self.schedule_decay, self.schedule_min
         p[watch.WARMUP], p[watch.PH_CLIP] = self.warmup, self.drift_clip
+        p[watch.PH_SETTLE_S] = self.drift_settle_s
         return p
 
     def season_alpha(self, interval_s: float) -> float:

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from pipeline.detect.drift import STATE_SIZE, ph_reset, ph_update
+from pipeline.detect.drift import STATE_SIZE, ph_hold, ph_reset, ph_update
 from pipeline.detect.series_kernel import compiled
 
 Floats = npt.NDArray[np.float64]
@@ -53,8 +53,9 @@ SLOTS = 24  # hour-of-day slots of the schedule memory
     SCHEDULE_MIN,
     WARMUP,
     PH_CLIP,
+    PH_SETTLE_S,
     N_WATCH_PARAMS,
-) = range(14)
+) = range(15)
 
 WATCH_FIELDS = ("drift", "fit", "episode", "recur", "recur_day")
 
@@ -193,13 +194,14 @@ def watch(
             reason[i] = why
             continue
         warm = count[r] > p[WARMUP]
-        if learn and z[i] != 0.0:
+        if learn and z[i] != 0.0 and why == SCORE:
+            # Drift reports the changes the score misses: one it flags is no news. The test
+            # restarts once the level model has settled after the episode: its trend and daily
+            # profile overshoot for a while after a fault ends, a bias that is not a change.
+            ph_hold(drift[r], p[PH_SETTLE_S] / max(interval_s, 1.0))
+        elif learn and z[i] != 0.0:
             zc = min(max(z[i], -p[PH_CLIP]), p[PH_CLIP])
-            changed = ph_update(
-                drift[r], zc, p[PH_MIN], p[PH_DELTA], p[PH_THRESHOLD], p[PH_ALPHA], 3
-            )
-            # Drift reports the changes the score misses: one it flags already is no news.
-            if changed and why == NONE:
+            if ph_update(drift[r], zc, p[PH_MIN], p[PH_DELTA], p[PH_THRESHOLD], p[PH_ALPHA], 3):
                 why = DRIFT
         if bound > 0:
             if learn:
