@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from river.drift import PageHinkley as RiverPageHinkley
 
-from pipeline.detect.drift import PageHinkley
+from pipeline.detect.drift import PageHinkley, ph_hold
 from pipeline.detect.host import RobustHostDetector
 from pipeline.detect.registry import restore_host_detector
 from pipeline.detect.snapshot import decode_snapshot, encode_snapshot
@@ -109,6 +109,30 @@ def test_a_level_change_the_score_misses_is_reported_as_drift() -> None:
     _, flags = _run(values, "app.queue_depth")
     drifts = [i for i, reason, _ in flags if reason == "drift"]
     assert drifts and drifts[0] >= 1500
+
+
+def test_settling_back_after_a_flagged_fault_is_not_reported_as_drift() -> None:
+    # 10-s samples: 2 h normal, a 30-minute step the score flags, then back to normal. The level
+    # model overshoots for a while after the step ends; that is not a change of its own.
+    rng = np.random.default_rng(5)
+    step = np.r_[np.zeros(720), np.full(180, 25.0), np.zeros(720)]
+    values = list(40 + step + rng.normal(0, 0.5, len(step)))
+    _, flags = _run(values, "mem.used_percent", interval_s=10.0)
+    assert [i for i, reason, _ in flags if reason == "score" and 720 <= i < 900]
+    assert not [i for i, reason, _ in flags if reason == "drift" and i >= 900]
+
+
+def test_a_held_page_hinkley_skips_values_then_starts_afresh() -> None:
+    held, fresh = PageHinkley(threshold=10.0), PageHinkley(threshold=10.0)
+    ph_hold(held.state, 50)
+    for x in [100.0] * 50:  # skipped: no detection from them, none carried over
+        held.update(x)
+        assert not held.drift_detected
+    for i in range(200):
+        x = 0.0 if i < 100 else 1.0
+        held.update(x)
+        fresh.update(x)
+        assert held.drift_detected == fresh.drift_detected
 
 
 def test_a_disk_pinned_at_its_ceiling_is_flagged_once_per_episode() -> None:
