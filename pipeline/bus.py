@@ -21,7 +21,7 @@ from kafka.partitioner.default import murmur2
 from pipeline import topics as topic_specs
 from pipeline.config import KafkaSettings, TopicSettings
 from pipeline.errors import InvalidMessage, SinkUnavailable
-from pipeline.models import DEAD_LETTER_RAW_BYTES, DeadLetter, M, decode, encode
+from pipeline.models import DEAD_LETTER_RAW_BYTES, DeadLetter, M, WireModel, decode, encode
 from pipeline.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,23 @@ def make_producer(kafka: KafkaSettings, **overrides: Any) -> KafkaProducer:
         "linger_ms": 20,
     }
     return KafkaProducer(**(options | overrides))
+
+
+def publish_keyed(
+    kafka: KafkaSettings, topic: str, messages: Iterable[tuple[str, WireModel]]
+) -> None:
+    """Send a few ``(key, message)`` pairs to ``topic`` and wait until the broker has them.
+
+    For one-off commands (an operator's command, a tuning request, a recorded change): a producer
+    of their own, flushed and closed before returning.
+    """
+    producer = make_producer(kafka)
+    try:
+        for key, message in messages:
+            producer.send(topic, key=key.encode(), value=encode(message))
+        producer.flush(timeout=30)
+    finally:
+        producer.close()
 
 
 # What producer and consumer calls raise, for callers that must not import kafka-python.

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from pipeline import topics
-from pipeline.bus import make_consumer, make_producer
+from pipeline.bus import make_consumer, publish_keyed
 from pipeline.config import KafkaSettings, TopicSettings
 from pipeline.control.keys import Signer
 from pipeline.control.signing import new_nonce, sign_one
 from pipeline.errors import InvalidMessage
-from pipeline.models import OperatorCommand, decode, encode
+from pipeline.models import OperatorCommand, decode
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
 UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
@@ -57,13 +57,8 @@ def publish_command(
     kafka: KafkaSettings, topic_settings: TopicSettings, command: OperatorCommand
 ) -> None:
     """Send one command and wait until the broker has it."""
-    producer = make_producer(kafka)
-    try:
-        topic = topics.CONTROL.name(topic_settings.prefix)
-        producer.send(topic, key=command.command_id.encode(), value=encode(command))
-        producer.flush(timeout=30)
-    finally:
-        producer.close()
+    topic = topics.CONTROL.name(topic_settings.prefix)
+    publish_keyed(kafka, topic, [(command.command_id, command)])
 
 
 def read_all_commands(

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.live import Live
 
 from pipeline import topics
-from pipeline.bus import ensure_topics, make_producer
+from pipeline.bus import ensure_topics, publish_keyed
 from pipeline.config import (
     ControlSettings,
     IncidentSettings,
@@ -47,7 +47,7 @@ from pipeline.demo.scorecard import (
 from pipeline.demo.watch import TopicWatcher
 from pipeline.errors import FleetwatchError
 from pipeline.local import reset_database, run_stack
-from pipeline.models import ChangeEvent, encode, utc_now
+from pipeline.models import ChangeEvent, utc_now
 from pipeline.sim import SimulatedFleet, run_simulation
 from pipeline.sim.session import make_publisher
 
@@ -301,13 +301,7 @@ def _drain(console: Console, children: Components, web_port: int, nodes: int) ->
 
 def _record_changes(kafka: KafkaSettings, topic: str, changes: list[ChangeEvent]) -> None:
     """What ``fleetwatch change record`` does in a CI/CD hook, for the demo's deploys."""
-    producer = make_producer(kafka)
-    try:
-        for change in changes:
-            producer.send(topic, key=change.change_id.encode(), value=encode(change))
-        producer.flush(timeout=30)
-    finally:
-        producer.close()
+    publish_keyed(kafka, topic, [(change.change_id, change) for change in changes])
 
 
 def _raise_if_dead(children: Components) -> None:

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from kafka import KafkaConsumer
 
 from pipeline import topics
-from pipeline.bus import ensure_topics, make_consumer, make_producer
+from pipeline.bus import ensure_topics, make_consumer, publish_keyed
 from pipeline.config import KafkaSettings, TopicSettings
 from pipeline.errors import InvalidMessage
-from pipeline.models import RemediationRequest, RemediationResult, decode, encode
+from pipeline.models import RemediationRequest, RemediationResult, decode
 
 # Outcomes that are not final: the node waits for an operator's `fleetwatch approve`.
 WAITING = ("awaiting_approval",)
@@ -42,13 +42,8 @@ def kafka_deliver(
 def _publish(
     kafka: KafkaSettings, topic_settings: TopicSettings, request: RemediationRequest
 ) -> None:
-    producer = make_producer(kafka)
-    try:
-        topic = topics.REMEDIATION.name(topic_settings.prefix)
-        producer.send(topic, key=request.node_id.encode(), value=encode(request))
-        producer.flush(timeout=30)
-    finally:
-        producer.close()
+    topic = topics.REMEDIATION.name(topic_settings.prefix)
+    publish_keyed(kafka, topic, [(request.node_id, request)])
 
 
 def _await(
