@@ -19,13 +19,8 @@ END = "<!-- settings:end -->"
 
 
 def sections() -> list[type[config.Section]]:
-    """Every settings section, in the order config.py declares them."""
-    found = [
-        value
-        for value in vars(config).values()
-        if isinstance(value, type) and issubclass(value, config.Section)
-    ]
-    return [section for section in found if section is not config.Section]
+    """Every settings section, in the order ``config.SECTIONS`` lists them."""
+    return list(config.SECTIONS)
 
 
 def render_settings_table() -> str:

@@ -14,10 +14,8 @@ COMPOSE = Path(__file__).resolve().parents[2] / "deploy" / "docker-compose.yml"
 
 def _known_env_vars() -> set[str]:
     names = set()
-    for section in vars(config).values():
-        if isinstance(section, type) and issubclass(section, config.Section):
-            prefix = section.model_config.get("env_prefix", "")
-            names |= {(prefix + field).upper() for field in section.model_fields}
+    for section in config.SECTIONS:
+        names |= {section.env_name(field) for field in section.model_fields}
     return names
 
 
