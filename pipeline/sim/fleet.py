@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pipeline.models import MetricBatch, utc_now
+from pipeline.sim.culprits import charge_culprit, healthy_workloads
 from pipeline.sim.faults import FAULT_KINDS, Fault, FaultKind
 from pipeline.sim.nodes import ROLES, VirtualNode, derive
 
@@ -48,6 +49,9 @@ class Scenario:
         Default length of a fault.
     warmup_s
         No fault starts before this, so detectors have seen normal behaviour.
+    culprit_telemetry
+        Send each node's processes and units (``proc.*``, ``unit.*``) as an agent with its
+        default collectors does, faults driving their culprit's series.
     """
 
     nodes: int = 20
@@ -61,6 +65,7 @@ class Scenario:
     warmup_s: float = 1800.0
     node_prefix: str = "sim"
     zones: int = 3
+    culprit_telemetry: bool = True
 
     def __post_init__(self) -> None:
         if self.nodes < 1:
@@ -107,10 +112,18 @@ class SimulatedFleet:
         out = []
         for node in self.nodes:
             metrics = node.healthy_metrics(round_index, sampled_at, self.scenario.interval_s)
+            telemetry = self.scenario.culprit_telemetry
+            if telemetry:
+                metrics |= healthy_workloads(node, round_index, metrics)
             for fault in active:
                 if node.node_id in fault.node_ids:
+                    before = dict(metrics)
                     fault.apply(metrics, sampled_at)
                     derive(metrics, node.profile)
+                    if telemetry:
+                        charge_culprit(
+                            fault, node, before, metrics, sampled_at, self.scenario.interval_s
+                        )
             out.append(
                 MetricBatch(
                     node_id=node.node_id,
