@@ -18,8 +18,17 @@ def test_without_telemetry_the_mount_is_the_culprit() -> None:
     assert found is not None and found.culprit == "root"
 
 
-def test_growth_below_ninety_percent_is_not_full() -> None:
+def test_filling_towards_full_within_hours_is_full_before_ninety_percent() -> None:
+    # 50 -> 70 % in two minutes: full a few minutes later, long before anyone could act.
     evidence, view = view_of({"disk.root.used_percent": lambda p: 50 + 20 * p})
+    found = DiskFull().analyze_one(evidence, view)
+    assert found is not None and found.kind == "disk_full"
+
+
+def test_a_step_that_stays_below_ninety_percent_is_not_full() -> None:
+    # A big file copied in: 50 -> 60 % at once, then flat; it rose, but nothing is filling it.
+    evidence, view = view_of({"disk.root.used_percent": lambda p: 60 + 0.01 * p})
+    assert view.rising("disk.*.used_percent", z_min=2.0) is not None
     assert DiskFull().analyze_one(evidence, view) is None
 
 
