@@ -110,9 +110,8 @@ class IncidentTracker:
         while self._recent and self._recent[0].at < now - timedelta(seconds=self.policy.gap_s):
             self._index(self._recent.popleft(), -1)
         for key, state in list(self.open.items()):
-            quiet_s = self.policy.resolve_after_s * (4 if self._flapping(state) else 1)
             assert state.last_event_at is not None  # noqa: S101 - set on the first event
-            if state.last_event_at + timedelta(seconds=quiet_s) <= now:
+            if state.last_event_at + self._quiet(state) <= now:
                 changed += self._resolve(key, state, now)
             elif (
                 not state.published and self._settled(state, now) and not self._forming(state, now)
@@ -394,15 +393,37 @@ class IncidentTracker:
 
     def _resolve(self, key: str, state: TrackedIncident, now: datetime) -> list[Incident]:
         del self.open[key]
+        opened: list[Incident] = []
         if not state.published:
-            return []  # never paged: a blip shorter than settle_s disappears quietly
+            if not self._settled_before_quiet(state):
+                return []  # never paged: a blip shorter than settle_s disappears quietly
+            # It settled before it went quiet, but no tick fell in between (a poll of events
+            # spanning more than the quiet time, a burst of catch-up): page it, then resolve.
+            state.published = True
+            opened.append(self._emit(state))
         state.status, state.resolved_at = "resolved", now
         self.resolved[key] = state
         self._forget_old_resolved(now)
         action, outcome = self._pending_outcomes.pop(state.incident_id, (None, None))
         signature = signature_of(state.deviations, state.directions)
         self.history.append(PastIncident(state.incident_id, signature, action, outcome))
-        return [self._emit(state)]
+        return [*opened, self._emit(state)]
+
+    def _settled_before_quiet(self, state: TrackedIncident) -> bool:
+        """Whether ``state`` was due to publish (``settle_s`` after it opened) before it went quiet.
+
+        Publication waits at most ``fleet_wait_s`` more for a fleet incident to take it; one that
+        did not take it by the quiet deadline will not.
+        """
+        seen = state.opened_seen or state.opened_at
+        assert state.last_event_at is not None  # noqa: S101 - set on the first event
+        return seen + timedelta(seconds=self.policy.settle_s) < state.last_event_at + self._quiet(
+            state
+        )
+
+    def _quiet(self, state: TrackedIncident) -> timedelta:
+        """How long without events resolves ``state`` (flapping ones: four times as long)."""
+        return timedelta(seconds=self.policy.resolve_after_s * (4 if self._flapping(state) else 1))
 
     def _forget_old_resolved(self, now: datetime) -> None:
         horizon = now - timedelta(seconds=self.policy.flap_window_s)

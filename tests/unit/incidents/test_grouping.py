@@ -199,3 +199,22 @@ def test_a_fleet_incident_widens_to_the_broader_group_and_keeps_its_id() -> None
     assert published[0].group == {"zone": "z0"}
     last = published[-1]
     assert (last.group, last.affected_count, last.share) == ({"role": "web"}, 50, 1.0)
+
+
+def test_incident_that_settled_before_going_quiet_is_paged_even_when_no_tick_fell_between() -> None:
+    # One poll held this node's events and much later ones: the first tick after it is already
+    # past the quiet deadline. The incident settled long before that, so it is paged, then closed.
+    tracker = IncidentTracker(POLICY)
+    tracker.observe_one(event_at("n1", 0, metric="disk.root.used_percent"))
+    tracker.observe_one(event_at("n1", 60, metric="disk.root.used_percent"))
+    opened, resolved = tracker.tick(BASE_TIME + timedelta(seconds=900))
+    assert (opened.status, resolved.status) == ("open", "resolved")
+    assert opened.incident_id == resolved.incident_id
+    assert opened.node_id == "n1"
+
+
+def test_blip_quieter_than_its_settling_is_never_paged() -> None:
+    tracker = IncidentTracker(replace(POLICY, settle_s=600))
+    tracker.observe_one(event_at("n1", 0, metric="cpu.usage_user"))
+    assert tracker.tick(BASE_TIME + timedelta(seconds=900)) == []
+    assert tracker.open == {}
