@@ -6,12 +6,15 @@ changes on its nodes or role within the lookback; its title and metrics as text.
 series (InfluxDB unreachable, ``write_detail`` off) there is nothing to weigh and the answer is
 ``unknown``: a human is paged. An incident is diagnosed when it opens and again when its set of
 metrics grows; updates in between carry the last diagnosis. Every record the diagnosis memory
-changes (diagnosed, labelled, an outcome added) is returned for the history topic.
+changes (diagnosed, labelled, an outcome added) is returned for the history topic. A diagnosis
+that found no stored series (InfluxDB slow or away for a moment) is tried again, at most every
+``retry_s``, on the incident's next update or when the stage asks (``retry_due``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 
 FrameSource = Callable[[Sequence[str], datetime, datetime], dict[str, NodeFrame]]
 UNKNOWN = "unknown"
+NO_SERIES = "no stored series"
 # A fleet incident's series are read for its first nodes only: one query must stay cheap for
 # InfluxDB (the stage waits for it), and a cohort fault looks alike on every node.
 MAX_NODES = 8
@@ -45,6 +49,9 @@ class DiagnosisStep:
         The diagnoser with its history, and the incidents awaiting a label.
     baseline_s
         How much of the series before the incident opened is its baseline.
+    retry_s
+        Wall seconds before a diagnosis that had no series is tried again (each try may wait a
+        whole query timeout, so not on every update).
     """
 
     def __init__(
@@ -53,12 +60,15 @@ class DiagnosisStep:
         changes: ChangeBook,
         memory: IncidentMemory | None = None,
         baseline_s: float = 900.0,
+        retry_s: float = 30.0,
     ) -> None:
         self.frames = frames
         self.changes = changes
         self.memory = memory if memory is not None else IncidentMemory()
         self.baseline = timedelta(seconds=baseline_s)
+        self.retry_s = retry_s
         self._last: dict[str, tuple[frozenset[str], Diagnosis]] = {}
+        self._retry_at: dict[str, float] = {}  # incident id → monotonic time of its next try
 
     def restore_many(self, remembered: Iterable[RememberedIncident]) -> None:
         """Take back the last diagnosis of remembered incidents (no re-diagnosis on restart)."""
@@ -71,16 +81,26 @@ class DiagnosisStep:
     def diagnosed(self, incident: Incident) -> tuple[Incident, list[PastIncident]]:
         """``incident`` with its diagnosis, and the history records that changed."""
         metrics = frozenset(incident.metrics)
-        known = self._last.get(incident.incident_id)
+        incident_id = incident.incident_id
+        known = self._last.get(incident_id)
         records: list[PastIncident] = []
-        if known is not None and known[0] >= metrics:
+        if known is not None and known[0] >= metrics and incident_id not in self.retry_due():
             diagnosis = known[1]
         else:
             diagnosis, records = self._diagnose(incident)
-            self._last[incident.incident_id] = (metrics, diagnosis)
+            self._last[incident_id] = (metrics, diagnosis)
+            self._retry_at.pop(incident_id, None)
+            if diagnosis.evidence == [NO_SERIES]:
+                self._retry_at[incident_id] = time.monotonic() + self.retry_s
         if incident.status == "resolved":
-            self._last.pop(incident.incident_id, None)
+            self._last.pop(incident_id, None)
+            self._retry_at.pop(incident_id, None)
         return incident.model_copy(update={"diagnosis": diagnosis}), records
+
+    def retry_due(self) -> set[str]:
+        """Ids of incidents whose diagnosis had no series and may be tried again now."""
+        now = time.monotonic()
+        return {incident_id for incident_id, at in self._retry_at.items() if at <= now}
 
     def label(self, incident_id: str, kind: str, by: str) -> list[PastIncident]:
         """An operator's kind for the incident, learned by history and classifier."""
@@ -121,7 +141,7 @@ class DiagnosisStep:
     def _diagnose(self, incident: Incident) -> tuple[Diagnosis, list[PastIncident]]:
         evidence = self.evidence_of(incident)
         if not evidence.nodes:
-            return Diagnosis(kind=UNKNOWN, confidence=0.0, evidence=["no stored series"]), []
+            return Diagnosis(kind=UNKNOWN, confidence=0.0, evidence=[NO_SERIES]), []
         diagnosis = self.memory.diagnoser.diagnose_one(evidence)
         return diagnosis, [self.memory.remember_one(evidence, diagnosis)]
 

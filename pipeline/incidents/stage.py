@@ -203,7 +203,20 @@ class IncidentStage:
         data_now = data_now or now
         self.tracker.inventory.expire(data_now)
         self.changes.expire(data_now)
-        return self._publishable(self.tracker.tick(data_now), now)
+        changed = self.tracker.tick(data_now)
+        return self._publishable(changed + self._undiagnosed(changed), now)
+
+    def _undiagnosed(self, changed: list[Incident]) -> list[Incident]:
+        """Open incidents whose diagnosis had no series, due to be tried again."""
+        if self.diagnosis is None:
+            return []
+        due = self.diagnosis.retry_due() - {i.incident_id for i in changed}
+        states = [self.tracker.find_one(incident_id) for incident_id in sorted(due)]
+        return [
+            self.tracker.snapshot(state)
+            for state in states
+            if state is not None and state.published and state.status != "resolved"
+        ]
 
     def _publishable(self, incidents: list[Incident], now: datetime) -> StageOutput:
         output = StageOutput()

@@ -108,3 +108,22 @@ def test_a_label_and_a_verified_outcome_reach_the_history() -> None:
     )
     (learned,) = stage.on_result(result).history
     assert [(a.action, a.worked) for a in learned.actions] == [("stop_process", True)]
+
+
+def test_a_diagnosis_without_series_is_tried_again_and_then_acts() -> None:
+    # InfluxDB did not answer when the incident opened; the next tick after retry_s reads it.
+    stage = _stage(HOG)
+    assert stage.diagnosis is not None
+    frames, stage.diagnosis.frames = stage.diagnosis.frames, None
+    stage.diagnosis.retry_s = 0.0
+    incident, requests, _ = _open(stage)
+    assert incident.diagnosis is not None and incident.diagnosis.kind == "unknown"
+    assert requests == []
+    stage.diagnosis.frames = frames
+    output = stage.tick(OPENED + timedelta(seconds=40))
+    (again,) = output.incidents
+    assert again.incident_id == incident.incident_id
+    assert again.diagnosis is not None and again.diagnosis.kind == "cpu_saturation"
+    (request,) = output.requests
+    assert request.params["pattern"] == "^hog$"
+    assert stage.diagnosis.retry_due() == set()  # diagnosed now: not tried again
