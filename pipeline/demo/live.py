@@ -96,9 +96,11 @@ def _verdict(outcome: FaultOutcome) -> str:
             ("action", outcome.action_right),
         )
     )
+    culprit = f" ({outcome.culprit_named})" if outcome.culprit_named else ""
     return (
         f"[green]detected[/] after {_s(outcome.delay_s)}; {outcome.incidents} incident(s), "
-        f"{outcome.diagnosed_as or 'no diagnosis'}; {marks}; "
+        f"{outcome.diagnosed_as or 'no diagnosis'}{culprit} → "
+        f"{', '.join(outcome.actions) or 'page only'}; {marks}; "
         f"mitigated after {_s(outcome.mitigation_s)}"
     )
 

@@ -115,6 +115,7 @@ class IncidentSpan:
     diagnosis_kind: str | None = None
     culprit_node: str | None = None
     culprit_change: str | None = None
+    culprit_process: str | None = None
 
     @classmethod
     def from_incident(cls, incident: Incident) -> IncidentSpan:
@@ -131,6 +132,7 @@ class IncidentSpan:
             diagnosis.kind if diagnosis is not None else None,
             culprit.node_id if culprit is not None else None,
             culprit.change_id if culprit is not None else None,
+            culprit.process if culprit is not None else None,
         )
 
     def explained_by(self, fault: InjectedFault, grace: timedelta) -> bool:
@@ -156,6 +158,8 @@ class FaultOutcome:
     incidents: int = 0
     incident_ids: tuple[str, ...] = ()
     diagnosed_as: str | None = None
+    culprit_named: str | None = None
+    actions: tuple[str, ...] = ()
     kind_right: bool = False
     culprit_right: bool = False
     action_right: bool = False
@@ -281,6 +285,8 @@ def _judged(
         incidents=len(verdict.incidents),
         incident_ids=verdict.incidents,
         diagnosed_as=verdict.kind,
+        culprit_named=verdict.culprit,
+        actions=verdict.actions,
         kind_right=verdict.kind_right,
         culprit_right=verdict.culprit_right,
         action_right=verdict.action_right,

@@ -53,6 +53,8 @@ class Verdict:
 
     incidents: tuple[str, ...]
     kind: str | None
+    culprit: str | None
+    actions: tuple[str, ...]
     kind_right: bool
     culprit_right: bool
     action_right: bool
@@ -69,13 +71,17 @@ def judge_one(
     mine = sorted((s for s in spans if s.explained_by(fault, grace)), key=lambda s: s.opened_at)
     expected = EXPECTED.get(fault.kind)
     if not mine or expected is None:
-        return Verdict(tuple(s.incident_id for s in mine), None, False, False, False, None)
+        return Verdict(
+            tuple(s.incident_id for s in mine), None, None, (), False, False, False, None
+        )
     main = next((s for s in mine if s.diagnosis_kind is not None), mine[0])
     ids = {s.incident_id for s in mine}
     acted = [a for a in actions if a.incident_id in ids]
     return Verdict(
         incidents=tuple(s.incident_id for s in mine),
         kind=main.diagnosis_kind,
+        culprit=main.culprit_process,
+        actions=tuple(sorted({a.action for a in acted})),
         kind_right=main.diagnosis_kind == expected.kind,
         culprit_right=_culprit_right(fault, main),
         action_right=_actions_right(expected, acted),

@@ -32,6 +32,7 @@ def span(incident_id: str, nodes: set[str], kind: str | None, **culprit: str) ->
         kind,
         culprit.get("node"),
         culprit.get("change"),
+        culprit.get("process"),
     )
 
 
@@ -40,10 +41,11 @@ def act(incident_id: str, action: str, seconds: float) -> ActionTaken:
 
 
 def test_right_kind_culprit_and_action_with_time_to_mitigation() -> None:
-    spans = [span("i1", {"n1"}, "cpu_saturation", node="n1")]
+    spans = [span("i1", {"n1"}, "cpu_saturation", node="n1", process="cruncher")]
     card = score_run([RUNAWAY], [], spans, actions=[act("i1", "stop_process", 160)])
     (outcome,) = card.faults
     assert (outcome.kind_right, outcome.culprit_right, outcome.action_right) == (True, True, True)
+    assert (outcome.culprit_named, outcome.actions) == ("cruncher", ("stop_process",))
     assert outcome.mitigation_s == pytest.approx(60.0)
     assert (card.faults_kind_right, card.faults_culprit_right, card.faults_action_right) == (
         1,
