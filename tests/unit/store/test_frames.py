@@ -38,8 +38,15 @@ def test_rows_align_by_time_with_gaps_as_nan() -> None:
     assert set(frames) == {"a", "b"} and list(frames["b"].series) == ["mem.used_percent"]
 
 
-def test_flux_selects_the_nodes_escaped_and_refuses_a_zero_bucket() -> None:
-    flux = frames_flux("db/autogen", ['x" or true'], T0, T0 + timedelta(hours=1), 10)
-    assert 'r["node"] == "x\\" or true"' in flux and "aggregateWindow(every: 10s" in flux
+def test_rows_are_averaged_per_window() -> None:
+    rows = [row("a", "cpu.usage_user", s, v) for s, v in ((0, 1.0), (4, 3.0), (12, 10.0))]
+    frames = frames_of(rows, every_s=10)
+    assert list(frames["a"].times_s) == [T0.timestamp(), T0.timestamp() + 10]
+    assert list(frames["a"].series["cpu.usage_user"]) == [2.0, 10.0]
+
+
+def test_flux_selects_the_nodes_escaped_raw_and_a_zero_window_is_refused() -> None:
+    flux = frames_flux("db/autogen", ['x" or true'], T0, T0 + timedelta(hours=1))
+    assert 'r["node"] == "x\\" or true"' in flux and "aggregateWindow" not in flux
     with pytest.raises(ValueError, match="every_s"):
-        frames_flux("db/autogen", ["a"], T0, T0 + timedelta(hours=1), 0)
+        frames_of([], every_s=0)
