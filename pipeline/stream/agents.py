@@ -134,7 +134,7 @@ async def emit(worker: Worker, detection: Detection) -> int:
     return await _add_points(worker, detection.points) if detection.points else 0
 
 
-async def _add_points(worker: Worker, points: list[Point]) -> int:
+async def _add_points(worker: Worker, points: list[Point | str]) -> int:
     """Queue points, waiting while InfluxDB is up but slower than the worker.
 
     Kafka keeps the backlog meanwhile (nothing is acknowledged); dropping points from a full

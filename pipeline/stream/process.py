@@ -23,7 +23,7 @@ class Detection:
 
     host_score: HostScore | None
     events: list[AnomalyEvent] = field(default_factory=list)
-    points: list[Point] = field(default_factory=list)
+    points: list[Point | str] = field(default_factory=list)  # str: a line-protocol line
 
 
 class BatchProcessor:

@@ -31,9 +31,12 @@ class Seeded:
         return self.now_at - timedelta(minutes=minutes)
 
 
-def write_points(influx: InfluxSettings, points: list[Point]) -> None:
+def write_points(influx: InfluxSettings, points: list[Point | str]) -> None:
+    # Lines (metric_points) carry millisecond stamps; Points keep their own precision.
     with InfluxDBClient(url=influx.url, token="", org=influx.org) as client:
-        client.write_api(write_options=SYNCHRONOUS).write(influx.bucket, influx.org, points)
+        client.write_api(write_options=SYNCHRONOUS).write(
+            influx.bucket, influx.org, points, write_precision=WritePrecision.MS
+        )
 
 
 def _value(node: str, metric: str, minutes_ago: float) -> float:
@@ -48,7 +51,7 @@ def _value(node: str, metric: str, minutes_ago: float) -> float:
 
 
 def _metric_batches(seeded: Seeded) -> list[Point]:
-    points: list[Point] = []
+    points: list[Point | str] = []
     for step in range(0, 60 * 60, STEP_S):
         minutes_ago = step / 60
         for node, role in NODES.items():

@@ -58,8 +58,7 @@ def test_tags_survive_line_protocol_exactly(role: str, zone: str, name: str, val
             make_batch(labels={"role": role, "zone": zone})
         return
     batch: MetricBatch = make_batch(labels={"role": role, "zone": zone}, metrics={name: value})
-    (point,) = metric_points(batch)
-    line = point.to_line_protocol()
+    (line,) = metric_points(batch)
     assert "\n" not in line
     head, fields, timestamp = split_unescaped(line, " ")
     assert timestamp.isdigit()

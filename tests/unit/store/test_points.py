@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from influxdb_client import Point, WritePrecision
+
 from pipeline.detect.base import SeriesScore
 from pipeline.store.points import anomaly_point, metric_points, score_points
 from tests.conftest import BASE_TIME, make_batch, make_event
@@ -26,7 +28,7 @@ def test_anomaly_point_carries_window_and_values() -> None:
 
 def test_metric_points_are_one_per_metric_at_sample_time() -> None:
     batch = make_batch(seq=3)
-    lines = [p.to_line_protocol() for p in metric_points(batch)]
+    lines = metric_points(batch)
     assert len(lines) == len(batch.metrics)
     stamp = str(int(batch.sampled_at.timestamp() * 1000))
     assert all(line.endswith(stamp) and "node=node-1" in line for line in lines)
@@ -37,9 +39,53 @@ def test_score_points_have_the_host_and_every_series() -> None:
         SeriesScore("cpu.usage_user", 0.9, True, 95.0, 20.0, 10.0, 30.0, "robust_hw"),
         SeriesScore("mem.used_percent", 0.1, False, 40.0, 40.5, 35.0, 45.0, "robust_hw"),
     ]
-    points = score_points("node-1", {"role": "web"}, BASE_TIME, 0.8, "hst", series)
-    lines = [p.to_line_protocol() for p in points]
+    lines = score_points("node-1", {"role": "web"}, BASE_TIME, 0.8, "hst", series)
     assert len(lines) == 3
     assert "metric=_host" in lines[0] and "score=0.8" in lines[0]
     assert "metric=cpu.usage_user" in lines[1] and "expected=20" in lines[1]
     assert all("role=web" in line for line in lines)
+
+
+def test_metric_lines_are_what_influxdb_client_points_write() -> None:
+    labels = {"role": "web", "zone": "z 1,a=b", "rack": "r01", "metric": "clash"}
+    metrics = {"cpu.usage_user": 12.345678901234567, "mem.used_percent": 2.0, "x.tiny": 1e-7}
+    batch = make_batch(
+        labels=labels, metrics=metrics, sampled_at=BASE_TIME + timedelta(microseconds=1999)
+    )
+    expected = [
+        Point("metrics")
+        .tag("rack", "r01")
+        .tag("role", "web")
+        .tag("zone", "z 1,a=b")
+        .tag("node", batch.node_id)
+        .tag("metric", name)
+        .field("value", value)
+        .time(batch.sampled_at, WritePrecision.MS)
+        .to_line_protocol()
+        for name, value in metrics.items()
+    ]
+    assert metric_points(batch) == expected
+
+
+def test_score_lines_are_what_influxdb_client_points_write() -> None:
+    nan = float("nan")
+    series = [
+        SeriesScore("cpu.usage_user", 0.9, True, 95.0, 20.0, 10.0, 30.0, "robust_hw"),
+        SeriesScore("mem.used_percent", 0.1, False, 40.0, nan, nan, nan, "robust_hw"),
+        SeriesScore("disk.x", nan, False, 1.0, nan, nan, nan, "robust_hw"),  # no field: no line
+    ]
+    labels = {"role": "web", "detector": "clash"}
+    lines = score_points("node-1", labels, BASE_TIME, 0.8, "hst", series)
+
+    def point(metric: str, detector: str, **fields: float) -> str:
+        p = Point("scores").tag("role", "web").tag("node", "node-1").tag("metric", metric)
+        p = p.tag("detector", detector)
+        for name, value in fields.items():
+            p = p.field(name, value)
+        return str(p.time(BASE_TIME, WritePrecision.MS).to_line_protocol())
+
+    assert lines == [
+        point("_host", "hst", score=0.8),
+        point("cpu.usage_user", "robust_hw", score=0.9, expected=20.0),
+        point("mem.used_percent", "robust_hw", score=0.1, expected=nan),
+    ]
