@@ -58,7 +58,7 @@ DEMO_DATABASE = "fleetwatch_demo_{run_id}"
 # Wall seconds outside the simulation: stack, components, draining the last windows.
 OVERHEAD_S = 45.0
 SETTLE_S = 8.0
-# Longest wait, once the fleet has stopped, for the worker to read what it was sent.
+# Longest wait, once the fleet has stopped, for the worker to read any of what it was sent.
 DRAIN_S = 180.0
 PUBLISHER_CLOSE_S = 10.0  # most a stopping fleet waits for Kafka to take what it sent
 
@@ -281,19 +281,24 @@ def _drain(console: Console, children: Components, web_port: int, nodes: int) ->
 
     A time-compressed fleet can outrun the worker; scoring before it caught up would count the
     faults it had not read yet as missed. Within a round (one batch per node) is caught up: the
-    lag the worker reports can stay a few messages above 0 after the last fetch.
+    lag the worker reports can stay a few messages above 0 after the last fetch. A worker that
+    still reads (its lag falls) is waited for, however loaded the machine; one whose lag has not
+    fallen for ``DRAIN_S`` is stuck.
     """
-    deadline = time.monotonic() + DRAIN_S
-    caught_up = 0
-    with console.status("waiting for the worker to read the last batches"):
+    stalled_at = time.monotonic() + DRAIN_S
+    caught_up, lowest = 0, None
+    with console.status("waiting for the worker to read the last batches") as status:
         while caught_up < 2:  # twice in a row: a low lag can precede the next fetch
             _raise_if_dead(children)
             lag = worker_lag(web_port)
             caught_up = caught_up + 1 if lag is not None and lag <= nodes else 0
-            if time.monotonic() > deadline:
+            if lag is not None and (lowest is None or lag < lowest):
+                lowest, stalled_at = lag, time.monotonic() + DRAIN_S
+                status.update(f"waiting for the worker to read the last {lag:,} batches")
+            if time.monotonic() > stalled_at:
                 raise FleetwatchError(
-                    f"the stream worker was still {lag} messages behind {DRAIN_S:.0f} s "
-                    "after the fleet stopped"
+                    f"the stream worker was still {lag} messages behind and read none of them "
+                    f"for {DRAIN_S:.0f} s"
                 )
             time.sleep(1.0)
         time.sleep(SETTLE_S)  # the last windows close, the incident stage groups them
