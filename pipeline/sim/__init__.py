@@ -23,6 +23,11 @@ Python API (the demo and the benchmarks call it)::
 - Fault kinds: cpu_runaway, memory_leak, disk_filling, network_loss, noisy_neighbour,
   bad_deploy (a ``share`` of one role's nodes at once). Unplaced faults are spread over the
   span after ``warmup_s``, on seeded random nodes.
+- Culprit telemetry (``culprit_telemetry``, on by default, as the agent's default collectors):
+  every node also sends its processes and units (``proc.<comm>.*``, ``unit.<unit>.*``: the role's
+  application, nginx, sshd, journald, the agent); a fault's extra CPU, memory, disk writes and
+  tasks go to its culprit (``culprits.culprit_of``: a runaway ``cruncher``, the role's service for
+  a leak, a log filling the disk or a bad deploy; nobody for packet loss or a neighbour VM).
 - Ground truth: one JSON line per fault with ``fault_id, kind, node_ids, role, metrics,
   start_at, end_at, intensity`` (``fleet.faults[i].ground_truth()``), written before the first
   batch is published.

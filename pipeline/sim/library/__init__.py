@@ -17,5 +17,6 @@ Python API (``fleetwatch simulate --cases OUT --scenarios FILE --seeds N`` calls
 - ``scenario_file``: the YAML schema; ``case_run``: one scenario × seed; ``case_writer``: the
   directories. The shipped suite is ``pipeline/sim/scenarios/library.yaml``.
 
-The demo's own faults (``pipeline/sim/faults.py``) are separate and unchanged.
+The demo's own faults (``pipeline/sim/faults.py``) keep their host effects; their culprit and its
+series come from this library (``pipeline/sim/culprits.py``).
 """
