@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from kafka.errors import KafkaTimeoutError
+
 from pipeline import topics
 from pipeline.bus import (
     Origin,
@@ -213,11 +215,25 @@ def _loop(
                         continue
                     _publish(producer, prefix, handle(message), labels)
             _publish(producer, prefix, stage.tick(utc_now(), clock.now()), labels)
-            producer.flush(timeout=30)
-            consumer.commit()
+            if _flushed(producer):
+                consumer.commit()
     finally:
         producer.close()
         consumer.close()
+
+
+def _flushed(producer: Any, timeout_s: float = 30.0) -> bool:
+    """Whether Kafka took everything sent; if not, it stays queued for the next round's flush.
+
+    Nothing is committed meanwhile, so a stage that stops before Kafka takes it re-reads the
+    input instead of losing its output; a slow Kafka (a loaded broker) is no reason to die.
+    """
+    try:
+        producer.flush(timeout=timeout_s)
+    except KafkaTimeoutError:
+        log.warning("Kafka took no acknowledgement within %.0f s; retrying", timeout_s)
+        return False
+    return True
 
 
 def _publish(
