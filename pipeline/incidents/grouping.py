@@ -17,11 +17,12 @@ incident reopened within ``flap_window_s`` of resolving keeps its id and counts 
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pipeline.incidents.hints import PastIncident, build_hints, signature_of, similar_many
 from pipeline.incidents.inventory import Inventory
@@ -29,6 +30,7 @@ from pipeline.incidents.tracked import Seen, TrackedIncident
 from pipeline.models import AnomalyEvent, Incident, MetricDeviation, RememberedIncident
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+_K = TypeVar("_K")
 MAX_HISTORY = 1000
 
 
@@ -86,6 +88,8 @@ class IncidentTracker:
         # one incident, not one per metric): a fleet check reads one group's nodes instead of
         # scanning every recent event (which made it quadratic).
         self._by_group: dict[tuple[str, str], Counter[str]] = {}
+        # "metric:direction" → nodes seen in _recent with it: a host incident's peers.
+        self._by_deviation: dict[str, Counter[str]] = {}
         self._pending_outcomes: dict[str, tuple[str, str]] = {}
 
     def observe_one(self, event: AnomalyEvent) -> list[Incident]:
@@ -102,7 +106,14 @@ class IncidentTracker:
             self._absorb_host(event.node_id, fleet)  # a joining host's own earlier deviations
         state = fleet or self._host_for(event)
         self._absorb_one(state, event, metric, direction, at)
-        return [self._emit(state)] if state.published else []
+        if not state.published:
+            return []
+        if state.announced and _material(state) == state.emitted:
+            # Only event counts, times and peaks moved: published once per tick, not once per
+            # event (a cohort fault sends thousands of events into one incident within a poll).
+            state.dirty = True
+            return []
+        return [self._emit(state)]
 
     def tick(self, now: datetime) -> list[Incident]:
         """Publish settled host incidents and resolve quiet ones; returns what changed."""
@@ -118,6 +129,8 @@ class IncidentTracker:
                 not state.published and self._settled(state, now) and not self._forming(state, now)
             ):
                 state.published = True
+                changed.append(self._emit(state))
+            elif state.dirty:
                 changed.append(self._emit(state))
         return changed
 
@@ -138,8 +151,12 @@ class IncidentTracker:
             return
         self.open[state.dedup_key] = state
 
-    def find_one(self, incident_id: str) -> TrackedIncident | None:
-        """The open or recently resolved incident with ``incident_id``."""
+    def find_one(self, incident_id: str, dedup_key: str | None = None) -> TrackedIncident | None:
+        """The open or recently resolved incident with ``incident_id`` (found at once by key)."""
+        if dedup_key is not None:
+            for state in (self.open.get(dedup_key), self.resolved.get(dedup_key)):
+                if state is not None and state.incident_id == incident_id:
+                    return state
         for state in (*self.open.values(), *self.resolved.values()):
             if state.incident_id == incident_id:
                 return state
@@ -180,7 +197,7 @@ class IncidentTracker:
             labels=state.labels,
             metrics=sorted(state.deviations)[:64],
             directions={m: _direction(state, m) for m in sorted(state.deviations)[:64]},
-            affected_nodes=sorted(state.nodes)[:64],
+            affected_nodes=heapq.nsmallest(64, state.nodes),
             affected_count=affected,
             population=state.population,
             share=min(share, 1.0) if share is not None else None,
@@ -196,21 +213,16 @@ class IncidentTracker:
         )
 
     def _emit(self, state: TrackedIncident) -> Incident:
-        state.announced = True
+        state.announced, state.dirty = True, False
+        state.emitted = _material(state)
         return self.snapshot(state)
 
     def _index(self, seen: Seen, step: int) -> None:
         for key in self.policy.group_labels:
             value = seen.labels.get(key)
-            if value is None:
-                continue
-            group = (key, value)
-            nodes = self._by_group.setdefault(group, Counter())
-            nodes[seen.node_id] += step
-            if nodes[seen.node_id] <= 0:
-                del nodes[seen.node_id]
-                if not nodes:
-                    del self._by_group[group]
+            if value is not None:
+                _count(self._by_group, (key, value), seen.node_id, step)
+        _count(self._by_deviation, seen.deviation, seen.node_id, step)
 
     def _settled(self, state: TrackedIncident, now: datetime) -> bool:
         seen = state.opened_seen or state.opened_at
@@ -226,8 +238,8 @@ class IncidentTracker:
             return False
         cohorts = {(k, v) for k, v in state.labels.items() if k in self.policy.group_labels}
         return any(
-            len(self._deviating(key, value)) * 2 >= self.policy.fleet_min_hosts
-            for key, value in cohorts
+            len(self._by_group.get(cohort, ())) * 2 >= self.policy.fleet_min_hosts
+            for cohort in cohorts
         )
 
     def _deviating(self, key: str, value: str) -> set[str]:
@@ -257,22 +269,23 @@ class IncidentTracker:
     def _maybe_open_fleet(
         self, event: AnomalyEvent, metric: str, direction: str, at: datetime
     ) -> TrackedIncident | None:
-        best: tuple[int, str, str, set[str], int | None] | None = None
+        best: tuple[int, str, str, int | None] | None = None
         for key in self.policy.group_labels:
             value = event.labels.get(key)
             if value is None:
                 continue
-            nodes = self._deviating(key, value)
+            count = len(self._by_group.get((key, value), ()))
+            if count < self.policy.fleet_min_hosts:
+                continue
             population = self.inventory.population(key, value) or None
-            if len(nodes) < self.policy.fleet_min_hosts:
+            if population and count / population < self.policy.fleet_min_share:
                 continue
-            if population and len(nodes) / population < self.policy.fleet_min_share:
-                continue
-            if best is None or len(nodes) > best[0]:
-                best = (len(nodes), key, value, nodes, population)
+            if best is None or count > best[0]:
+                best = (count, key, value, population)
         if best is None:
             return None
-        _, key, value, nodes, population = best
+        _, key, value, population = best
+        nodes = self._deviating(key, value)
         return self._open_fleet(key, value, metric, direction, nodes, population, at)
 
     def _open_fleet(
@@ -286,23 +299,32 @@ class IncidentTracker:
         at: datetime,
     ) -> TrackedIncident:
         dedup_key = f"fleet:{key}={value}"
-        first_at = min(s.at for s in self._recent if s.node_id in nodes)
+        state = self.open.get(dedup_key)
+        # Open already (a cohort's every later event lands here): its members were absorbed when
+        # they joined, so only newcomers are; a member's later events go to a fleet incident,
+        # never to a host one of its own.
+        joining = nodes - state.nodes if state is not None else nodes
         state = (
-            self.open.get(dedup_key)
+            state
             or self._narrower_fleet(f"{metric}:{direction}", nodes)
             or self._reopened(dedup_key, at)
-            or TrackedIncident(
-                incident_id_of(dedup_key, first_at), dedup_key, "fleet", opened_at=first_at
-            )
+            or self._new_fleet(dedup_key, nodes)
         )
         state.dedup_key = dedup_key
         state.group, state.labels, state.population = {key: value}, {key: value}, population
         state.opened_seen = at
         state.published = True  # a fleet incident is the page; nothing to wait for
-        for node_id in nodes:
+        for node_id in joining:
             self._absorb_host(node_id, state)
         self.open[dedup_key] = state
         return state
+
+    def _new_fleet(self, dedup_key: str, nodes: set[str]) -> TrackedIncident:
+        """A fleet incident opened at the earliest recent deviation of its hosts."""
+        first_at = min(s.at for s in self._recent if s.node_id in nodes)
+        return TrackedIncident(
+            incident_id_of(dedup_key, first_at), dedup_key, "fleet", opened_at=first_at
+        )
 
     def _narrower_fleet(self, deviation: str, nodes: set[str]) -> TrackedIncident | None:
         """An open fleet incident of the same deviation whose hosts all fall in ``nodes``.
@@ -413,8 +435,10 @@ class IncidentTracker:
     def _peers(self, state: TrackedIncident) -> Iterable[str]:
         if state.kind == "fleet":
             return []
-        own = {f"{m}:{d}" for m, d in state.directions.items()}
-        return {s.node_id for s in self._recent if s.deviation in own} - state.nodes
+        peers: set[str] = set()
+        for metric, direction in state.directions.items():
+            peers.update(self._by_deviation.get(f"{metric}:{direction}", ()))
+        return peers - state.nodes
 
     @staticmethod
     def _title(state: TrackedIncident, metric: str) -> str:
@@ -426,6 +450,30 @@ class IncidentTracker:
         (key, value), count = next(iter(state.group.items())), len(state.nodes)
         of = f" of {state.population}" if state.population else ""
         return f"{count}{of} hosts with {key}={value}: {metric} {direction}"
+
+
+def _count(index: dict[_K, Counter[str]], key: _K, node_id: str, step: int) -> None:
+    """Add ``step`` sightings of ``node_id`` under ``key``, dropping what reaches zero."""
+    nodes = index.setdefault(key, Counter())
+    nodes[node_id] += step
+    if nodes[node_id] <= 0:
+        del nodes[node_id]
+        if not nodes:
+            del index[key]
+
+
+def _material(state: TrackedIncident) -> tuple[object, ...]:
+    """What makes an incident change worth publishing at once (not only counts and times)."""
+    return (
+        state.dedup_key,
+        state.status,
+        len(state.deviations),
+        len(state.nodes),  # a joining host may be remediated at once
+        state.severity,
+        state.reopen_count,
+        state.acknowledged_by,
+        state.owner,
+    )
 
 
 def _direction(state: TrackedIncident, metric: str) -> Literal["up", "down"]:

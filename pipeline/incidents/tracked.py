@@ -34,6 +34,8 @@ class TrackedIncident:
     population: int | None = None
     owner: str | None = None
     acknowledged_by: str | None = None
+    dirty: bool = False  # changed since last published; the next tick publishes it
+    emitted: tuple[object, ...] = ()  # what was material when last published
 
     @classmethod
     def from_memory(cls, memory: RememberedIncident) -> TrackedIncident:
