@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, TypeVar
@@ -90,6 +90,9 @@ class IncidentTracker:
         self._by_group: dict[tuple[str, str], Counter[str]] = {}
         # "metric:direction" → nodes seen in _recent with it: a host incident's peers.
         self._by_deviation: dict[str, Counter[str]] = {}
+        # (label, value) → how many times a node entered _by_group's entry: an open fleet
+        # incident that absorbed its cohort at the same count has no host left to absorb.
+        self._joins: Counter[tuple[str, str]] = Counter()
         self._pending_outcomes: dict[str, tuple[str, str]] = {}
 
     def observe_one(self, event: AnomalyEvent) -> list[Incident]:
@@ -220,8 +223,8 @@ class IncidentTracker:
     def _index(self, seen: Seen, step: int) -> None:
         for key in self.policy.group_labels:
             value = seen.labels.get(key)
-            if value is not None:
-                _count(self._by_group, (key, value), seen.node_id, step)
+            if value is not None and _count(self._by_group, (key, value), seen.node_id, step):
+                self._joins[(key, value)] += 1
         _count(self._by_deviation, seen.deviation, seen.node_id, step)
 
     def _settled(self, state: TrackedIncident, now: datetime) -> bool:
@@ -285,8 +288,7 @@ class IncidentTracker:
         if best is None:
             return None
         _, key, value, population = best
-        nodes = self._deviating(key, value)
-        return self._open_fleet(key, value, metric, direction, nodes, population, at)
+        return self._open_fleet(key, value, metric, direction, population, at)
 
     def _open_fleet(
         self,
@@ -294,22 +296,27 @@ class IncidentTracker:
         value: str,
         metric: str,
         direction: str,
-        nodes: set[str],
         population: int | None,
         at: datetime,
     ) -> TrackedIncident:
         dedup_key = f"fleet:{key}={value}"
         state = self.open.get(dedup_key)
         # Open already (a cohort's every later event lands here): its members were absorbed when
-        # they joined, so only newcomers are; a member's later events go to a fleet incident,
-        # never to a host one of its own.
-        joining = nodes - state.nodes if state is not None else nodes
+        # they joined, so only newcomers are, and none joined since the count it absorbed at; a
+        # member's later events go to a fleet incident, never to a host one of its own.
+        joins = self._joins[(key, value)]
+        if state is not None and state.absorbed_joins == joins:
+            joining: Collection[str] = ()
+        else:
+            nodes = self._deviating(key, value)
+            joining = nodes - state.nodes if state is not None else nodes
         state = (
             state
-            or self._narrower_fleet(f"{metric}:{direction}", nodes)
+            or self._narrower_fleet(f"{metric}:{direction}", set(joining))
             or self._reopened(dedup_key, at)
-            or self._new_fleet(dedup_key, nodes)
+            or self._new_fleet(dedup_key, set(joining))
         )
+        state.absorbed_joins = joins
         state.dedup_key = dedup_key
         state.group, state.labels, state.population = {key: value}, {key: value}, population
         state.opened_seen = at
@@ -384,18 +391,13 @@ class IncidentTracker:
     def _absorb_one(
         self, state: TrackedIncident, event: AnomalyEvent, metric: str, direction: str, at: datetime
     ) -> None:
-        observed, expected = event.observed, event.expected
-        if event.metric is None:
-            top = next((c for c in event.contributors if c.metric == metric), None)
-            observed, expected = (top.observed, top.expected) if top else (None, None)
-        item = MetricDeviation(
-            metric=metric,
-            observed=observed,
-            expected=expected,
-            score=event.score,
-            first_at=event.window_start_at,
-        )
-        self._merge_deviation(state, item, direction)
+        current = state.deviations.get(metric)
+        if (
+            current is None
+            or event.score > current.score
+            or event.window_start_at < current.first_at
+        ):  # otherwise the event changes no deviation: no model built for it
+            self._merge_deviation(state, _deviation_in(event, metric), direction)
         if state.announced and state.status == "open":
             state.status = "updated"
         state.nodes.add(event.node_id)
@@ -452,14 +454,30 @@ class IncidentTracker:
         return f"{count}{of} hosts with {key}={value}: {metric} {direction}"
 
 
-def _count(index: dict[_K, Counter[str]], key: _K, node_id: str, step: int) -> None:
-    """Add ``step`` sightings of ``node_id`` under ``key``, dropping what reaches zero."""
+def _count(index: dict[_K, Counter[str]], key: _K, node_id: str, step: int) -> bool:
+    """Add ``step`` sightings of ``node_id`` under ``key``; True when the node is new there."""
     nodes = index.setdefault(key, Counter())
     nodes[node_id] += step
     if nodes[node_id] <= 0:
         del nodes[node_id]
         if not nodes:
             del index[key]
+    return step > 0 and nodes[node_id] == step
+
+
+def _deviation_in(event: AnomalyEvent, metric: str) -> MetricDeviation:
+    """What ``event`` shows of ``metric`` (a host event: that contributor's values)."""
+    observed, expected = event.observed, event.expected
+    if event.metric is None:
+        top = next((c for c in event.contributors if c.metric == metric), None)
+        observed, expected = (top.observed, top.expected) if top else (None, None)
+    return MetricDeviation(
+        metric=metric,
+        observed=observed,
+        expected=expected,
+        score=event.score,
+        first_at=event.window_start_at,
+    )
 
 
 def _material(state: TrackedIncident) -> tuple[object, ...]:
