@@ -17,11 +17,12 @@ incident reopened within ``flap_window_s`` of resolving keeps its id and counts 
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pipeline.incidents.hints import PastIncident, build_hints, signature_of, similar_many
 from pipeline.incidents.inventory import Inventory
@@ -29,6 +30,7 @@ from pipeline.incidents.tracked import Seen, TrackedIncident
 from pipeline.models import AnomalyEvent, Incident, MetricDeviation, RememberedIncident
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+_K = TypeVar("_K")
 MAX_HISTORY = 1000
 
 
@@ -86,6 +88,11 @@ class IncidentTracker:
         # one incident, not one per metric): a fleet check reads one group's nodes instead of
         # scanning every recent event (which made it quadratic).
         self._by_group: dict[tuple[str, str], Counter[str]] = {}
+        # "metric:direction" → nodes seen in _recent with it: a host incident's peers.
+        self._by_deviation: dict[str, Counter[str]] = {}
+        # (label, value) → how many times a node entered _by_group's entry: an open fleet
+        # incident that absorbed its cohort at the same count has no host left to absorb.
+        self._joins: Counter[tuple[str, str]] = Counter()
         self._pending_outcomes: dict[str, tuple[str, str]] = {}
 
     def observe_one(self, event: AnomalyEvent) -> list[Incident]:
@@ -102,7 +109,14 @@ class IncidentTracker:
             self._absorb_host(event.node_id, fleet)  # a joining host's own earlier deviations
         state = fleet or self._host_for(event)
         self._absorb_one(state, event, metric, direction, at)
-        return [self._emit(state)] if state.published else []
+        if not state.published:
+            return []
+        if state.announced and _material(state) == state.emitted:
+            # Only event counts, times and peaks moved: published once per tick, not once per
+            # event (a cohort fault sends thousands of events into one incident within a poll).
+            state.dirty = True
+            return []
+        return [self._emit(state)]
 
     def tick(self, now: datetime) -> list[Incident]:
         """Publish settled host incidents and resolve quiet ones; returns what changed."""
@@ -117,6 +131,8 @@ class IncidentTracker:
                 not state.published and self._settled(state, now) and not self._forming(state, now)
             ):
                 state.published = True
+                changed.append(self._emit(state))
+            elif state.dirty:
                 changed.append(self._emit(state))
         return changed
 
@@ -137,8 +153,12 @@ class IncidentTracker:
             return
         self.open[state.dedup_key] = state
 
-    def find_one(self, incident_id: str) -> TrackedIncident | None:
-        """The open or recently resolved incident with ``incident_id``."""
+    def find_one(self, incident_id: str, dedup_key: str | None = None) -> TrackedIncident | None:
+        """The open or recently resolved incident with ``incident_id`` (found at once by key)."""
+        if dedup_key is not None:
+            for state in (self.open.get(dedup_key), self.resolved.get(dedup_key)):
+                if state is not None and state.incident_id == incident_id:
+                    return state
         for state in (*self.open.values(), *self.resolved.values()):
             if state.incident_id == incident_id:
                 return state
@@ -179,7 +199,7 @@ class IncidentTracker:
             labels=state.labels,
             metrics=sorted(state.deviations)[:64],
             directions={m: _direction(state, m) for m in sorted(state.deviations)[:64]},
-            affected_nodes=sorted(state.nodes)[:64],
+            affected_nodes=heapq.nsmallest(64, state.nodes),
             affected_count=affected,
             population=state.population,
             share=min(share, 1.0) if share is not None else None,
@@ -195,21 +215,16 @@ class IncidentTracker:
         )
 
     def _emit(self, state: TrackedIncident) -> Incident:
-        state.announced = True
+        state.announced, state.dirty = True, False
+        state.emitted = _material(state)
         return self.snapshot(state)
 
     def _index(self, seen: Seen, step: int) -> None:
         for key in self.policy.group_labels:
             value = seen.labels.get(key)
-            if value is None:
-                continue
-            group = (key, value)
-            nodes = self._by_group.setdefault(group, Counter())
-            nodes[seen.node_id] += step
-            if nodes[seen.node_id] <= 0:
-                del nodes[seen.node_id]
-                if not nodes:
-                    del self._by_group[group]
+            if value is not None and _count(self._by_group, (key, value), seen.node_id, step):
+                self._joins[(key, value)] += 1
+        _count(self._by_deviation, seen.deviation, seen.node_id, step)
 
     def _settled(self, state: TrackedIncident, now: datetime) -> bool:
         seen = state.opened_seen or state.opened_at
@@ -225,8 +240,8 @@ class IncidentTracker:
             return False
         cohorts = {(k, v) for k, v in state.labels.items() if k in self.policy.group_labels}
         return any(
-            len(self._deviating(key, value)) * 2 >= self.policy.fleet_min_hosts
-            for key, value in cohorts
+            len(self._by_group.get(cohort, ())) * 2 >= self.policy.fleet_min_hosts
+            for cohort in cohorts
         )
 
     def _deviating(self, key: str, value: str) -> set[str]:
@@ -256,23 +271,23 @@ class IncidentTracker:
     def _maybe_open_fleet(
         self, event: AnomalyEvent, metric: str, direction: str, at: datetime
     ) -> TrackedIncident | None:
-        best: tuple[int, str, str, set[str], int | None] | None = None
+        best: tuple[int, str, str, int | None] | None = None
         for key in self.policy.group_labels:
             value = event.labels.get(key)
             if value is None:
                 continue
-            nodes = self._deviating(key, value)
+            count = len(self._by_group.get((key, value), ()))
+            if count < self.policy.fleet_min_hosts:
+                continue
             population = self.inventory.population(key, value) or None
-            if len(nodes) < self.policy.fleet_min_hosts:
+            if population and count / population < self.policy.fleet_min_share:
                 continue
-            if population and len(nodes) / population < self.policy.fleet_min_share:
-                continue
-            if best is None or len(nodes) > best[0]:
-                best = (len(nodes), key, value, nodes, population)
+            if best is None or count > best[0]:
+                best = (count, key, value, population)
         if best is None:
             return None
-        _, key, value, nodes, population = best
-        return self._open_fleet(key, value, metric, direction, nodes, population, at)
+        _, key, value, population = best
+        return self._open_fleet(key, value, metric, direction, population, at)
 
     def _open_fleet(
         self,
@@ -280,28 +295,42 @@ class IncidentTracker:
         value: str,
         metric: str,
         direction: str,
-        nodes: set[str],
         population: int | None,
         at: datetime,
     ) -> TrackedIncident:
         dedup_key = f"fleet:{key}={value}"
-        first_at = min(s.at for s in self._recent if s.node_id in nodes)
+        state = self.open.get(dedup_key)
+        # Open already (a cohort's every later event lands here): its members were absorbed when
+        # they joined, so only newcomers are, and none joined since the count it absorbed at; a
+        # member's later events go to a fleet incident, never to a host one of its own.
+        joins = self._joins[(key, value)]
+        if state is not None and state.absorbed_joins == joins:
+            joining: Collection[str] = ()
+        else:
+            nodes = self._deviating(key, value)
+            joining = nodes - state.nodes if state is not None else nodes
         state = (
-            self.open.get(dedup_key)
-            or self._narrower_fleet(f"{metric}:{direction}", nodes)
+            state
+            or self._narrower_fleet(f"{metric}:{direction}", set(joining))
             or self._reopened(dedup_key, at)
-            or TrackedIncident(
-                incident_id_of(dedup_key, first_at), dedup_key, "fleet", opened_at=first_at
-            )
+            or self._new_fleet(dedup_key, set(joining))
         )
+        state.absorbed_joins = joins
         state.dedup_key = dedup_key
         state.group, state.labels, state.population = {key: value}, {key: value}, population
         state.opened_seen = at
         state.published = True  # a fleet incident is the page; nothing to wait for
-        for node_id in nodes:
+        for node_id in joining:
             self._absorb_host(node_id, state)
         self.open[dedup_key] = state
         return state
+
+    def _new_fleet(self, dedup_key: str, nodes: set[str]) -> TrackedIncident:
+        """A fleet incident opened at the earliest recent deviation of its hosts."""
+        first_at = min(s.at for s in self._recent if s.node_id in nodes)
+        return TrackedIncident(
+            incident_id_of(dedup_key, first_at), dedup_key, "fleet", opened_at=first_at
+        )
 
     def _narrower_fleet(self, deviation: str, nodes: set[str]) -> TrackedIncident | None:
         """An open fleet incident of the same deviation whose hosts all fall in ``nodes``.
@@ -361,18 +390,13 @@ class IncidentTracker:
     def _absorb_one(
         self, state: TrackedIncident, event: AnomalyEvent, metric: str, direction: str, at: datetime
     ) -> None:
-        observed, expected = event.observed, event.expected
-        if event.metric is None:
-            top = next((c for c in event.contributors if c.metric == metric), None)
-            observed, expected = (top.observed, top.expected) if top else (None, None)
-        item = MetricDeviation(
-            metric=metric,
-            observed=observed,
-            expected=expected,
-            score=event.score,
-            first_at=event.window_start_at,
-        )
-        self._merge_deviation(state, item, direction)
+        current = state.deviations.get(metric)
+        if (
+            current is None
+            or event.score > current.score
+            or event.window_start_at < current.first_at
+        ):  # otherwise the event changes no deviation: no model built for it
+            self._merge_deviation(state, _deviation_in(event, metric), direction)
         if state.announced and state.status == "open":
             state.status = "updated"
         state.nodes.add(event.node_id)
@@ -434,8 +458,10 @@ class IncidentTracker:
     def _peers(self, state: TrackedIncident) -> Iterable[str]:
         if state.kind == "fleet":
             return []
-        own = {f"{m}:{d}" for m, d in state.directions.items()}
-        return {s.node_id for s in self._recent if s.deviation in own} - state.nodes
+        peers: set[str] = set()
+        for metric, direction in state.directions.items():
+            peers.update(self._by_deviation.get(f"{metric}:{direction}", ()))
+        return peers - state.nodes
 
     @staticmethod
     def _title(state: TrackedIncident, metric: str) -> str:
@@ -447,6 +473,46 @@ class IncidentTracker:
         (key, value), count = next(iter(state.group.items())), len(state.nodes)
         of = f" of {state.population}" if state.population else ""
         return f"{count}{of} hosts with {key}={value}: {metric} {direction}"
+
+
+def _count(index: dict[_K, Counter[str]], key: _K, node_id: str, step: int) -> bool:
+    """Add ``step`` sightings of ``node_id`` under ``key``; True when the node is new there."""
+    nodes = index.setdefault(key, Counter())
+    nodes[node_id] += step
+    if nodes[node_id] <= 0:
+        del nodes[node_id]
+        if not nodes:
+            del index[key]
+    return step > 0 and nodes[node_id] == step
+
+
+def _deviation_in(event: AnomalyEvent, metric: str) -> MetricDeviation:
+    """What ``event`` shows of ``metric`` (a host event: that contributor's values)."""
+    observed, expected = event.observed, event.expected
+    if event.metric is None:
+        top = next((c for c in event.contributors if c.metric == metric), None)
+        observed, expected = (top.observed, top.expected) if top else (None, None)
+    return MetricDeviation(
+        metric=metric,
+        observed=observed,
+        expected=expected,
+        score=event.score,
+        first_at=event.window_start_at,
+    )
+
+
+def _material(state: TrackedIncident) -> tuple[object, ...]:
+    """What makes an incident change worth publishing at once (not only counts and times)."""
+    return (
+        state.dedup_key,
+        state.status,
+        len(state.deviations),
+        len(state.nodes),  # a joining host may be remediated at once
+        state.severity,
+        state.reopen_count,
+        state.acknowledged_by,
+        state.owner,
+    )
 
 
 def _direction(state: TrackedIncident, metric: str) -> Literal["up", "down"]:

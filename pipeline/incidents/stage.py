@@ -268,7 +268,7 @@ class IncidentStage:
         return output
 
     def _remember(self, incident: Incident, now: datetime) -> RememberedIncident:
-        state = self.tracker.find_one(incident.incident_id)
+        state = self.tracker.find_one(incident.incident_id, incident.dedup_key)
         deviations = state.deviations.values() if state else incident.hints.top
         directions = state.directions if state else {}
         return self.book.note_incident(incident, deviations, directions, now)

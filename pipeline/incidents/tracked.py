@@ -34,6 +34,9 @@ class TrackedIncident:
     population: int | None = None
     owner: str | None = None
     acknowledged_by: str | None = None
+    dirty: bool = False  # changed since last published; the next tick publishes it
+    emitted: tuple[object, ...] = ()  # what was material when last published
+    absorbed_joins: int = -1  # the tracker's join count of its cohort when it last absorbed it
 
     @classmethod
     def from_memory(cls, memory: RememberedIncident) -> TrackedIncident:
