@@ -16,7 +16,12 @@ from datetime import datetime
 from pipeline.sim.faults import Fault, FaultKind
 from pipeline.sim.library.catalogue import FAULT_TYPES, MAIN
 from pipeline.sim.library.hit import Hit, bump, set_unit
-from pipeline.sim.library.workloads import main_workload, workload_metrics
+from pipeline.sim.library.workloads import (
+    COMMON,
+    ROLE_WORKLOADS,
+    main_workload,
+    workload_metrics,
+)
 from pipeline.sim.nodes import VirtualNode
 
 # The fault library's type each simulator fault is (its culprit and its diagnosis kind).
@@ -47,9 +52,19 @@ def culprit_of(kind: FaultKind, role: str) -> tuple[str | None, str | None]:
 def healthy_workloads(
     node: VirtualNode, round_index: int, metrics: dict[str, float]
 ) -> dict[str, float]:
-    """The node's processes and units in round ``round_index`` (seeded by node and round)."""
+    """The node's processes and units in round ``round_index`` (seeded by node and round).
+
+    A healthy service's descriptor count stays put from one round to the next (sshd holds its 12
+    until someone logs in), where the library's case noise redraws it every round: on a 10 s
+    stream that made every node's small counts step by one at random, and each step flagged.
+    """
     rng = random.Random(f"{node.node_id}:{round_index}")  # noqa: S311 - simulation noise
-    return workload_metrics(node.profile, metrics, rng)
+    workloads = workload_metrics(node.profile, metrics, rng)
+    for work in (*ROLE_WORKLOADS[node.profile.role], *COMMON):
+        prefix = f"proc.{work.process}"
+        workloads[f"{prefix}.open_fds"] = work.fds
+        workloads[f"{prefix}.fd_limit_percent"] = 100 * work.fds / work.count / work.fd_limit
+    return workloads
 
 
 def charge_culprit(
