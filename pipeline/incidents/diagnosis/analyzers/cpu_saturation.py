@@ -27,7 +27,11 @@ STALL_PERCENT = 10.0
 
 
 class CpuSaturation:
-    """CPU busy (100 - idle, or active) past 80 %, or CPU stall (PSI, throttling, steal) rose."""
+    """CPU busy past 80 %, a CPU stall past 10 %, or one consumer took much more of a busy host.
+
+    Busy is 100 - idle (or active); a stall is PSI, cgroup throttling or steal; on a host that was
+    busy already (idle had no room to fall), a process or unit taking a fifth of its CPUs more.
+    """
 
     kind = "cpu_saturation"
     explains: tuple[str, ...] = ()
