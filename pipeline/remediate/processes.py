@@ -1,8 +1,9 @@
 """Find and stop processes through /proc, only those an allowlist names, never by PID alone.
 
-A process is a candidate only if its command line matches one of the operator's allowlist
-regexes, it is not PID 1 or ourselves, and (unless we run as root) it is our own user's. The
-signal goes through a pidfd when the kernel has them, so a recycled PID is never hit.
+A process is a candidate only if its command line or its command name (``comm``, what the agent
+reports as ``proc.<comm>`` and a diagnosis names as the culprit) matches one of the operator's
+allowlist regexes, it is not PID 1 or ourselves, and (unless we run as root) it is our own
+user's. The signal goes through a pidfd when the kernel has them, so a recycled PID is never hit.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class ProcessInfo:
     start_ticks: int
     cpu_ticks: int
     rss_pages: int
+    name: str = ""  # the command name (comm): ``nginx`` for "nginx: worker process"
 
 
 def read_process(proc_root: Path, pid: int) -> ProcessInfo | None:
@@ -53,6 +55,7 @@ def read_process(proc_root: Path, pid: int) -> ProcessInfo | None:
         start_ticks=int(fields[19]),
         cpu_ticks=int(fields[11]) + int(fields[12]),
         rss_pages=int(statm[1]) if len(statm) > 1 else 0,
+        name=comm,
     )
 
 
@@ -70,11 +73,14 @@ def candidates(proc_root: Path, allowlist: Sequence[str], pattern: str | None) -
         info = read_process(proc_root, int(entry.name))
         if info is None or not _may_touch(info):
             continue
-        if any(r.search(info.command) for r in allowed) and (
-            wanted is None or wanted.search(info.command)
-        ):
+        if any(_matches(r, info) for r in allowed) and (wanted is None or _matches(wanted, info)):
             found.append(info)
     return found
+
+
+def _matches(regex: re.Pattern[str], info: ProcessInfo) -> bool:
+    """The command line or the command name: a runbook's ``^{culprit}$`` names the latter."""
+    return bool(regex.search(info.command) or (info.name and regex.search(info.name)))
 
 
 def top_consumer(

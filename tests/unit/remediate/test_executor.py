@@ -3,6 +3,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -78,6 +79,31 @@ def test_apply_stops_the_process_and_verifies(tmp_path: Path, victim: Any) -> No
     assert result is not None and result.outcome == "succeeded", result
     assert process.wait(timeout=5) == -signal.SIGTERM  # asked to stop first, not killed
     assert sink.steps() == ["received", "executed", "verified"]
+
+
+def test_a_diagnosed_command_name_is_matched_not_only_the_command_line(tmp_path: Path) -> None:
+    # The agent reports proc.<comm> and a runbook asks for "^{culprit}$": the command name.
+    name = f"fw{uuid.uuid4().hex[:8]}"
+    code = f"open('/proc/self/comm', 'w').write('{name}'); import time; time.sleep(120)"
+    process = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        wait_until_named(process.pid, name)
+        node = _node(tmp_path, ListSink(), process_allowlist=[f"^{name}$"])
+        stop = request(action="stop_process", params={"pattern": f"^{name}$", "grace_s": 2})
+        result = node.handle_request(stop, utc_now())
+        assert result is not None and result.outcome == "dry_run"
+        assert f"would stop 1: {process.pid}" in result.detail
+    finally:
+        process.kill()
+        process.wait()
+
+
+def wait_until_named(pid: int, name: str) -> None:
+    comm = Path(f"/proc/{pid}/comm")
+    deadline = time.monotonic() + 10
+    while comm.read_text().strip() != name:
+        assert time.monotonic() < deadline, "the process never renamed itself"
+        time.sleep(0.05)
 
 
 def test_process_outside_the_allowlist_is_untouched(tmp_path: Path, victim: Any) -> None:

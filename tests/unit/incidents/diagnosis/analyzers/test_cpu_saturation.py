@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import numpy as np
+
+from pipeline.incidents.diagnosis.analyzers.base import NodeView
 from pipeline.incidents.diagnosis.analyzers.cpu_saturation import CpuSaturation
-from tests.unit.incidents.diagnosis.conftest import view_of
+from pipeline.incidents.diagnosis.evidence import Evidence
+from tests.unit.incidents.diagnosis.conftest import make_evidence, make_node, view_of
 
 
 def test_busy_cpu_names_the_top_process() -> None:
@@ -29,3 +33,30 @@ def test_throttled_unit_counts_as_cpu_shortage() -> None:
     evidence, view = view_of({"unit.app.throttled_percent": 60})
     found = CpuSaturation().analyze_one(evidence, view)
     assert found is not None and found.confidence > 0
+
+
+def saturated_all_along(window: dict[str, float]) -> tuple[Evidence, NodeView]:
+    """A 2-CPU host busy before and during the window (idle 0): idle has no room to fall."""
+    node = make_node(window)
+    node.series["cpu.usage_idle"][:] = 0.0
+    node.series["cpu.count"] = np.full(node.times_s.size, 2.0)
+    return make_evidence(node), NodeView.of(node)
+
+
+def test_on_a_host_saturated_already_the_process_taking_a_core_is_the_cause() -> None:
+    # proc.app goes from 15 to 16 % (many sigmas of a quiet process), the hog from 0 to a core.
+    evidence, view = saturated_all_along({"proc.hog.cpu_percent": 100, "proc.app.cpu_percent": 40})
+    found = CpuSaturation().analyze_one(evidence, view)
+    assert found is not None and found.culprit == "hog"
+    assert found.evidence[0].startswith("proc.hog.cpu_percent up")
+
+
+def test_on_a_saturated_host_a_process_taking_a_little_more_is_no_saturation() -> None:
+    evidence, view = saturated_all_along({"proc.hog.cpu_percent": 30})  # 15 % of two CPUs
+    assert CpuSaturation().analyze_one(evidence, view) is None
+
+
+def test_a_tiny_stall_is_many_sigmas_but_no_shortage() -> None:
+    # Steal from 0 to 0.5 %: a large z on a quiet baseline, yet no CPU is missing.
+    evidence, view = view_of({"cpu.usage_steal": 0.5})
+    assert CpuSaturation().analyze_one(evidence, view) is None
