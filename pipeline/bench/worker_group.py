@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pipeline import topics
+from pipeline.bench.group_offsets import unacknowledged
+from pipeline.bench.rebalance import time_join_and_leave
 from pipeline.bench.worker_process import WorkerProcess
-from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
+from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
 from pipeline.errors import FleetwatchError
 
 POLL_S = 0.1  # between two scrapes of every worker's /metrics
+# A group that processes nothing for this long while short of the backlog is stuck, not slow:
+# a rebalance with recovery takes seconds even on a loaded machine.
+STALL_S = 120.0
+LOG_TAIL_BYTES = 3000  # of each worker's log, in the error of a group that failed
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,9 @@ class GroupReading:
     timed: int
     elapsed_s: float
     dead_letters: int
+    unacknowledged: int = 0  # of the backlog, once the group stopped (see ``unacknowledged``)
+    rebalance_join_s: float | None = None  # see ``time_join_and_leave``
+    rebalance_leave_s: float | None = None
 
     @property
     def per_s(self) -> float:
@@ -43,6 +54,11 @@ class WorkerGroup:
     """``size`` workers sharing one app id (one consumer group), each with its own state."""
 
     processes: list[WorkerProcess]
+
+    @property
+    def group_id(self) -> str:
+        """The consumer group (the workers' app id)."""
+        return self.processes[0].app_id
 
     @classmethod
     def in_directory(
@@ -88,19 +104,45 @@ class WorkerGroup:
                 summed[name] = summed.get(name, 0.0) + value
         return summed
 
-    def time_backlog(self, expected: int, timeout_s: float) -> GroupReading:
-        """Time the group from its first processed batch until ``expected`` are processed."""
+    def time_backlog(
+        self, expected: int, timeout_s: float, stall_s: float = STALL_S
+    ) -> GroupReading:
+        """Time the group from its first processed batch until ``expected`` are processed.
+
+        Raises
+        ------
+        FleetwatchError
+            When a worker exits, nothing is processed for ``stall_s`` once the group started, or
+            ``timeout_s`` passes (``report`` tells why).
+        """
         deadline = time.monotonic() + timeout_s
         first_at, first_count, count = 0.0, 0, 0
+        moved_at = time.monotonic()
         while time.monotonic() < deadline and all(p.alive for p in self.processes):
-            count = int(self.totals().get("fleetwatch_batches_total", 0.0))
+            now_count = int(self.totals().get("fleetwatch_batches_total", 0.0))
+            if now_count > count or not first_at:
+                moved_at = time.monotonic()
+            elif time.monotonic() - moved_at > stall_s:
+                break
+            count = now_count
             if count > 0 and not first_at:
                 first_at, first_count = time.perf_counter(), count
             if count >= expected:
                 return self._reading(expected, first_count, time.perf_counter() - first_at)
             time.sleep(POLL_S)
-        logs = ", ".join(str(p.log_path) for p in self.processes)
-        raise FleetwatchError(f"worker group processed {count} of {expected} batches ({logs})")
+        raise FleetwatchError(f"worker group processed {count} of {expected} batches")
+
+    def report(self) -> str:
+        """Each worker's state, counts and last log lines (its directory may be gone after)."""
+        lines = []
+        for index, process in enumerate(self.processes):
+            meters = process.metrics()
+            batches = meters.get("fleetwatch_batches_total", 0)
+            lag = meters.get("fleetwatch_consumer_lag_messages", 0)
+            state = "alive" if process.alive else "exited"
+            lines.append(f"--- worker {index} ({state}): {batches:.0f} batches, lag {lag:.0f}")
+            lines.append(process.log_excerpt(LOG_TAIL_BYTES))
+        return "\n".join(lines)
 
     def _reading(self, expected: int, first_count: int, elapsed_s: float) -> GroupReading:
         time.sleep(1.0)  # a batch processed twice would be counted a moment later: wait for it
@@ -117,3 +159,41 @@ class WorkerGroup:
             elapsed_s=elapsed_s,
             dead_letters=int(totals.get("fleetwatch_dead_letters_total", 0.0)),
         )
+
+
+def time_group(
+    kafka: KafkaSettings,
+    influx: InfluxSettings,
+    topic_settings: TopicSettings,
+    workers: int,
+    batches: int,
+    extra_env: dict[str, str],
+) -> GroupReading:
+    """``workers`` workers in one new consumer group drain the backlog of ``batches``, timed.
+
+    Then one more worker joins the group and leaves it again, each rebalance timed. Once the
+    group stopped (saving and committing), its committed offsets tell how many messages of the
+    backlog it never acknowledged.
+    """
+    with tempfile.TemporaryDirectory(prefix="fleetwatch-group-") as scratch:
+        # INFO: a group that fails shows each worker's assignments and recoveries in its error.
+        extra_env = extra_env | {StreamSettings.env_name("log_level"): "INFO"}
+        everyone = WorkerGroup.in_directory(
+            Path(scratch), workers + 1, kafka, influx, topic_settings, extra_env=extra_env
+        )
+        group, newcomer = WorkerGroup(everyone.processes[:-1]), everyone.processes[-1]
+        group.start()
+        try:
+            reading = group.time_backlog(batches, 900)
+            times = time_join_and_leave(group.processes, newcomer, topic_settings.partitions)
+        except FleetwatchError as exc:
+            raise FleetwatchError(f"{exc}\n{everyone.report()}") from None
+        finally:
+            group.stop(timeout_s=60)
+    topic = topics.METRICS.name(topic_settings.prefix)
+    return replace(
+        reading,
+        unacknowledged=unacknowledged(kafka, group.group_id, topic),
+        rebalance_join_s=times.join_s,
+        rebalance_leave_s=times.leave_s,
+    )

@@ -92,6 +92,19 @@ class WorkerProcess:
         """True while the process runs."""
         return self.process is not None and self.process.poll() is None
 
+    def log_excerpt(self, tail_bytes: int, first_errors: int = 10) -> str:
+        """The log's first ``first_errors`` ERROR/CRITICAL lines, then its last ``tail_bytes``.
+
+        Where a crash began and how the worker ended, for an error message: the log itself may
+        live in a temporary directory that is gone by the time anyone reads it.
+        """
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        errors = [line for line in text.splitlines() if "[ERROR]" in line or "[CRITICAL]" in line]
+        return "\n".join([*errors[:first_errors], "...", text[-tail_bytes:]])
+
     def metrics(self) -> dict[str, float]:
         """The worker's ``/metrics`` samples; empty while its web server is not up."""
         return scrape(self.web_port)

@@ -24,7 +24,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 
 from pipeline import topics
-from pipeline.bench.worker_group import POLL_S, GroupReading, WorkerGroup
+from pipeline.bench.worker_group import POLL_S, GroupReading, time_group
 from pipeline.bench.worker_process import WorkerProcess
 from pipeline.bus import ensure_topics, make_producer
 from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
@@ -85,6 +85,12 @@ class BenchResult:
     group_expected: int = 0  # batches the group was timed on: the backlog
     group_processed_twice: int = 0
     group_lost: int = 0
+    # Backlog messages whose offsets the group had not committed once it stopped: 0 = every
+    # message acknowledged, i.e. processed and its node's models saved (or dead-lettered).
+    group_unacknowledged: int = 0
+    # One more worker joins the group, then leaves: seconds until every member is ready again.
+    rebalance_join_s: float | None = None
+    rebalance_leave_s: float | None = None
     ratio_to_raw_consume: float = 0.0
     ratio_to_stream_ceiling: float = 0.0
     faults_injected: int = 0
@@ -365,7 +371,7 @@ def run_bench(
     result.stream_ceiling_points_per_s = metrics * ceiling.per_s
     # Before the one worker's live phase adds to the topic: the group drains the backlog alone.
     group = (
-        time_group(kafka, influx, topic_settings, workers, batches, window_s)
+        time_group(kafka, influx, topic_settings, workers, batches, _bench_env(window_s))
         if workers > 1
         else None
     )
@@ -401,26 +407,6 @@ def run_bench(
     return result
 
 
-def time_group(
-    kafka: KafkaSettings,
-    influx: InfluxSettings,
-    topic_settings: TopicSettings,
-    workers: int,
-    batches: int,
-    window_s: float,
-) -> GroupReading:
-    """``workers`` workers in one new consumer group drain the backlog of ``batches``, timed."""
-    with tempfile.TemporaryDirectory(prefix="fleetwatch-group-") as scratch:
-        group = WorkerGroup.in_directory(
-            Path(scratch), workers, kafka, influx, topic_settings, extra_env=_bench_env(window_s)
-        )
-        group.start()
-        try:
-            return group.time_backlog(batches, 900)
-        finally:
-            group.stop(timeout_s=60)
-
-
 def _add_group(result: BenchResult, group: GroupReading) -> None:
     """The group's aggregate rate becomes ``points_per_s``; the one worker's is kept beside it."""
     result.readings["group"] = Timed(group.batches, group.timed, group.elapsed_s)
@@ -430,6 +416,9 @@ def _add_group(result: BenchResult, group: GroupReading) -> None:
     result.group_expected = group.expected
     result.group_processed_twice = max(0, group.batches - group.expected)
     result.group_lost = max(0, group.expected - group.batches)
+    result.group_unacknowledged = group.unacknowledged
+    result.rebalance_join_s = group.rebalance_join_s
+    result.rebalance_leave_s = group.rebalance_leave_s
 
 
 def _bench_env(window_s: float) -> dict[str, str]:

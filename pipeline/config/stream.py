@@ -56,6 +56,9 @@ class StreamSettings(Section):
     )
     write_detail: bool = Field(True, description="write raw metrics and host scores")
     session_timeout_s: float = Field(10.0, ge=6, le=300, description="Kafka group session")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "WARNING", description="of the worker's log (INFO shows each rebalance's assignment)"
+    )
     sink_buffer_points: int = Field(
         200_000,
         ge=1000,

@@ -64,6 +64,22 @@ class Meters:
             registry=r,
         )
         self.saves = Counter("fleetwatch_model_saves", "node models saved to the table", registry=r)
+        self.rebalances = Counter(
+            "fleetwatch_rebalances",
+            "rebalances ended (partitions revoked to worker ready)",
+            registry=r,
+        )
+        self.rebalance_seconds = Counter(
+            "fleetwatch_rebalance_seconds", "time the worker spent rebalancing", registry=r
+        )
+        # Wall-clock times (Unix seconds), so that a benchmark can line up several workers.
+        self._rebalance_began_s = 0.0
+        self.rebalance_started_at = Gauge(
+            "fleetwatch_rebalance_started_at_seconds", "when the last rebalance began", registry=r
+        )
+        self.rebalance_ended_at = Gauge(
+            "fleetwatch_rebalance_ended_at_seconds", "when the last rebalance ended", registry=r
+        )
 
     def watch(
         self,
@@ -72,6 +88,7 @@ class Meters:
         live_nodes: Callable[[], int],
         saved_bytes: Callable[[], int],
         consumer_lag: Callable[[], int],
+        assigned_partitions: Callable[[], int],
     ) -> None:
         """Gauges read at scrape time from the sink, the model state and the consumer."""
         r = self.registry
@@ -93,9 +110,24 @@ class Meters:
             "fleetwatch_state_nodes": ("nodes with live models", live_nodes),
             "fleetwatch_state_saved_bytes": ("bytes of models saved so far", saved_bytes),
             "fleetwatch_consumer_lag_messages": ("messages not yet read", consumer_lag),
+            "fleetwatch_assigned_partitions": (
+                "partitions of the input topic assigned",
+                assigned_partitions,
+            ),
         }
         for name, (documentation, read) in gauges.items():
             Gauge(name, documentation, registry=r).set_function(read)
+
+    def rebalance_started(self, at_s: float) -> None:
+        """A rebalance began at Unix time ``at_s``."""
+        self.rebalance_started_at.set(at_s)
+        self._rebalance_began_s = at_s
+
+    def rebalance_ended(self, at_s: float) -> None:
+        """The rebalance begun last ended at Unix time ``at_s``."""
+        self.rebalance_ended_at.set(at_s)
+        self.rebalances.inc()
+        self.rebalance_seconds.inc(max(0.0, at_s - self._rebalance_began_s))
 
     def render(self) -> bytes:
         """The text exposition format of every metric."""

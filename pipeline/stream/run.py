@@ -26,4 +26,4 @@ def run_worker(
         log.info("created topics %s", ", ".join(created))
     stream.data_dir.mkdir(parents=True, exist_ok=True)
     worker = make_worker(kafka, topic_settings, stream, influx)
-    FaustWorker(worker.app, loglevel="WARNING", quiet=True).execute_from_commandline()
+    FaustWorker(worker.app, loglevel=stream.log_level, quiet=True).execute_from_commandline()

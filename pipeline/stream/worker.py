@@ -45,6 +45,14 @@ class Worker:
         """Messages of the input topic not read yet (see ``consumer_lag``)."""
         return consumer_lag(self.app, self.metrics_topic.get_topic_name())
 
+    def assigned_partitions(self) -> int:
+        """Partitions of the input topic assigned to this worker (0 before the consumer starts)."""
+        topic = self.metrics_topic.get_topic_name()
+        try:
+            return sum(1 for tp in self.app.consumer.assignment() if tp.topic == topic)
+        except Exception:  # noqa: BLE001 - the consumer may not exist or not be started yet
+            return 0
+
 
 def consumer_lag(app: faust.App, topic: str) -> int:
     """Messages of ``topic`` in the assigned partitions not read yet (0 before the consumer starts).

@@ -41,3 +41,9 @@ def test_batches_counted_twice_or_missing_are_reported() -> None:
     short = one_worker_result(points_per_s=1.0)
     _add_group(short, GroupReading(2, 1000, 990, 19_800, 900, 1.0, 0))
     assert (short.group_processed_twice, short.group_lost) == (0, 10)
+
+
+def test_backlog_the_group_left_unacknowledged_is_reported() -> None:
+    result = one_worker_result(points_per_s=1.0)
+    _add_group(result, GroupReading(2, 1000, 1000, 20_000, 900, 1.0, 0, unacknowledged=40))
+    assert result.group_unacknowledged == 40
