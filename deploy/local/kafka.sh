@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # Single-node Apache Kafka (KRaft) from Maven Central jars, on 127.0.0.1.
-# usage: kafka.sh fetch|up|down|status   (env: FLEETWATCH_LOCAL_DIR, FLEETWATCH_CACHE, KAFKA_PORT)
+# usage: kafka.sh fetch|up|down|status
+#   (env: FLEETWATCH_LOCAL_DIR, FLEETWATCH_CACHE, KAFKA_PORT, FLEETWATCH_KAFKA_VERSION)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$LOCAL_SCRIPTS/kafka/pom.xml")"
+# FLEETWATCH_KAFKA_VERSION picks another release (default: the one in kafka/pom.xml);
+# 4.x releases use kafka/pom-4.xml and Log4j 2 (kafka/log4j2.properties).
+KAFKA_POM="$LOCAL_SCRIPTS/kafka/pom.xml"
+KAFKA_VERSION="${FLEETWATCH_KAFKA_VERSION:-$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_POM")}"
+KAFKA_LOG_OPTS="-Dlog4j.configuration=file:$LOCAL_SCRIPTS/kafka/log4j.properties"
+if [[ "$KAFKA_VERSION" == 4.* ]]; then
+  KAFKA_POM="$LOCAL_SCRIPTS/kafka/pom-4.xml"
+  KAFKA_LOG_OPTS="-Dlog4j2.configurationFile=$LOCAL_SCRIPTS/kafka/log4j2.properties"
+fi
 KAFKA_LIBS="$FLEETWATCH_CACHE/kafka-$KAFKA_VERSION/libs"
 KAFKA_DIR="$FLEETWATCH_LOCAL_DIR/kafka"
 PIDFILE="$KAFKA_DIR/kafka.pid"
@@ -14,7 +23,7 @@ fetch() {
   need mvn "install Maven (Debian: apt-get install maven)"
   say "fetching Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_LIBS"
   mkdir -p "$KAFKA_LIBS"
-  mvn -q -B -f "$LOCAL_SCRIPTS/kafka/pom.xml" dependency:copy-dependencies \
+  mvn -q -B -f "$KAFKA_POM" -Dkafka.version="$KAFKA_VERSION" dependency:copy-dependencies \
     -DoutputDirectory="$KAFKA_LIBS" -DincludeScope=runtime >&2 \
     || die "mvn could not fetch Kafka $KAFKA_VERSION (see output above)"
   touch "$KAFKA_LIBS/.complete"
@@ -34,7 +43,7 @@ format_storage() {
   cluster_id="$(python3 -c 'import base64,uuid
 while (i := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"): pass
 print(i)')"
-  java -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$LOCAL_SCRIPTS/kafka/log4j.properties" \
+  java -cp "$KAFKA_LIBS/*" "$KAFKA_LOG_OPTS" \
     kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$KAFKA_DIR/server.properties" \
     --ignore-formatted >"$KAFKA_DIR/format.log" 2>&1 \
     || die "formatting Kafka storage failed: $(tail -1 "$KAFKA_DIR/format.log")"
@@ -56,7 +65,7 @@ up() {
   say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$port (data in $KAFKA_DIR)"
   KAFKA_LOG_DIR="$KAFKA_DIR" nohup java -Xms128m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
     -Dkafka.logs.dir="$KAFKA_DIR" \
-    -Dlog4j.configuration="file:$LOCAL_SCRIPTS/kafka/log4j.properties" \
+    "$KAFKA_LOG_OPTS" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties" \
     >"$KAFKA_DIR/kafka.out" 2>&1 </dev/null &
   echo $! > "$PIDFILE"
