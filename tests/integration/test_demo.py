@@ -22,6 +22,16 @@ pytestmark = pytest.mark.integration
 # mirroring the level (hundreds of events at hour boundaries) lands far above them.
 MAX_FALSE_ALARMS = 20
 MAX_FALSE_INCIDENTS = 3
+# The SRE answer for the demo's single-node resource faults, written here independently of the
+# scorecard's own table. Every simulated node sends its processes and units, so their culprits
+# are there to be named. Not yet asserted (issue 15, open): the leak (diagnosed memory_pressure
+# when a false pressure.cpu incident on its node opened first) and the bad deploy (per-node
+# incidents, diagnosed memory_leak).
+RIGHT = {
+    "cpu_runaway": ("cpu_saturation", ["stop_process"]),
+    "disk_filling": ("disk_full", ["clean_files"]),
+    "network_loss": ("network_degradation", []),  # no safe node action: a human is paged
+}
 
 
 def _demo(stack: Stack, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -52,6 +62,12 @@ def test_short_demo_detects_every_fault_with_few_false_alarms(stack: Stack) -> N
     assert card["max_detection_delay_s"] == max(delays)
     bad_deploy = next(f for f in card["faults"] if f["kind"] == "bad_deploy")
     assert bad_deploy["nodes_detected"] >= bad_deploy["nodes"] // 2  # a role-wide fault
+    faults = {f["kind"]: f for f in card["faults"]}
+    diagnosed = {k: (faults[k]["diagnosed_as"], faults[k]["actions"]) for k in RIGHT}
+    assert diagnosed == RIGHT
+    assert faults["cpu_runaway"]["culprit_named"] == "cruncher"  # the runaway, not a bystander
+    assert card["faults_kind_right"] >= len(RIGHT)
+    assert card["faults_action_right"] >= len(RIGHT)
 
 
 @pytest.mark.timeout(300)
