@@ -1,8 +1,10 @@
 """Turn an incident into signed remediation requests, one per target node, within policy.
 
-Requests are issued only for incidents that are open, not silenced and not flapping, at most once
-per (incident, node, action), and only as many as the blast-radius guard admits; every refusal is
-returned so it can be audited.
+Requests are issued only for incidents that are open, not silenced and not flapping, at most one
+action per (incident, node), and only as many as the blast-radius guard admits; every refusal is
+returned so it can be audited. One action per node and incident because a diagnosis firms up
+while the incident grows (``memory_pressure`` before ``memory_leak``): acting again on each new
+reading would stack actions on one node; a later, different diagnosis pages a human instead.
 """
 
 from __future__ import annotations
@@ -81,13 +83,13 @@ class Issuer:
         self.guard = BlastRadiusGuard(
             control.blast_max_nodes, control.blast_max_share, control.blast_window_s
         )
-        self._issued: set[str] = set()
+        self._acted: set[tuple[str, str]] = set()  # (incident, node) that got a request
         self._blocked: set[str] = set()
         self.incident_of: dict[str, str] = {}  # request_id → incident_id, for outcomes
 
-    def remember(self, request_id: str, incident_id: str) -> None:
-        """A request decided before a restart: never issued again."""
-        self._issued.add(request_id)
+    def remember(self, request_id: str, incident_id: str, node_id: str) -> None:
+        """A request decided before a restart: never issued again, nor another on that node."""
+        self._acted.add((incident_id, node_id))
         self.incident_of[request_id] = incident_id
 
     def plan_one(self, incident: Incident, now: datetime) -> Plan:
@@ -103,7 +105,7 @@ class Issuer:
         group, population = self._group_of(incident)
         for node_id in self._targets(incident):
             request_id = request_id_of(incident.incident_id, node_id, rule.action.type)
-            if request_id in self._issued:
+            if (incident.incident_id, node_id) in self._acted:
                 continue
             try:
                 self.guard.admit(node_id, group, population, now, self.inventory.labels_of(node_id))
@@ -116,7 +118,7 @@ class Issuer:
                         )
                     )
                 continue
-            self._issued.add(request_id)
+            self._acted.add((incident.incident_id, node_id))
             self.incident_of[request_id] = incident.incident_id
             plan.requests.append(self._request(incident, rule, node_id, request_id, now))
         return plan

@@ -137,7 +137,9 @@ class IncidentStage:
             self.tracker.restore_one(record)
             if self.issuer is not None:
                 for action in record.actions:
-                    self.issuer.remember(action.request_id, record.incident.incident_id)
+                    self.issuer.remember(
+                        action.request_id, record.incident.incident_id, action.node_id
+                    )
 
     def on_anomaly(self, event: AnomalyEvent, now: datetime) -> StageOutput:
         """Group one anomaly event (unless its series was dismissed as a false positive)."""

@@ -121,3 +121,12 @@ def test_notify_issues_no_request_and_rollback_always_waits_for_approval() -> No
     (request,) = issuer.plan_one(incident("bad_change", change_id="deploy-7"), now).requests
     assert request.action == "rollback" and request.requires_approval
     assert request.params == {"hook": "rollback-web", "change": "deploy-7"}
+
+
+def test_a_diagnosis_that_changes_mid_incident_does_not_stack_a_second_action() -> None:
+    issuer = Issuer(IncidentSettings(), control(), parse_runbook(BOOK), KEY, Inventory())
+    now = BASE_TIME + timedelta(seconds=5)
+    (first,) = issuer.plan_one(incident("cpu_saturation", process="cruncher"), now).requests
+    assert first.action == "stop_process"
+    later = incident("bad_change", change_id="deploy-7")  # the same incident, read again
+    assert issuer.plan_one(later, now + timedelta(seconds=30)).requests == []
