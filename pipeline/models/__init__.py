@@ -35,6 +35,7 @@ from pipeline.models.incidents import (
     RememberedIncident,
 )
 from pipeline.models.metrics import (
+    CULPRIT_PREFIXES,
     MetricBatch,
     PeerSummary,
 )
@@ -96,6 +97,7 @@ WIRE_MODELS: tuple[type[WireModel], ...] = (
 )
 
 __all__ = [
+    "CULPRIT_PREFIXES",
     "ActionOutcome",
     "ActionRecord",
     "AnomalyEvent",

@@ -17,6 +17,11 @@ from pipeline.models.wire import (
     WireModel,
 )
 
+# Culprit telemetry (the agent's ``top`` and ``units`` collectors): ``proc.<comm>.<field>`` and
+# ``unit.<unit>.<field>``, top-N per round, so which of them a batch holds changes from round to
+# round and from node to node. They say *who* on a node; the node-level series say *whether*.
+CULPRIT_PREFIXES = ("proc.", "unit.")
+
 
 class MetricBatch(WireModel):
     """All metrics of one node from one sampling round; key on the topic is ``node_id``.

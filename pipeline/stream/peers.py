@@ -23,7 +23,14 @@ from pipeline.detect.peers import CohortModel, PeerVerdict
 from pipeline.detect.rounds import NodeRounds
 from pipeline.detect.windowing import severity
 from pipeline.errors import InvalidMessage
-from pipeline.models import AnomalyEvent, MetricBatch, PeerSummary, decode, encode
+from pipeline.models import (
+    CULPRIT_PREFIXES,
+    AnomalyEvent,
+    MetricBatch,
+    PeerSummary,
+    decode,
+    encode,
+)
 from pipeline.stream.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -45,7 +52,11 @@ class PeerStage:
         if value is None:
             return None
         cohort = f"{self.label}={value}"
-        done = self.rounds.add(batch.node_id, cohort, batch.sampled_at.timestamp(), batch.metrics)
+        # Peers compare node-level series only: one node's top processes and units are not its
+        # peers' (other names, other members each round), and a process apart from other
+        # nodes' processes is no node fault; diagnosis reads them to name the culprit.
+        metrics = {k: v for k, v in batch.metrics.items() if not k.startswith(CULPRIT_PREFIXES)}
+        done = self.rounds.add(batch.node_id, cohort, batch.sampled_at.timestamp(), metrics)
         if done is None:
             return None
         node_id, cohort, round_s, means = done

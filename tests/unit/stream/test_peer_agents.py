@@ -11,6 +11,7 @@ from unittest.mock import AsyncMock
 from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
 from pipeline.models import AnomalyEvent, MetricBatch, PeerSummary, decode, encode
 from pipeline.stream.app import Worker, make_worker
+from pipeline.stream.peers import PeerStage
 from tests.conftest import BASE_TIME
 
 
@@ -85,3 +86,12 @@ def test_a_node_drifting_from_its_cohort_is_sent_as_one_peer_event() -> None:
         ("peer", "web-03", "cpu.usage_user", "role=web")
     ]
     assert sent[0].kwargs["key"] == b"web-03"
+
+
+def test_peers_compare_node_level_series_not_a_nodes_top_processes_and_units() -> None:
+    stage = PeerStage("role", round_s=60.0)
+    metrics = {"cpu.usage_user": 10.0, "proc.sshd.open_fds": 12.0, "unit.nginx.cpu_percent": 3.0}
+    for minute in (0, 1):
+        batch = _batch(1, minute, 10.0).model_copy(update={"metrics": metrics})
+        summary = stage.summary(batch)
+    assert summary is not None and summary.metrics == {"cpu.usage_user": 10.0}
