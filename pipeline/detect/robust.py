@@ -65,9 +65,9 @@ class SeriesParams:
     drift_alpha: float = 1 - 0.0001
     drift_min_instances: int = 30
     drift_clip: float = 3.0
-    # After the score flags a series, its drift test waits this long before it starts afresh:
-    # the level model's trend and daily profile overshoot for up to ~20 minutes after a fault
-    # ends (the demo's 30-minute faults), a bias the test would report as a change.
+    # After the score flags a series, its drift test skips this long (keeping its statistics)
+    # before it resumes: the level model's trend and daily profile overshoot for up to ~20
+    # minutes after a fault ends (the demo's 30-minute faults), a bias it would report.
     drift_settle_s: float = 3600.0
     # Capacity forecast: a fit over the last half hour (a twelfth of the horizon: a 12 %/h leak
     # fills 6 points in that time, while 1-min noise of 0.6 points gives a slope error of ~0.2
