@@ -6,9 +6,15 @@ more than ``threshold`` from its extreme), written as a numba function over a sm
 so the per-series pass (:mod:`pipeline.detect.series_watch`) runs it for every series of a batch
 inside one compiled loop. :class:`PageHinkley` wraps one state vector for use one value at a time,
 as River's detector is used; its detections match River's on the same stream.
+
+One addition to River: :func:`ph_hold` has the test skip the next values while keeping what it
+has learned, so values known not to belong to the stream's normal (a fault the score already
+flags, and the model's settling after it) are left out instead of becoming the new reference.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import numpy.typing as npt
@@ -16,7 +22,8 @@ from numba import njit
 
 Floats = npt.NDArray[np.float64]
 
-# Positions in one detector's state vector.
+# Positions in one detector's state vector. DETECTED is 1 right after a detection, 0 normally,
+# and -k while the next k values are held off (:func:`ph_hold`).
 N, MEAN, SUM_UP, SUM_DOWN, MIN_UP, MAX_DOWN, DETECTED, STATE_SIZE = range(8)
 MODES = {"up": 1, "down": 2, "both": 3}
 
@@ -35,9 +42,15 @@ def ph_reset(state: Floats) -> None:
 
 @njit(cache=True)
 def ph_hold(state: Floats, samples: float) -> None:
-    """Start afresh after the next ``samples`` values, which are skipped (not in River)."""
-    ph_reset(state)
-    state[N] = -max(samples, 0.0)
+    """Skip the next ``samples`` values (or more, if already held), keeping the statistics.
+
+    The test then resumes against the reference it learned before the hold: the mean of the
+    values before it, and its sums where they were. A detection not yet acted on still resets
+    it first, as the next update would have (not in River).
+    """
+    if state[DETECTED] > 0.0:
+        ph_reset(state)
+    state[DETECTED] = min(state[DETECTED], -math.ceil(max(samples, 0.0)))
 
 
 @njit(cache=True)
@@ -55,8 +68,10 @@ def ph_update(
     ``mode`` is 1 (increases), 2 (decreases) or 3 (both). A detection resets the detector at the
     next update, as in River, so a lasting change is reported once.
     """
-    if state[N] < 0.0:  # held off (:func:`ph_hold`): the values are not looked at
-        state[N] += 1.0
+    if state[N] < 0.0:  # held by the previous release: afresh after -N values
+        state[DETECTED], state[N] = state[N], 0.0
+    if state[DETECTED] < 0.0:  # held off (:func:`ph_hold`): the value is not looked at
+        state[DETECTED] += 1.0
         return False
     if state[DETECTED] > 0.0:
         ph_reset(state)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from river.base import AnomalyDetector
 
 from pipeline.detect import robust
 from pipeline.detect.base import HostScore
 from pipeline.detect.covariance import ResidualCovariance
 from pipeline.detect.schedule import HourSlots
-from pipeline.detect.series_table import SeriesArrays, SeriesTable
+from pipeline.detect.series_table import SeriesTable
 from pipeline.detect.slots import SlotMap
 from pipeline.detect.snapshot import decode_snapshot, encode_snapshot
 from pipeline.detect.standardize import LongRunScaler
@@ -111,6 +111,7 @@ class RobustHostDetector(AnomalyDetector):
         self.step = 0
         self._keys: tuple[str, ...] = ()
         self._rows: robust.Rows = slice(0, 0)
+        self._index = np.zeros(0, dtype=np.intp)  # the same rows as an index array
         self._fold = np.zeros(0, dtype=np.intp)
 
     def _get_params(self) -> dict[str, Any]:
@@ -124,7 +125,9 @@ class RobustHostDetector(AnomalyDetector):
         """Score ``metrics`` sampled at ``at``, then learn them (NaN/inf are never learned)."""
         self.step += 1
         self._route(tuple(metrics))
-        return self._evaluate(self._rows, self._keys, metrics, at.timestamp(), learn=True)
+        return self._evaluate(
+            self._rows, self._index, self._keys, metrics, at.timestamp(), learn=True
+        )
 
     # River types ``x`` as dict[Hashable, Any]; a host's metrics are named by str (dict is
     # invariant, so the narrower key type is an override mypy refuses).
@@ -133,14 +136,14 @@ class RobustHostDetector(AnomalyDetector):
         self.step += 1
         self._route(tuple(x))
         at_s = at.timestamp() if at else float(self.host[LAST_AT])
-        self._evaluate(self._rows, self._keys, x, at_s, learn=True)
+        self._evaluate(self._rows, self._index, self._keys, x, at_s, learn=True)
 
     def score_one(self, x: dict[str, Any], at: datetime | None = None) -> float:  # type: ignore[override]
         """River API: the sustained host score of ``x`` without learning it."""
         known = tuple(k for k in x if k in self.slots.position)
         rows = np.array([self.slots.position[k] for k in known], dtype=np.intp)
         at_s = at.timestamp() if at else float(self.host[LAST_AT])
-        return self._evaluate(rows, known, {k: x[k] for k in known}, at_s, learn=False).score
+        return self._evaluate(rows, rows, known, {k: x[k] for k in known}, at_s, False).score
 
     def _route(self, keys: tuple[str, ...]) -> None:
         """Rows of this batch's metrics; cached while a host keeps sending the same keys."""
@@ -156,11 +159,13 @@ class RobustHostDetector(AnomalyDetector):
         self.scaler.reset(fresh)
         contiguous = np.array_equal(rows, np.arange(len(rows)))
         self._keys, self._rows = keys, slice(0, len(rows)) if contiguous else rows
+        self._index = rows
         self._fold = rows % self.n_features
 
     def _evaluate(
         self,
         rows: robust.Rows,
+        index: npt.NDArray[np.intp],
         keys: tuple[str, ...],
         metrics: dict[str, Any],
         at_s: float,
@@ -169,14 +174,17 @@ class RobustHostDetector(AnomalyDetector):
         values = np.fromiter(metrics.values(), dtype=np.float64, count=len(keys))
         last_at = float(self.host[LAST_AT])
         interval_s = at_s - last_at if last_at > 0 else 0.0
-        arrays, z = robust.process(
-            self.state, rows, keys, values, at_s, self.params, learn, interval_s
-        )
-        # A series counts for the host by both its surprise and its novelty: the host alerts on
-        # what is new, not on every repeat of a familiar spike.
-        top = float((arrays.score + arrays.novelty).max()) / 2.0 if len(keys) else 0.0
-        arrays = self._rank(arrays, rows, z, learn)
-        joint = self._joint(rows, self.scaler.process(rows, values, learn), learn)
+        # Each series' contribution is ranked over the span of the sustained host score, in
+        # units of its own scale (which series moved furthest from its normal), not by its
+        # momentary score. A series counts for the host by both its surprise and its novelty:
+        # the host alerts on what is new, not on every repeat of a familiar spike.
+        rank = (self.sustain_alpha, self.covariance.clip)
+        arrays, _, top2, standardized = robust.process(
+            self.state, index, keys, values, at_s, self.params, learn, interval_s,
+            self.deviation, rank, self.scaler.arrays(),
+        )  # fmt: skip
+        top = top2 / 2.0
+        joint = self._joint(rows, standardized, learn)
         instant = max(top, joint)
         onset = self._onset(instant, learn)
         sustained = self.host[SUSTAINED] + self.sustain_alpha * (instant - self.host[SUSTAINED])
@@ -203,22 +211,6 @@ class RobustHostDetector(AnomalyDetector):
             onset=onset,
         )
 
-    def _rank(
-        self, arrays: SeriesArrays, rows: robust.Rows, z: np.ndarray, learn: bool
-    ) -> SeriesArrays:
-        """``arrays`` with each series' contribution: its |z| averaged like the host score.
-
-        A host's sustained score sums up the last ~1/sustain_alpha samples, so its contributors
-        are ranked over the same span, in units of each series' own scale (which series moved
-        furthest from its normal), not by its momentary score.
-        """
-        clipped = np.minimum(np.abs(z), self.covariance.clip)
-        before = self.deviation[rows]
-        contribution = before + self.sustain_alpha * (clipped - before)
-        if learn:
-            self.deviation[rows] = contribution
-        return replace(arrays, contribution=contribution)
-
     def _joint(self, rows: robust.Rows, z: np.ndarray, learn: bool) -> float:
         """Score in [0, 1) of the residual vector's Mahalanobis distance (0 below two series).
 
@@ -228,14 +220,7 @@ class RobustHostDetector(AnomalyDetector):
         if len(z) < 2:
             return 0.0
         fold = self._fold if isinstance(rows, slice) else rows % self.n_features
-        k = self.n_features
-        if len(z) <= k and isinstance(rows, slice):
-            x, active = np.zeros(k), np.zeros(k)
-            x[: len(z)], active[: len(z)] = z, z != 0.0
-        else:
-            x = np.bincount(fold, weights=z, minlength=k).astype(np.float64)
-            active = (np.bincount(fold, weights=z != 0.0, minlength=k) > 0).astype(np.float64)
-        distance = self.covariance.process(x, learn, active)
+        distance = self.covariance.process(z, learn, fold)
         # ~1 per feature on normal data; the same squashing as a series' score.
         return distance / (distance + self.params.score_k)
 

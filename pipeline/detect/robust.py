@@ -16,7 +16,7 @@ import numpy.typing as npt
 from pipeline.detect import series_kernel as kernel
 from pipeline.detect import series_watch as watch
 from pipeline.detect.bounds import bounds_of
-from pipeline.detect.series_kernel import score_and_learn
+from pipeline.detect.series_pass import score_watch_rank
 from pipeline.detect.series_table import SeriesArrays
 
 Floats = npt.NDArray[np.float64]
@@ -65,9 +65,9 @@ class SeriesParams:
     drift_alpha: float = 1 - 0.0001
     drift_min_instances: int = 30
     drift_clip: float = 3.0
-    # After the score flags a series, its drift test waits this long before it starts afresh:
-    # the level model's trend and daily profile overshoot for up to ~20 minutes after a fault
-    # ends (the demo's 30-minute faults), a bias the test would report as a change.
+    # After the score flags a series, its drift test skips this long (keeping its statistics)
+    # before it resumes: the level model's trend and daily profile overshoot for up to ~20
+    # minutes after a fault ends (the demo's 30-minute faults), a bias it would report.
     drift_settle_s: float = 3600.0
     # Capacity forecast: a fit over the last half hour (a twelfth of the horizon: a 12 %/h leak
     # fills 6 points in that time, while 1-min noise of 0.6 points gives a slope error of ~0.2
@@ -209,50 +209,55 @@ def process(
     rows: Rows,
     names: tuple[str, ...],
     values: Floats,
-    at_s: float | Floats,
+    at_s: float,
     params: SeriesParams,
     learn: bool,
-    interval_s: float = 0.0,
-) -> tuple[SeriesArrays, Floats]:
-    """Score ``values`` (one per row, named ``names``) and, when ``learn``, update the rows.
+    interval_s: float,
+    deviation: Floats | None = None,
+    rank: tuple[float, float] = (0.1, 10.0),
+    long_run: tuple[Floats, Floats, Floats, float, int] | None = None,
+) -> tuple[SeriesArrays, Floats, float, Floats]:
+    """Score ``values`` (one per row ``index``, named ``names``) and, when ``learn``, update them.
 
     ``interval_s`` is the time since the host's previous sample; it sets how fast the daily
-    profile learns (0: not at all).
+    profile learns (0: not at all). Each series' contribution is its ``|z|`` clipped at
+    ``rank[1]`` and averaged at rate ``rank[0]`` in ``deviation`` (one per row); the long-run
+    standardization reads and learns ``long_run``. Either, when not given, starts from nothing
+    and is not kept.
 
-    Returns the per-series results and each series' signed residual in units of its scale
-    (0 where not scored), the host model's input.
+    Returns the per-series results, each series' signed residual in units of its scale (0 where
+    not scored), the top of score plus novelty (twice the host's series score) and the values
+    standardized by ``long_run`` (:meth:`pipeline.detect.standardize.LongRunScaler.arrays`).
     """
     index = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
-    b = season_bin(at_s, params)
-    bins = np.full(len(index), b, dtype=np.intp) if np.ndim(b) == 0 else b
+    size = len(state["count"])
+    if deviation is None:
+        deviation = np.zeros(size)
+    if long_run is None:
+        long_run = (np.zeros(size), np.zeros(size), np.zeros(size), 0.001, params.warmup)
     a_season = params.season_alpha(interval_s) * (1.0 - params.alpha_level)
-    values = np.ascontiguousarray(values, dtype=np.float64)
-    # The kernels take each state array as a parameter; mypy cannot count an unpacked list.
+    # The kernel takes each state array as a parameter; mypy cannot count an unpacked list.
     series_state: list[Any] = [state[name] for name in STATE_FIELDS]
     watch_state: list[Any] = [state[name] for name in watch.WATCH_FIELDS]
-    score, flagged, expected, threshold, scale_eff, surprise, novelty, z = score_and_learn(  # type: ignore[call-arg]
+    results = score_watch_rank(  # type: ignore[call-arg]
         *series_state,
-        index.astype(np.intp, copy=False),
-        bins.astype(np.intp, copy=False),
-        values,
-        params.vector,
-        learn,
-        a_season,
-    )
-    reason, eta_s, eta_low_s, eta_high_s = watch.watch(  # type: ignore[call-arg]
         *watch_state,
-        state["high"],
-        state["count"],
+        deviation,
         index.astype(np.intp, copy=False),
+        season_bin(at_s, params),
         bounds_of(names),
-        values,
-        z,
-        flagged,
-        at_s if isinstance(at_s, float) else float(np.max(at_s)),
-        interval_s,
+        np.ascontiguousarray(values, dtype=np.float64),
+        params.vector,
         params.watch_vector,
         learn,
+        a_season,
+        at_s,
+        interval_s,
+        *rank,
+        long_run,
     )
+    score, flagged, expected, threshold, scale_eff, surprise, novelty, z = results[:8]
+    reason, eta_s, eta_low_s, eta_high_s, contribution, top, standardized = results[8:]
     arrays = SeriesArrays(
         names=names,
         score=score,
@@ -268,5 +273,6 @@ def process(
         eta_s=eta_s,
         eta_low_s=eta_low_s,
         eta_high_s=eta_high_s,
+        contribution=contribution,
     )
-    return arrays, z
+    return arrays, z, top, standardized

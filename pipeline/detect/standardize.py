@@ -58,7 +58,7 @@ class LongRunScaler:
     def process(self, rows: Rows, values: Floats, learn: bool) -> Floats:
         """``values`` standardized (0 where warming up or not finite); learns them if ``learn``."""
         index = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
-        return _standardize(
+        return standardize(
             self.mean,
             self.var,
             self.count,
@@ -68,6 +68,10 @@ class LongRunScaler:
             self.warmup,
             learn,
         )
+
+    def arrays(self) -> tuple[Floats, Floats, Floats, float, int]:
+        """Mean, variance, count, alpha and warm-up: what :func:`standardize` reads."""
+        return self.mean, self.var, self.count, self.alpha, self.warmup
 
     def state(self, n: int) -> dict[str, Floats]:
         """The first ``n`` rows of each array, for snapshots."""
@@ -81,7 +85,7 @@ class LongRunScaler:
 
 
 @njit(cache=True)
-def _standardize(
+def standardize(
     mean: Floats,
     var: Floats,
     count: Floats,
@@ -91,7 +95,10 @@ def _standardize(
     warmup: int,
     learn: bool,
 ) -> Floats:
-    """One compiled pass: standardize each value, then update its row (~10 NumPy calls before)."""
+    """Standardize each value (0 while warming up or not finite), then learn it if ``learn``.
+
+    One compiled pass over the rows (~10 NumPy calls before); row ``rows[i]`` holds ``values[i]``.
+    """
     x = np.zeros(len(rows))
     for i in range(len(rows)):
         r, v = rows[i], values[i]

@@ -122,17 +122,36 @@ def test_settling_back_after_a_flagged_fault_is_not_reported_as_drift() -> None:
     assert not [i for i, reason, _ in flags if reason == "drift" and i >= 900]
 
 
-def test_a_held_page_hinkley_skips_values_then_starts_afresh() -> None:
-    held, fresh = PageHinkley(threshold=10.0), PageHinkley(threshold=10.0)
+def test_a_held_page_hinkley_resumes_as_if_the_held_values_never_came() -> None:
+    # What it learned before the hold is its reference after it: a test fed the same stream
+    # without the held values detects at the same places.
+    rng = np.random.default_rng(6)
+    before, after = rng.normal(0, 1, 400), np.r_[rng.normal(0, 1, 300), rng.normal(2, 1, 300)]
+    held, unheld = PageHinkley(threshold=20.0), PageHinkley(threshold=20.0)
+    for x in before:
+        held.update(float(x))
+        unheld.update(float(x))
     ph_hold(held.state, 50)
-    for x in [100.0] * 50:  # skipped: no detection from them, none carried over
+    for x in [6.0] * 50:  # a fault: skipped, neither detected nor learned
         held.update(x)
         assert not held.drift_detected
-    for i in range(200):
-        x = 0.0 if i < 100 else 1.0
-        held.update(x)
-        fresh.update(x)
-        assert held.drift_detected == fresh.drift_detected
+    hits, expected = [], []
+    for i, x in enumerate(after):
+        held.update(float(x))
+        unheld.update(float(x))
+        hits += [i] if held.drift_detected else []
+        expected += [i] if unheld.drift_detected else []
+    assert hits == expected and hits and hits[0] >= 300
+
+
+def test_a_hold_extends_but_never_shortens_one_under_way() -> None:
+    ph = PageHinkley(threshold=5.0, min_instances=1)
+    ph_hold(ph.state, 30)
+    ph_hold(ph.state, 10)
+    for _ in range(30):
+        ph.update(100.0)
+        assert not ph.drift_detected
+    assert ph.state[0] == 0.0  # nothing counted while held
 
 
 def test_a_disk_pinned_at_its_ceiling_is_flagged_once_per_episode() -> None:

@@ -26,7 +26,7 @@ def _copy(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def test_scoring_without_learning_changes_no_state() -> None:
     state = _warmed_state()
     before = _copy(state)
-    arrays, _ = robust.process(
+    arrays, *_ = robust.process(
         state, slice(0, 3), NAMES, np.array([10.0, 90.0, -5.0]), 1.7e9 + 5000, PARAMS, False, 10.0
     )
     assert arrays.flagged.tolist() == [False, True, False]
@@ -38,7 +38,9 @@ def test_a_missing_value_is_neither_scored_nor_learned_and_the_others_are() -> N
     state = _warmed_state()
     before = _copy(state)
     values = np.array([np.nan, 50.0, np.inf])
-    arrays, z = robust.process(state, slice(0, 3), NAMES, values, 1.7e9 + 5000, PARAMS, True, 10.0)
+    arrays, z, *_ = robust.process(
+        state, slice(0, 3), NAMES, values, 1.7e9 + 5000, PARAMS, True, 10.0
+    )
     assert arrays.score[[0, 2]].tolist() == [0.0, 0.0]
     assert z[[0, 2]].tolist() == [0.0, 0.0]
     assert state["count"].tolist() == [
@@ -56,7 +58,7 @@ def test_only_the_given_rows_move_whatever_their_order() -> None:
     state = _warmed_state()
     before = _copy(state)
     rows = np.array([2, 0], dtype=np.intp)
-    arrays, _ = robust.process(
+    arrays, *_ = robust.process(
         state, rows, ("a.z", "a.x"), np.array([-5.0, 10.0]), 1.7e9 + 5000, PARAMS, True, 10.0
     )
     assert np.allclose(arrays.expected, [before["level"][2], before["level"][0]], atol=1.0)
@@ -69,7 +71,7 @@ def test_restored_state_of_any_dtype_is_brought_to_the_kernels_dtypes() -> None:
     state = robust.migrate_state(saved)
     fresh = robust.empty_state(0, PARAMS)
     assert {name: state[name].dtype for name in state} == {n: fresh[n].dtype for n in state}
-    arrays, _ = robust.process(
+    arrays, *_ = robust.process(
         state, slice(0, 3), NAMES, np.array([10.0, 50.0, -5.0]), 1.7e9 + 5000, PARAMS, True, 10.0
     )
     assert not arrays.flagged.any()
