@@ -148,7 +148,7 @@ def ensure_topics(
                 name,
                 num_partitions=partitions or topics.partitions,
                 replication_factor=-1,  # the broker's default, so one config fits 1 and N brokers
-                topic_configs={"cleanup.policy": "compact"} if wanted[name].compacted else {},
+                topic_configs=wanted[name].configs(),
             )
             for name in missing
         ]

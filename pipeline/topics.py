@@ -10,6 +10,7 @@ from pipeline.models import (
     ChangeEvent,
     DeadLetter,
     Incident,
+    InventoryRecord,
     MetricBatch,
     OperatorCommand,
     PastIncident,
@@ -29,6 +30,15 @@ class TopicSpec:
     model: type[WireModel]
     key: str
     compacted: bool = False
+    retention_s: int | None = None  # with compacted: also delete segments older than this
+
+    def configs(self) -> dict[str, str]:
+        """Topic configs it is created with (cleanup policy and retention)."""
+        if not self.compacted:
+            return {}
+        if self.retention_s is None:
+            return {"cleanup.policy": "compact"}
+        return {"cleanup.policy": "compact,delete", "retention.ms": str(self.retention_s * 1000)}
 
     def name(self, prefix: str = "") -> str:
         """Full topic name under a deployment prefix (``""`` or e.g. ``"staging."``)."""
@@ -54,6 +64,12 @@ CONTROL = TopicSpec("fleet.control", OperatorCommand, key="command_id")
 # of one node, role or team reads the one partition its key hashes to.
 ALERTS = TopicSpec("fleet.alerts", Incident, key="subscription key")
 CHANGES = TopicSpec("fleet.changes", ChangeEvent, key="change_id")
+# Every node and its labels, latest per node (compacted): the incident stage's cohort sizes. A
+# node's record is refreshed every few minutes, so deleting segments after a week only forgets
+# nodes that are gone.
+INVENTORY = TopicSpec(
+    "fleet.inventory", InventoryRecord, key="node_id", compacted=True, retention_s=7 * 86_400
+)
 # Internal to the stream stage: nodes' per-round summaries, keyed by cohort (role=web).
 PEERS = TopicSpec("fleet.peers", PeerSummary, key="cohort")
 
@@ -71,4 +87,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     ALERTS,
     CHANGES,
     PEERS,
+    INVENTORY,
 )

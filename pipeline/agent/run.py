@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pipeline import topics
 from pipeline.agent.changes import ChangeSender, ChangeWatcher
 from pipeline.agent.collectors.registry import HostPaths, build_collectors
+from pipeline.agent.inventory import InventorySender
 from pipeline.agent.publisher import Publisher
 from pipeline.agent.sampler import Sampler
 from pipeline.agent.spool import DirectorySpool
@@ -126,8 +127,12 @@ def run_agent(
     )
     changes = ChangeWatcher.for_agent(sampler.node_id, settings, sampler)
     sender = ChangeSender(kafka, topic_settings, settings.send_timeout_s)
+    inventory = InventorySender(
+        kafka, topic_settings.prefix, settings.inventory_refresh_s, settings.send_timeout_s
+    )
 
     def after_round(batch: MetricBatch) -> None:
+        inventory.send_due([batch])  # the first round, a relabel, every inventory_refresh_s
         sender.send_many(changes.poll())  # package moves, a new kernel, unit restarts
         if on_batch is not None:
             on_batch(batch)
@@ -137,6 +142,7 @@ def run_agent(
     finally:
         publisher.close(settings.shutdown_timeout_s)
         sender.close(settings.shutdown_timeout_s)
+        inventory.close(settings.shutdown_timeout_s)
         log.info("agent stopped; %d batches left in the spool", len(spool))
 
 

@@ -1,7 +1,7 @@
 """``fleetwatch bench incidents``: anomaly events per second one incident stage handles.
 
 Events of a simulated fleet (``nodes`` nodes in 20 roles and 4 zones, every node in the stage's
-inventory as its metric batches would put it there) are encoded as they travel on Kafka: host
+inventory as its agent's inventory record puts it there) are encoded as they travel on Kafka: host
 noise on random nodes, plus one role in 20 whose nodes all deviate on one metric (a bad deploy),
 so host and fleet incidents both form. The timed loop decodes each event and hands it to the real
 stage (grouping, fleet detection, hints, silences, incident points), ticking after every 5,000
@@ -25,7 +25,7 @@ from pipeline.incidents.grouping import IncidentTracker
 from pipeline.incidents.inventory import Inventory
 from pipeline.incidents.stage import IncidentStage
 from pipeline.incidents.worker import grouping_policy
-from pipeline.models import AnomalyEvent, decode, encode, utc_now
+from pipeline.models import AnomalyEvent, InventoryRecord, decode, encode, utc_now
 
 POLL_RECORDS = 5_000  # the incident worker's max_records per poll; it ticks after each poll
 METRICS = ("cpu.usage_user", "mem.used_percent", "disk.root.used_percent", "net.eth0.rx_bytes")
@@ -77,7 +77,12 @@ def run_incidents_bench(events: int, nodes: int, seed: int = 7) -> IncidentFigur
     settings = IncidentSettings()
     inventory = Inventory()
     for node in range(nodes):
-        inventory.observe_one(f"node-{node:06d}", _labels(node), utc_now())
+        inventory.observe_record(
+            InventoryRecord(
+                node_id=f"node-{node:06d}", labels=_labels(node), published_at=utc_now(),
+                refresh_s=3600.0,
+            )
+        )  # fmt: skip
     tracker = IncidentTracker(grouping_policy(settings), inventory)
     stage = IncidentStage(tracker, None, _Discard(), Keyring([]))
     published = 0

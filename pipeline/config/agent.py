@@ -45,6 +45,12 @@ class AgentSettings(Section):
         le=3600,
         description="seconds between sampling rounds (>= 1)",
     )
+    inventory_refresh_s: float = Field(
+        300.0,
+        ge=10.0,
+        le=86_400.0,
+        description="this node's labels are re-published to the inventory topic this often",
+    )
     collectors: str = Field(
         ",".join(AGENT_COLLECTORS),
         pattern=_COLLECTOR_LIST,

@@ -56,6 +56,10 @@ class IncidentSettings(Section):
         ge=0,
         description="most a host incident waits while peers of its cohort deviate alike",
     )
+    inventory_from_metrics: bool = Field(
+        False,
+        description="also learn nodes from metric batches (agents older than the inventory topic)",
+    )
     fleet_min_hosts: int = Field(
         5,
         ge=2,

@@ -4,8 +4,9 @@ Why a kafka-python loop and not a Faust agent: a fleet incident is a *cross-host
 nodes sharing a label), while ``fleet.anomalies`` is keyed and partitioned by node. A Faust agent
 per partition would see only a slice of the fleet and would need a repartition by label plus a
 table of the result; one consumer that reads every partition sees the fleet whole. Anomalies are
-orders of magnitude rarer than metric samples, so one process keeps up easily (the metric batches
-it also reads are decoded only for their labels, to know each group's population). Time-driven
+orders of magnitude rarer than metric samples, so one process keeps up easily; each group's
+population comes from the compacted inventory topic agents refresh every few minutes, not from
+the metric batches. Time-driven
 transitions (settle, resolve) need a periodic tick, which a plain poll loop gives directly.
 What must outlive the process (incident state, actions, outcomes, operator feedback) is emitted
 as :class:`RememberedIncident` records and replayed by ``restore`` at start, so a restart keeps ids
@@ -41,6 +42,7 @@ from pipeline.models import (
     AuditStep,
     ChangeEvent,
     Incident,
+    InventoryRecord,
     MetricBatch,
     OperatorCommand,
     PastIncident,
@@ -150,9 +152,13 @@ class IncidentStage:
             return StageOutput()
         return self._publishable(self.tracker.observe_one(event), now)
 
+    def on_inventory(self, record: InventoryRecord) -> None:
+        """Count the host in its groups' populations until it misses its refreshes."""
+        self.tracker.inventory.observe_record(record)
+
     def on_metrics(self, batch: MetricBatch) -> None:
-        """Count the host in its groups' populations."""
-        self.tracker.inventory.observe_one(batch.node_id, dict(batch.labels), batch.sampled_at)
+        """Count a batch's host (agents without an inventory record: ``inventory_from_metrics``)."""
+        self.tracker.inventory.observe_one(batch.node_id, batch.labels, batch.sampled_at)
 
     def on_change(self, change: ChangeEvent) -> None:
         """Keep a change event, for the incidents that open after it to link."""

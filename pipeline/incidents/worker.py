@@ -45,6 +45,7 @@ from pipeline.models import (
     AuditStep,
     ChangeEvent,
     DeadLetter,
+    InventoryRecord,
     MetricBatch,
     OperatorCommand,
     PastIncident,
@@ -113,8 +114,8 @@ def run_incident_stage(
 ) -> StageCounters:
     """Turn anomalies into incidents and signed requests until ``stop()`` (or SIGTERM/SIGINT).
 
-    Reads anomalies, metric batches (for group populations), operator commands and remediation
-    results; publishes incidents and requests; returns the counters at the end.
+    Reads anomalies, the inventory (group populations; replayed whole at start), operator commands
+    and remediation results; publishes incidents and requests; returns the counters at the end.
 
     Raises
     ------
@@ -155,10 +156,14 @@ def run_incident_stage(
     # Memory first (incidents, acks, actions), then commands: a replayed ack of a remembered
     # incident is then recognised as already applied and pages nothing.
     stage.restore(list(read_all(kafka, topic_settings, topics.MEMORY, RememberedIncident)))
+    # The group's committed offset skips what a restart already read: the inventory is read
+    # whole first (the group then re-reads at most the records since its last commit).
+    for record in read_all(kafka, topic_settings, topics.INVENTORY, InventoryRecord):
+        stage.on_inventory(record)
     for command in read_all_commands(kafka, topic_settings):
         stage.on_command(command, utc_now())
     try:
-        _loop(kafka, topic_settings, stage, group_id, stop, tick_s, settings.subscription_labels)
+        _loop(kafka, topic_settings, stage, group_id, stop, tick_s, settings)
     finally:
         if notifier is not None:
             notifier.close()
@@ -175,9 +180,10 @@ def _loop(
     group_id: str,
     stop: Callable[[], bool],
     tick_s: float,
-    labels: list[str],
+    settings: IncidentSettings,
 ) -> None:
     prefix = topic_settings.prefix
+    labels = settings.subscription_labels
     clock = DataClock()
 
     def on_anomaly(event: AnomalyEvent) -> StageOutput:
@@ -192,21 +198,23 @@ def _loop(
 
     handlers: dict[str, tuple[type[Any], Callable[[Any], StageOutput | None]]] = {
         topics.ANOMALIES.name(prefix): (AnomalyEvent, on_anomaly),
-        topics.METRICS.name(prefix): (MetricBatch, on_metrics),
+        topics.INVENTORY.name(prefix): (InventoryRecord, stage.on_inventory),
         topics.CONTROL.name(prefix): (OperatorCommand, lambda m: stage.on_command(m, utc_now())),
         topics.REMEDIATION_RESULTS.name(prefix): (RemediationResult, stage.on_result),
         topics.CHANGES.name(prefix): (ChangeEvent, stage.on_change),
         topics.REMEDIATION_AUDIT.name(prefix): (AuditStep, stage.on_audit),
     }
+    if settings.inventory_from_metrics:
+        handlers[topics.METRICS.name(prefix)] = (MetricBatch, on_metrics)
+    after_hosts = set(handlers) - {topics.INVENTORY.name(prefix), topics.METRICS.name(prefix)}
     consumer = make_consumer(kafka, *handlers, group_id=group_id)
     producer = make_producer(kafka)
     try:
         while not stop():
             polled = consumer.poll(timeout_ms=int(tick_s * 1000), max_records=5000)
-            # Metric batches first: a fleet incident's population must count every host of the
-            # poll before that poll's anomalies are grouped (a fresh group gets both at once).
-            metrics_topic = topics.METRICS.name(prefix)
-            for partition in sorted(polled, key=lambda tp: tp.topic != metrics_topic):
+            # Inventory (and batches) first: a fleet incident's population must count every host
+            # of the poll before that poll's anomalies are grouped (a fresh group gets all at once).
+            for partition in sorted(polled, key=lambda tp: tp.topic in after_hosts):
                 for record in polled[partition]:
                     model, handle = handlers[record.topic]
                     message = decode_or_dead_letter(model, record.value, Origin.of(record))

@@ -36,6 +36,7 @@ from pipeline.models.incidents import (
 )
 from pipeline.models.metrics import (
     CULPRIT_PREFIXES,
+    InventoryRecord,
     MetricBatch,
     PeerSummary,
 )
@@ -94,6 +95,7 @@ WIRE_MODELS: tuple[type[WireModel], ...] = (
     DeadLetter,
     RememberedIncident,
     PeerSummary,
+    InventoryRecord,
 )
 
 __all__ = [
@@ -130,6 +132,7 @@ __all__ = [
     "MAX_MESSAGE_BYTES",
     "MAX_METRICS_PER_BATCH",
     "METRIC_NAME_PATTERN",
+    "InventoryRecord",
     "MetricBatch",
     "MetricDeviation",
     "MetricName",

@@ -55,3 +55,28 @@ class PeerSummary(WireModel):
     cohort: ShortText = Field(description="label=value the node is compared within")
     round_at: UtcDatetime
     metrics: Annotated[dict[MetricName, float], Field(max_length=MAX_METRICS_PER_BATCH)]
+
+
+class InventoryRecord(WireModel):
+    """A node and its labels; key on the compacted inventory topic is ``node_id``.
+
+    The agent publishes one when it starts, when its labels change and every ``refresh_s``: the
+    incident stage counts cohorts from these instead of decoding every metric batch, and forgets
+    a node that missed a few refreshes.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> from pipeline.models import decode, encode
+    >>> record = InventoryRecord(
+    ...     node_id="web-01", labels={"role": "web"}, refresh_s=300.0,
+    ...     published_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    ... )
+    >>> decode(InventoryRecord, encode(record)) == record
+    True
+    """
+
+    node_id: NodeId
+    labels: Labels = Field(default_factory=dict)
+    published_at: UtcDatetime
+    refresh_s: float = Field(gt=0.0, le=86_400.0, description="seconds until the next record")

@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.agent.inventory import InventorySender
 from pipeline.agent.publisher import Publisher
 from pipeline.models import MetricBatch
 from pipeline.sim.fleet import SimulatedFleet
 
 DRAIN_BUDGET_S = 30.0
+# Simulated nodes announce themselves like agents (AgentSettings' default refresh), in
+# simulated time: the inventory's expiry runs on the data's clock.
+INVENTORY_REFRESH_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -85,16 +89,22 @@ def publish_rounds(
     stop: threading.Event | None = None,
     on_round: Callable[[int, list[MetricBatch]], None] | None = None,
 ) -> SimulationReport:
-    """Pace rounds ``interval_s / speed`` wall seconds apart, publish each, flush at the end."""
+    """Pace rounds ``interval_s / speed`` wall seconds apart, publish each, flush at the end.
+
+    Each node's inventory record goes out before its first batch, then every few minutes of
+    simulated time, as an agent's does.
+    """
     if speed < 0:
         raise ValueError(f"speed must be >= 0, got {speed}")
     stop = stop or threading.Event()
+    inventory = InventorySender.beside(publisher, INVENTORY_REFRESH_S)
     started = time.monotonic()
     wall_per_round = interval_s / speed if speed else 0.0
     count = batches = 0
     for batches_of_round in source:
         if stop.is_set():
             break
+        inventory.send_due(batches_of_round)
         publisher.publish_many(batches_of_round)
         publisher.drain(max(wall_per_round, 1.0))
         count, batches = count + 1, batches + len(batches_of_round)
@@ -102,6 +112,7 @@ def publish_rounds(
             on_round(count, batches_of_round)
         stop.wait(max(0.0, started + count * wall_per_round - time.monotonic()))
     publisher.drain(DRAIN_BUDGET_S, force=True)
+    inventory.close(DRAIN_BUDGET_S)
     return SimulationReport(
         rounds=count,
         batches=batches,

@@ -21,7 +21,7 @@ from pipeline.control.signing import new_nonce, sign_one
 from pipeline.models import (
     AnomalyEvent,
     Incident,
-    MetricBatch,
+    InventoryRecord,
     RemediationRequest,
     RemediationResult,
     utc_now,
@@ -170,12 +170,12 @@ def test_fleet_fault_on_50_nodes_is_one_incident_and_blast_radius_limits_actions
     settings = stage_settings(runbook=runbook, settle_s=5)
     control = control_settings(blast_max_share=0.2, blast_max_nodes=100)
     now = utc_now()
-    batches = [
-        MetricBatch(
+    inventory = [
+        InventoryRecord(
             node_id=node,
-            sampled_at=now,
+            published_at=now,
             labels={"role": "web" if node in web else "db", "zone": f"z{i % 3}"},
-            metrics={"cpu.usage_user": 20.0},
+            refresh_s=300.0,
         )
         for i, node in enumerate(web + db)
     ]
@@ -199,8 +199,8 @@ def test_fleet_fault_on_50_nodes_is_one_incident_and_blast_radius_limits_actions
     ]
     prefix = topic_settings.prefix
     with incident_stage(kafka, topic_settings, influx, settings, control) as stage:
-        publish(kafka, topics.METRICS.name(prefix), [(b.node_id, b) for b in batches])
-        wait_for(lambda: True, 3, "")  # populations first: metric batches precede the fault
+        publish(kafka, topics.INVENTORY.name(prefix), [(r.node_id, r) for r in inventory])
+        wait_for(lambda: True, 3, "")  # populations first: the agents announced their nodes
         publish(kafka, topics.ANOMALIES.name(prefix), [(e.node_id, e) for e in events])
         incidents = collect(
             kafka,
