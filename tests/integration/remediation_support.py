@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -25,8 +26,9 @@ from pipeline.config import (
     TopicSettings,
 )
 from pipeline.control.keys import create_key, load_signer
+from pipeline.control.signing import new_nonce, sign_one
 from pipeline.incidents.worker import run_incident_stage
-from pipeline.models import M, WireModel, decode, encode, utc_now
+from pipeline.models import M, RemediationRequest, WireModel, decode, encode, utc_now
 from pipeline.remediate.worker import run_node_remediator
 
 
@@ -178,3 +180,21 @@ def audit_rows(influx: InfluxSettings) -> list[dict[str, Any]]:
     with InfluxDBClient(url=influx.url, token="", org="-") as client:
         tables = client.query_api().query(flux, org="-")
     return [record.values for table in tables for record in table.records]
+
+
+def signed_drop_caches(node: str, incident_id: str) -> RemediationRequest:
+    """A fresh drop_caches request for ``node``, signed by the issuer key, valid 5 minutes."""
+    now = utc_now()
+    request = RemediationRequest(
+        request_id=f"req-{uuid.uuid4().hex[:8]}",
+        node_id=node,
+        incident_id=incident_id,
+        action="drop_caches",
+        params={"level": 1},
+        reason=f"integration test ({incident_id})",
+        issued_at=now,
+        expires_at=now + timedelta(minutes=5),
+        nonce=new_nonce(),
+        blast_nodes=1,
+    )
+    return sign_one(request, KEY)

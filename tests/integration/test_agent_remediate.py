@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,28 +14,15 @@ import pytest
 from pipeline import topics
 from pipeline.bus import ensure_topics
 from pipeline.config import KafkaSettings, TopicSettings
-from pipeline.control.signing import new_nonce, sign_one
-from pipeline.models import MetricBatch, RemediationRequest, RemediationResult, utc_now
-from tests.integration.remediation_support import KEY, KEYRING_FILE, collect, publish
+from pipeline.models import MetricBatch, RemediationResult
+from tests.integration.remediation_support import (
+    KEYRING_FILE,
+    collect,
+    publish,
+    signed_drop_caches,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
-
-
-def _signed_request(node: str) -> RemediationRequest:
-    now = utc_now()
-    request = RemediationRequest(
-        request_id=f"req-{uuid.uuid4().hex[:8]}",
-        node_id=node,
-        incident_id="inc-agent-test",
-        action="drop_caches",
-        params={"level": 1},
-        reason="integration test of agent --remediate",
-        issued_at=now,
-        expires_at=now + timedelta(minutes=5),
-        nonce=new_nonce(),
-        blast_nodes=1,
-    )
-    return sign_one(request, KEY)
 
 
 def test_agent_with_remediate_publishes_and_dry_runs_its_own_requests(
@@ -69,7 +55,10 @@ def test_agent_with_remediate_publishes_and_dry_runs_its_own_requests(
                 60,
             )
             assert any(b.node_id == node and b.metrics for b in batches)
-            mine, other = _signed_request(node), _signed_request("some-other-node")
+            mine, other = (
+                signed_drop_caches(node, "inc-agent-test"),
+                signed_drop_caches("some-other-node", "inc-agent-test"),
+            )
             publish(
                 kafka,
                 topics.REMEDIATION.name(topic_settings.prefix),

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,28 +15,15 @@ import pytest
 from pipeline import topics
 from pipeline.bus import ensure_topics
 from pipeline.config import KafkaSettings, TopicSettings
-from pipeline.control.signing import new_nonce, sign_one
-from pipeline.models import AuditStep, MetricBatch, RemediationRequest, RemediationResult, utc_now
-from tests.integration.remediation_support import KEY, KEYRING_FILE, collect, publish
+from pipeline.models import AuditStep, MetricBatch, RemediationResult
+from tests.integration.remediation_support import (
+    KEYRING_FILE,
+    collect,
+    publish,
+    signed_drop_caches,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
-
-
-def _signed_request(node: str) -> RemediationRequest:
-    now = utc_now()
-    request = RemediationRequest(
-        request_id=f"req-{uuid.uuid4().hex[:8]}",
-        node_id=node,
-        incident_id="inc-restart-test",
-        action="drop_caches",
-        params={"level": 1},
-        reason="integration test: node restart mid-sequence",
-        issued_at=now,
-        expires_at=now + timedelta(minutes=5),
-        nonce=new_nonce(),
-        blast_nodes=1,
-    )
-    return sign_one(request, KEY)
 
 
 def _start_node(
@@ -98,7 +84,7 @@ def test_a_killed_node_runs_no_request_twice_and_keeps_its_rate_limit(
     caches = tmp_path / "drop_caches"  # the test's own stand-in for /proc/sys/vm/drop_caches
     caches.write_text("0\n")
     requests_topic = topics.REMEDIATION.name(topic_settings.prefix)
-    first, second, third = (_signed_request(node) for _ in range(3))
+    first, second, third = (signed_drop_caches(node, "inc-restart-test") for _ in range(3))
 
     agent = _start_node(kafka, topic_settings, node, tmp_path, run=1)
     try:
