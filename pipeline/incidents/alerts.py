@@ -10,9 +10,8 @@ from kafka import TopicPartition
 from pipeline import topics
 from pipeline.bus import Origin, decode_or_dead_letter, make_consumer, partitions_of_keys
 from pipeline.config import KafkaSettings, TopicSettings
-from pipeline.incidents.grouping import SEVERITY_RANK
 from pipeline.incidents.subscriptions import ReadStats, Subscription
-from pipeline.models import AnomalyEvent, DeadLetter, Incident
+from pipeline.models import SEVERITY_RANK, AnomalyEvent, DeadLetter, Incident
 
 
 def wanted(message: Incident | AnomalyEvent, node: str | None, min_severity: str) -> bool:

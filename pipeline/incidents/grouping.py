@@ -17,19 +17,25 @@ incident reopened within ``flap_window_s`` of resolving keeps its id and counts 
 from __future__ import annotations
 
 import hashlib
-import heapq
 from collections import Counter, deque
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import TypeVar
 
-from pipeline.incidents.hints import PastIncident, build_hints, signature_of, similar_many
+from pipeline.incidents.deviations import deviation_in, deviation_of
+from pipeline.incidents.hints import PastIncident, signature_of
 from pipeline.incidents.inventory import Inventory
+from pipeline.incidents.snapshot import material_of, snapshot_of
 from pipeline.incidents.tracked import Seen, TrackedIncident
-from pipeline.models import AnomalyEvent, Incident, MetricDeviation, RememberedIncident
+from pipeline.models import (
+    SEVERITY_RANK,
+    AnomalyEvent,
+    Incident,
+    MetricDeviation,
+    RememberedIncident,
+)
 
-SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 _K = TypeVar("_K")
 MAX_HISTORY = 1000
 
@@ -47,17 +53,6 @@ class GroupingPolicy:
     flap_window_s: float = 1800.0
     flap_threshold: int = 3
     fleet_wait_s: float = 0.0  # the stage's setting holds host incidents; 0 does not
-
-
-def deviation_of(event: AnomalyEvent) -> tuple[str, str]:
-    """The metric an event is about and its direction (host events: their top contributor)."""
-    metric, observed, expected = event.metric, event.observed, event.expected
-    if metric is None and event.contributors:
-        top = max(event.contributors, key=lambda c: c.score)
-        metric, observed, expected = top.metric, top.observed, top.expected
-    if observed is not None and expected is not None and observed < expected:
-        return metric or "host.score", "down"
-    return metric or "host.score", "up"
 
 
 def incident_id_of(dedup_key: str, opened_at: datetime) -> str:
@@ -111,7 +106,7 @@ class IncidentTracker:
         self._absorb_one(state, event, metric, direction, at)
         if not state.published:
             return []
-        if state.announced and _material(state) == state.emitted:
+        if state.announced and material_of(state) == state.emitted:
             # Only event counts, times and peaks moved: published once per tick, not once per
             # event (a cohort fault sends thousands of events into one incident within a poll).
             state.dirty = True
@@ -180,43 +175,12 @@ class IncidentTracker:
 
     def snapshot(self, state: TrackedIncident) -> Incident:
         """The immutable, publishable view of ``state``."""
-        metric = min(state.deviations.values(), key=lambda d: d.first_at).metric
-        signature = signature_of(state.deviations, state.directions)
-        similar = similar_many(
-            signature, (p for p in self.history if p.incident_id != state.incident_id)
-        )
-        affected = len(state.nodes)
-        share = affected / state.population if state.population else None
-        return Incident(
-            incident_id=state.incident_id,
-            dedup_key=state.dedup_key,
-            kind=state.kind,  # "host" | "fleet" by construction, validated by the model
-            status=state.status,
-            severity=state.severity,
-            title=self._title(state, metric),
-            node_id=state.node_id,
-            group=state.group,
-            labels=state.labels,
-            metrics=sorted(state.deviations)[:64],
-            directions={m: _direction(state, m) for m in sorted(state.deviations)[:64]},
-            affected_nodes=heapq.nsmallest(64, state.nodes),
-            affected_count=affected,
-            population=state.population,
-            share=min(share, 1.0) if share is not None else None,
-            event_count=state.event_count,
-            opened_at=state.opened_at,
-            updated_at=state.last_event_at or state.opened_at,
-            resolved_at=state.resolved_at,
-            flapping=self._flapping(state),
-            reopen_count=state.reopen_count,
-            owner=state.owner or state.labels.get("team") or state.labels.get("owner"),
-            acknowledged_by=state.acknowledged_by,
-            hints=build_hints(state.deviations.values(), self._peers(state), similar),
-        )
+        others = (p for p in self.history if p.incident_id != state.incident_id)
+        return snapshot_of(state, others, self._flapping(state), self._peers(state))
 
     def _emit(self, state: TrackedIncident) -> Incident:
         state.announced, state.dirty = True, False
-        state.emitted = _material(state)
+        state.emitted = material_of(state)
         return self.snapshot(state)
 
     def _index(self, seen: Seen, step: int) -> None:
@@ -396,7 +360,7 @@ class IncidentTracker:
             or event.score > current.score
             or event.window_start_at < current.first_at
         ):  # otherwise the event changes no deviation: no model built for it
-            self._merge_deviation(state, _deviation_in(event, metric), direction)
+            self._merge_deviation(state, deviation_in(event, metric), direction)
         if state.announced and state.status == "open":
             state.status = "updated"
         state.nodes.add(event.node_id)
@@ -463,17 +427,6 @@ class IncidentTracker:
             peers.update(self._by_deviation.get(f"{metric}:{direction}", ()))
         return peers - state.nodes
 
-    @staticmethod
-    def _title(state: TrackedIncident, metric: str) -> str:
-        direction = state.directions.get(metric, "up")
-        more = len(state.deviations) - 1
-        extra = f" (+{more} more metrics)" if more > 0 else ""
-        if state.kind == "host":
-            return f"{state.node_id}: {metric} {direction}{extra}"
-        (key, value), count = next(iter(state.group.items())), len(state.nodes)
-        of = f" of {state.population}" if state.population else ""
-        return f"{count}{of} hosts with {key}={value}: {metric} {direction}"
-
 
 def _count(index: dict[_K, Counter[str]], key: _K, node_id: str, step: int) -> bool:
     """Add ``step`` sightings of ``node_id`` under ``key``; True when the node is new there."""
@@ -484,36 +437,3 @@ def _count(index: dict[_K, Counter[str]], key: _K, node_id: str, step: int) -> b
         if not nodes:
             del index[key]
     return step > 0 and nodes[node_id] == step
-
-
-def _deviation_in(event: AnomalyEvent, metric: str) -> MetricDeviation:
-    """What ``event`` shows of ``metric`` (a host event: that contributor's values)."""
-    observed, expected = event.observed, event.expected
-    if event.metric is None:
-        top = next((c for c in event.contributors if c.metric == metric), None)
-        observed, expected = (top.observed, top.expected) if top else (None, None)
-    return MetricDeviation(
-        metric=metric,
-        observed=observed,
-        expected=expected,
-        score=event.score,
-        first_at=event.window_start_at,
-    )
-
-
-def _material(state: TrackedIncident) -> tuple[object, ...]:
-    """What makes an incident change worth publishing at once (not only counts and times)."""
-    return (
-        state.dedup_key,
-        state.status,
-        len(state.deviations),
-        len(state.nodes),  # a joining host may be remediated at once
-        state.severity,
-        state.reopen_count,
-        state.acknowledged_by,
-        state.owner,
-    )
-
-
-def _direction(state: TrackedIncident, metric: str) -> Literal["up", "down"]:
-    return "down" if state.directions.get(metric) == "down" else "up"

@@ -28,9 +28,10 @@ from pipeline.control.silences import SilenceBook
 from pipeline.errors import ActionRefused
 from pipeline.incidents.alert_sender import AlertmanagerNotifier
 from pipeline.incidents.changes import ChangeBook
+from pipeline.incidents.deviations import deviation_of
 from pipeline.incidents.diagnosing import DiagnosisStep
 from pipeline.incidents.diagnosis.feedback import FALSE_POSITIVE
-from pipeline.incidents.grouping import IncidentTracker, deviation_of
+from pipeline.incidents.grouping import IncidentTracker
 from pipeline.incidents.issuer import Blocked, Issuer
 from pipeline.incidents.memory import VERIFIED, IncidentBook, kind_of
 from pipeline.incidents.mutes import MuteBook

@@ -64,6 +64,7 @@ from pipeline.models.wire import (
     METRIC_NAME_PATTERN,
     NODE_ID_PATTERN,
     SCHEMA_VERSION,
+    SEVERITY_RANK,
     Identifier,
     LabelKey,
     Labels,
@@ -99,6 +100,7 @@ WIRE_MODELS: tuple[type[WireModel], ...] = (
 )
 
 __all__ = [
+    "SEVERITY_RANK",
     "CULPRIT_PREFIXES",
     "ActionOutcome",
     "ActionRecord",

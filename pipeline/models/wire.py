@@ -60,6 +60,7 @@ def _as_utc(value: datetime) -> datetime:
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 Severity = Literal["info", "warning", "critical"]
+SEVERITY_RANK: Final[dict[str, int]] = {"info": 0, "warning": 1, "critical": 2}
 # Why a window was flagged: the score passed its threshold, the level drifted (Page-Hinkley),
 # a bounded series is forecast to run out within the horizon, or it sits at its bound.
 Reason = Literal["score", "drift", "forecast", "saturated"]

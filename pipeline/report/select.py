@@ -6,11 +6,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
+from pipeline.models import SEVERITY_RANK
 from pipeline.store.incidents import IncidentRecord
 from pipeline.store.records import AnomalyRecord
 from pipeline.store.timerange import TimeRange
 
-SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 SeriesKey = tuple[str, str]
 
 

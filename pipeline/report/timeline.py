@@ -6,13 +6,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pipeline.models import SEVERITY_RANK
 from pipeline.report import svg
 from pipeline.store.records import AnomalyRecord
 from pipeline.store.timerange import TimeRange
 
 WIDTH, LEFT, RIGHT = 1100, 150, 16
 BARS_TOP, BARS_HEIGHT, ROW_HEIGHT, AXIS_HEIGHT = 26, 70, 14, 24
-SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 SEVERITY_COLOUR = {"info": "#6baed6", "warning": "#fd8d3c", "critical": "#d62728"}
 
 
