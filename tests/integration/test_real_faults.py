@@ -47,6 +47,9 @@ WINDOW_S = 10  # the worker's anomaly windows: events within seconds of the faul
 WARM_BATCHES = 35
 
 
+ACTIONABLE = ("warning", "critical")
+
+
 def run_fault(
     kafka: KafkaSettings,
     influx: InfluxSettings,
@@ -97,6 +100,7 @@ def _diagnosed(
             incident.node_id == node
             and found is not None
             and (found.kind, found.culprit.process) == (kind, culprit)
+            and incident.severity in ACTIONABLE  # the runbook's rules act from warning up
         )
 
     try:
