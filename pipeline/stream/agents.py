@@ -76,16 +76,17 @@ async def handle_chunk(worker: Worker, events: list[Any]) -> list[Outcome]:
 
     A chunk is filled before it is processed, so a rebalance may come between: events fetched
     in an earlier consumer generation are skipped unacknowledged, as Faust skips them itself.
-    Their partition's owner now (maybe this worker again) re-reads them from the last commit.
-    Events met while a rebalance runs are processed: with a skip on Faust's ``rebalancing`` flag
-    in place, a lone worker stopped making progress in a CI run (its lag never fell for 180 s),
-    so the skip is out until that is understood.
+    So are events met while a rebalance runs: models were saved at its start and are not saved
+    again until it ends, so learning them now would only have the next owner learn them twice
+    (and send their anomalies twice). The partition's owner now (maybe this worker again)
+    re-reads them from the last commit.
     """
     outcomes = []
     app = worker.app
     for event in events:
         fetched_in = event.message.generation_id
-        if fetched_in is not None and fetched_in != app.consumer_generation_id:
+        stale = fetched_in is not None and fetched_in != app.consumer_generation_id
+        if stale or app.rebalancing:
             outcomes.append(Outcome.STALE)
             continue
         outcomes.append(await handle_event(worker, event))

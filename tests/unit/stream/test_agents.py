@@ -67,6 +67,28 @@ def test_events_fetched_before_a_rebalance_are_skipped_unacknowledged() -> None:
     assert [event.message.offset for event in pending] == [1]
 
 
+def test_events_met_while_a_rebalance_runs_are_skipped_unacknowledged() -> None:
+    worker = _worker()
+    agent = next(a for a in worker.app.agents.values() if a.name.endswith("process_metrics"))
+
+    async def run() -> tuple[list[Outcome], list[Outcome]]:
+        async with agent.test_context() as agent_:
+            channel = agent_.stream().channel
+            events = [
+                await channel.decode(agent_.to_message(b"n1", encode(batch_at("n1", i)), offset=i))
+                for i in (0, 1)
+            ]
+            worker.app.rebalancing = True  # revoked, not yet assigned: saving is frozen
+            during = await handle_chunk(worker, events[:1])
+            worker.app.rebalancing = False
+            return during, await handle_chunk(worker, events[1:])
+
+    assert asyncio.run(run()) == ([Outcome.STALE], [Outcome.PROCESSED])
+    assert worker.meters.batches._value.get() == 1
+    pending = worker.checkpoints.live["n1"].pending
+    assert [event.message.offset for event in pending] == [1]
+
+
 def test_a_resent_batch_is_learned_once_and_acknowledged_with_the_next_save() -> None:
     worker = _worker()
     agent = next(a for a in worker.app.agents.values() if a.name.endswith("process_metrics"))
