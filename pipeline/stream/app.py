@@ -9,6 +9,7 @@ from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, Topic
 from pipeline.store.influx import InfluxSink
 from pipeline.stream.agents import register
 from pipeline.stream.checkpoint import Checkpoints
+from pipeline.stream.consumer import use_fleet_consumer
 from pipeline.stream.credentials import broker_credentials
 from pipeline.stream.meters import Meters
 from pipeline.stream.peers import register_peers
@@ -25,7 +26,7 @@ def make_app(
     kafka: KafkaSettings, topic_settings: TopicSettings, stream: StreamSettings
 ) -> FleetApp:
     """The bare Faust app; nothing connects until it starts."""
-    return FleetApp(
+    app = FleetApp(
         stream.app_id,
         broker=[f"kafka://{address}" for address in kafka.bootstrap.split(",")],
         broker_credentials=broker_credentials(kafka),  # SASL/TLS as every other client
@@ -45,6 +46,8 @@ def make_app(
         # trips half the time (bench pipeline: 1,390 -> 2,900 batches/s at 4 MiB).
         consumer_max_fetch_size=stream.fetch_partition_bytes,
     )
+    use_fleet_consumer(app)
+    return app
 
 
 def make_worker(
