@@ -5,10 +5,10 @@ from __future__ import annotations
 import fnmatch
 
 from pipeline.incidents.diagnosis.evidence import NodeEvidence
+from pipeline.models import CULPRIT_PREFIXES
 
 # Culprit telemetry from the agent (README "Culprit metrics"): `proc.<comm>.<field>` and
 # `unit.<unit>.<field>`, top-N per round, so a process may appear only once it misbehaves.
-CULPRIT_PREFIXES = ("proc", "unit")
 Z_GREW = 3.0
 RELATIVE_NOISE_FLOOR = 0.01
 
@@ -20,7 +20,7 @@ def top_culprit(node: NodeEvidence, *fields: str) -> str | None:
     grew from zero. Fields are tried one at a time: bytes and percents are never compared.
     """
     for field in fields:
-        patterns = [f"{prefix}.*.{field}" for prefix in CULPRIT_PREFIXES]
+        patterns = [f"{prefix}*.{field}" for prefix in CULPRIT_PREFIXES]
         grown = [
             (growth, metric)
             for metric in node.series
