@@ -49,6 +49,9 @@ def register(worker: Worker) -> None:
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # mode types receivers narrowly
     async def forget_revoked(app: Any, revoked: Any, **kwargs: Any) -> None:
         checkpoints.forget({tp.partition for tp in revoked})
+        # Every assigned partition is sought back to its last commit after a rebalance, so
+        # whatever waits for an earlier message is read again: nothing of it is acknowledged.
+        worker.acks.forget()
 
     # concurrency=1: with more, faust-streaming can commit past messages still in flight.
     # Chunks: one Faust iteration (and one per-yield log call) per chunk, not per message.
@@ -61,7 +64,7 @@ def register(worker: Worker) -> None:
 
     @app.timer(interval=TICK_S)  # type: ignore[untyped-decorator]  # Faust's timer is untyped
     async def tick() -> None:
-        if not app.rebalancing:
+        if app.flow_control.is_active():
             checkpoints.thaw()  # in case a rebalance ended without telling the sensor
         await _close_quiet_windows(worker)
         meters.saves.inc(checkpoints.save_due())
@@ -74,21 +77,26 @@ def register(worker: Worker) -> None:
 async def handle_chunk(worker: Worker, events: list[Any]) -> list[Outcome]:
     """Process a chunk of ``fleet.metrics`` in order; returns what became of each (for tests).
 
-    A chunk is filled before it is processed, so a rebalance may come between: events fetched
-    in an earlier consumer generation are skipped unacknowledged, as Faust skips them itself.
-    So are events met while a rebalance runs: models were saved at its start and are not saved
-    again until it ends, so learning them now would only have the next owner learn them twice
-    (and send their anomalies twice). The partition's owner now (maybe this worker again)
-    re-reads them from the last commit.
+    A chunk is filled before it is processed, so a rebalance may come between. Events fetched
+    in an earlier consumer generation, and any met while Faust's flow is stopped (from the
+    revocation until the partitions are sought back to their last commit), are skipped
+    unacknowledged, as Faust skips them itself: the seek re-reads them, for this worker or the
+    partition's new owner. Learning them instead would put them in models the revocation has
+    already dropped, or will drop: a forked copy of a node the new owner learns too.
+
+    Not ``app.rebalancing``: Faust clears it only after the seek and the fetcher's restart, so
+    events read in between were skipped and never read again; a commit then either stuck
+    behind them or, on a partition never committed, passed them (issue 17).
     """
     outcomes = []
-    app = worker.app
+    app, acks = worker.app, worker.acks
     for event in events:
         fetched_in = event.message.generation_id
         stale = fetched_in is not None and fetched_in != app.consumer_generation_id
-        if stale or app.rebalancing:
+        if stale or not app.flow_control.is_active():
             outcomes.append(Outcome.STALE)
             continue
+        acks.track(event)
         outcomes.append(await handle_event(worker, event))
     return outcomes
 
@@ -105,8 +113,10 @@ async def handle_event(worker: Worker, event: Any) -> Outcome:
     try:
         with checkpoints.processing(batch.node_id, event) as model:
             if model.has_applied(origin.partition, origin.offset):
+                # Acknowledged with the node's next save: the live models that hold it may
+                # not be saved yet (read again after a seek, not after a restart).
                 worker.meters.replayed.inc()
-                event.ack()
+                checkpoints.applied(batch.node_id, event)
                 return Outcome.REPLAYED
             if model.has_learned_batch(batch.batch_id):
                 # Acknowledged with the node's next save, like the original it repeats.
@@ -169,7 +179,7 @@ async def _dead_letter(worker: Worker, letter: DeadLetter, event: Any) -> None:
         origin = Origin(letter.topic, letter.partition, letter.offset)
         log.error("dead letter from %s could not be sent, dropped: %r", origin, exc)
     worker.meters.dead_letters.inc()
-    event.ack()
+    worker.acks.done(event)
 
 
 async def _close_quiet_windows(worker: Worker) -> None:

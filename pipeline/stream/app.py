@@ -7,6 +7,7 @@ import faust
 from pipeline import topics
 from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
 from pipeline.store.influx import InfluxSink
+from pipeline.stream.acks import AckOrder
 from pipeline.stream.agents import register
 from pipeline.stream.checkpoint import Checkpoints
 from pipeline.stream.consumer import use_fleet_consumer
@@ -67,6 +68,7 @@ def make_worker(
         options=rocksdb_options(stream),
     )
     processor = BatchProcessor(stream)
+    acks = AckOrder()
     sink = InfluxSink(
         influx,
         batch_size=min(5000, stream.sink_buffer_points // 4),  # a small buffer still batches
@@ -84,11 +86,13 @@ def make_worker(
             interval_s=stream.snapshot_interval_s,
             sink=sink,
             settle_timeout_s=SETTLE_TIMEOUT_S,
+            acknowledge=acks.done,
         ),
         meters=Meters(),
         metrics_topic=raw_topic(app, topics.METRICS.name(topic_settings.prefix)),
         anomalies_topic=raw_topic(app, topics.ANOMALIES.name(topic_settings.prefix)),
         deadletter_topic=raw_topic(app, topics.DEADLETTER.name(topic_settings.prefix)),
+        acks=acks,
     )
     register(worker)
     register_peers(

@@ -68,6 +68,8 @@ class Checkpoints:
         whose points are still unsettled then are left to be re-read.
     event_context
         Context manager making an event current while its node is read or saved.
+    acknowledge
+        Called with each event once a save contains it (the worker's ``AckOrder.done``).
     clock
         Monotonic seconds.
     """
@@ -81,6 +83,7 @@ class Checkpoints:
         sink: Sink[Any],
         settle_timeout_s: float = 5.0,
         event_context: Callable[[Any], AbstractContextManager[None]] = current_event,
+        acknowledge: Callable[[Any], object] = lambda event: event.ack(),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if interval_s <= 0:
@@ -92,6 +95,7 @@ class Checkpoints:
         self.sink = sink
         self.settle_timeout_s = settle_timeout_s
         self.event_context = event_context
+        self.acknowledge = acknowledge
         self.clock = clock
         self.live: dict[str, LiveNode] = {}
         self.saves = 0
@@ -233,7 +237,7 @@ class Checkpoints:
         with self.event_context(node.last_event):
             self.table[node_id.encode()] = data
         for event in node.pending:
-            event.ack()
+            self.acknowledge(event)
         node.pending.clear()
         node.dirty = False
         node.saved_at = now

@@ -10,6 +10,7 @@ import faust
 
 from pipeline.config import StreamSettings
 from pipeline.store.influx import InfluxSink
+from pipeline.stream.acks import AckOrder
 from pipeline.stream.checkpoint import Checkpoints
 from pipeline.stream.meters import Meters
 from pipeline.stream.process import BatchProcessor
@@ -40,6 +41,7 @@ class Worker:
     metrics_topic: faust.TopicT
     anomalies_topic: faust.TopicT
     deadletter_topic: faust.TopicT
+    acks: AckOrder
 
     def lag(self) -> int:
         """Messages of the input topic not read yet (see ``consumer_lag``)."""
