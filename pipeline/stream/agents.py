@@ -42,6 +42,7 @@ def register(worker: Worker) -> None:
         lambda: checkpoints.saved_bytes,
         worker.lag,
         worker.assigned_partitions,
+        lambda: worker.acks.waiting,
     )
     app.sensors.add(RebalanceSensor(checkpoints, meters))
     app.before_stop = lambda: _stop(worker)

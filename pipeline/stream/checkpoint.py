@@ -28,7 +28,7 @@ class Saving(enum.Enum):
     """Whether node models may be saved now."""
 
     OPEN = "open"
-    FROZEN = "frozen"  # a rebalance: saved once at its start, not again until it ends
+    FROZEN = "frozen"  # a rebalance: not saved until it ends
     CLOSED = "closed"  # the worker stops: saved once, never again
 
 
@@ -181,12 +181,15 @@ class Checkpoints:
         self._save(node_id, node, now)
         return True
 
-    def freeze(self) -> int:
-        """A rebalance starts: save every node now, then none until ``thaw``; how many."""
-        saved = self._save_settled(force=True)
+    def freeze(self) -> None:
+        """A rebalance starts: no node is saved until ``thaw``.
+
+        Nothing is saved here: Faust calls this from its consumer thread while the event loop
+        may be changing the very models a save would read. What was learned since a node's last
+        save is unacknowledged, so the partition's owner after the rebalance re-reads it.
+        """
         if self._saving is Saving.OPEN:
             self._saving = Saving.FROZEN
-        return saved
 
     def thaw(self) -> None:
         """The rebalance ended: saving resumes (never after ``close``)."""

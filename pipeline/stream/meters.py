@@ -89,6 +89,7 @@ class Meters:
         saved_bytes: Callable[[], int],
         consumer_lag: Callable[[], int],
         assigned_partitions: Callable[[], int],
+        unacknowledged: Callable[[], int] = lambda: 0,
     ) -> None:
         """Gauges read at scrape time from the sink, the model state and the consumer."""
         r = self.registry
@@ -113,6 +114,10 @@ class Meters:
             "fleetwatch_assigned_partitions": (
                 "partitions of the input topic assigned",
                 assigned_partitions,
+            ),
+            "fleetwatch_unacknowledged_messages": (
+                "messages read, not yet acknowledged (their node unsaved, or an earlier one's)",
+                unacknowledged,
             ),
         }
         for name, (documentation, read) in gauges.items():

@@ -1,4 +1,4 @@
-"""Save node models the moment a rebalance starts, before their partitions move elsewhere."""
+"""Stop saving node models the moment a rebalance starts, before their partitions move elsewhere."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pipeline.stream.meters import Meters
 class RebalanceSensor(faust.Sensor):
     """Faust calls sensors synchronously as soon as partitions are revoked: the earliest hook.
 
-    Models saved here reach the changelog before the next owner recovers the table; until the
-    rebalance ends no more saves happen, so a late save can never overwrite the new owner's.
+    From here until the rebalance ends no save happens, so a late save can never overwrite the
+    new owner's. The hook runs in Faust's consumer thread, so it only flips a flag.
     """
 
     def __init__(self, checkpoints: Checkpoints, meters: Meters, **kwargs: Any) -> None:
@@ -24,7 +24,7 @@ class RebalanceSensor(faust.Sensor):
         self.meters = meters
 
     def on_rebalance_start(self, app: Any) -> dict[str, Any]:
-        """Save every dirty node, then freeze saving."""
+        """Freeze saving."""
         self.meters.rebalance_started(time.time())
         state = super().on_rebalance_start(app)
         self.checkpoints.freeze()

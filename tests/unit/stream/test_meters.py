@@ -9,7 +9,13 @@ def test_metrics_text_has_counters_and_gauges_read_at_scrape_time() -> None:
     counters = SinkCounters()
     state = {"buffered": 0}
     meters.watch(
-        counters, lambda: state["buffered"], lambda: 3, lambda: 1024, lambda: 17, lambda: 2
+        counters,
+        lambda: state["buffered"],
+        lambda: 3,
+        lambda: 1024,
+        lambda: 17,
+        lambda: 2,
+        lambda: 9,
     )
     meters.batches.inc(5)
     meters.dead_letters.inc()
@@ -23,6 +29,7 @@ def test_metrics_text_has_counters_and_gauges_read_at_scrape_time() -> None:
     assert "fleetwatch_consumer_lag_messages 17.0" in text
     assert "fleetwatch_state_nodes 3.0" in text
     assert "fleetwatch_assigned_partitions 2.0" in text
+    assert "fleetwatch_unacknowledged_messages 9.0" in text
 
 
 def test_a_rebalance_is_counted_with_its_duration_and_wall_clock_times() -> None:
