@@ -81,6 +81,31 @@ class Components:
             member.stop()
 
 
+# What a stuck worker's error shows of its /metrics: is it assigned, rebalancing, acknowledging?
+STATE_METRICS = (
+    "fleetwatch_batches_total",
+    "fleetwatch_assigned_partitions",
+    "fleetwatch_rebalances_total",
+    "fleetwatch_unacknowledged_messages",
+    "fleetwatch_sink_buffer_points",
+)
+
+
+def worker_state(web_port: int) -> str:
+    """The stream worker's counts that tell a stall's kind apart, one line (for its error).
+
+    Examples
+    --------
+    >>> worker_state(1)  # nothing listens on port 1
+    'its /metrics did not answer'
+    """
+    meters = scrape(web_port, timeout_s=2)
+    if not meters:
+        return "its /metrics did not answer"
+    found = [(name, meters[name]) for name in STATE_METRICS if name in meters]
+    return ", ".join(f"{name.removeprefix('fleetwatch_')} {value:.0f}" for name, value in found)
+
+
 def worker_lag(web_port: int) -> int | None:
     """Messages the stream worker has not read yet (its /metrics); None when it does not answer."""
     lag = scrape(web_port, timeout_s=2).get(LAG_METRIC)

@@ -33,7 +33,7 @@ from pipeline.config import (
 )
 from pipeline.control.keys import create_key
 from pipeline.demo.afterword import ask_about_run, tune_incidents
-from pipeline.demo.components import Component, Components, worker_lag
+from pipeline.demo.components import Component, Components, worker_lag, worker_state
 from pipeline.demo.live import Progress, render_live, render_scorecard
 from pipeline.demo.remediators import FleetRemediators
 from pipeline.demo.scenario import demo_scenario, deploy_changes, speed_for
@@ -298,7 +298,7 @@ def _drain(console: Console, children: Components, web_port: int, nodes: int) ->
             if time.monotonic() > stalled_at:
                 raise FleetwatchError(
                     f"the stream worker was still {lag} messages behind and read none of them "
-                    f"for {DRAIN_S:.0f} s"
+                    f"for {DRAIN_S:.0f} s ({worker_state(web_port)})"
                 )
             time.sleep(1.0)
         time.sleep(SETTLE_S)  # the last windows close, the incident stage groups them
