@@ -284,7 +284,10 @@ class IncidentTracker:
         state.group, state.labels, state.population = {key: value}, {key: value}, population
         state.opened_seen = at
         state.published = True  # a fleet incident is the page; nothing to wait for
-        for node_id in joining:
+        # In name order, not set order: which of two equal peaks a fleet incident keeps depends on
+        # the order hosts are absorbed, and set order changes with each process's hash seed, so a
+        # restarted stage replaying the same events could publish a different incident.
+        for node_id in sorted(joining):
             self._absorb_host(node_id, state)
         self.open[dedup_key] = state
         return state
