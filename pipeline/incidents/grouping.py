@@ -80,9 +80,14 @@ class IncidentTracker:
         self._recent = RecentIndex(policy.group_labels)
         self._pending_outcomes: dict[str, tuple[str, str]] = {}
 
-    def observe_one(self, event: AnomalyEvent) -> list[Incident]:
-        """Take one event; returns the incidents it changed that are ready to publish."""
-        metric, direction = deviation_of(event)
+    def observe_one(
+        self, event: AnomalyEvent, deviation: tuple[str, str] | None = None
+    ) -> list[Incident]:
+        """Take one event; returns the incidents it changed that are ready to publish.
+
+        ``deviation`` is the event's ``deviation_of``, when the caller has it already.
+        """
+        metric, direction = deviation or deviation_of(event)
         at = event.window_end_at
         seen = Seen(at, event.node_id, dict(event.labels), f"{metric}:{direction}")
         self._recent.add_one(seen)
@@ -206,8 +211,10 @@ class IncidentTracker:
     def _is_broadest(self, fleet: TrackedIncident, event: AnomalyEvent) -> bool:
         """Whether ``fleet`` is grouped by the event's broadest label already (role over zone)."""
         (key,) = fleet.group or {"": ""}
-        broadest = next((k for k in self.policy.group_labels if k in event.labels), key)
-        return key == broadest
+        for label in self.policy.group_labels:
+            if label in event.labels:
+                return key == label
+        return True
 
     def _maybe_open_fleet(
         self, event: AnomalyEvent, metric: str, direction: str, at: datetime
@@ -245,7 +252,12 @@ class IncidentTracker:
         # they joined, so only newcomers are, and none joined since the count it absorbed at; a
         # member's later events go to a fleet incident, never to a host one of its own.
         joins = self._recent.joins[(key, value)]
-        joining = self._joining((key, value), state, joins)
+        if state is not None and state.absorbed_joins == joins:
+            # The common case, once per event of a cohort fault: its group, labels and key are
+            # as the last absorption set them; only the population and the time move.
+            state.population, state.opened_seen = population, at
+            return state
+        joining = self._joining((key, value), state)
         state = (
             state
             or self._narrower_fleet(f"{metric}:{direction}", set(joining))
@@ -265,9 +277,7 @@ class IncidentTracker:
         self.open[dedup_key] = state
         return state
 
-    def _joining(
-        self, cohort: Cohort, state: TrackedIncident | None, joins: int
-    ) -> Collection[str]:
+    def _joining(self, cohort: Cohort, state: TrackedIncident | None) -> Collection[str]:
         """Hosts of ``cohort`` an open fleet incident of it has yet to absorb (all, if none is).
 
         From now on, hosts entering the cohort are listed until the next call.
@@ -277,8 +287,6 @@ class IncidentTracker:
         hosts = self._recent.hosts_of(cohort)
         if state is None:
             return set(hosts)
-        if state.absorbed_joins == joins:
-            return ()
         # Listed since this incident last absorbed the cohort (a restored one has not): only they
         # can be missing from it, as every host of the cohort then was absorbed.
         candidates = joined if watched and state.absorbed_joins >= 0 else hosts

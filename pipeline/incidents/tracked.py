@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from pipeline.models import MetricDeviation, RememberedIncident
 
@@ -90,9 +91,11 @@ class TrackedIncident:
         )
 
 
-@dataclass(frozen=True)
-class Seen:
+class Seen(NamedTuple):
     """One deviation the tracker saw recently: when, on which node, with which labels."""
+
+    # A named tuple, not a frozen dataclass: one is made per event, and a frozen dataclass's
+    # __init__ sets each field through object.__setattr__.
 
     at: datetime
     node_id: str

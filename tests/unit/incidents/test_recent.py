@@ -61,9 +61,9 @@ def test_a_fleet_incident_absorbs_exactly_the_hosts_of_its_cohort_it_lacks(seed:
     checked = []
     joining = tracker._joining
 
-    def checking(cohort: Cohort, state: TrackedIncident | None, joins: int) -> set[str]:
+    def checking(cohort: Cohort, state: TrackedIncident | None) -> set[str]:
         expected = set(tracker._recent.hosts_of(cohort)) - (state.nodes if state else set())
-        got = set(joining(cohort, state, joins))
+        got = set(joining(cohort, state))
         assert got == expected
         checked.append(state is not None and bool(got))
         return got
