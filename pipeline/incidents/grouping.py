@@ -17,15 +17,15 @@ incident reopened within ``flap_window_s`` of resolving keeps its id and counts 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from pipeline.incidents.deviations import deviation_in, deviation_of
 from pipeline.incidents.hints import PastIncident, signature_of
 from pipeline.incidents.inventory import Inventory
+from pipeline.incidents.recent import Cohort, RecentIndex
 from pipeline.incidents.snapshot import material_of, snapshot_of
 from pipeline.incidents.tracked import Seen, TrackedIncident
 from pipeline.models import (
@@ -36,7 +36,6 @@ from pipeline.models import (
     RememberedIncident,
 )
 
-_K = TypeVar("_K")
 MAX_HISTORY = 1000
 
 
@@ -78,25 +77,20 @@ class IncidentTracker:
         self.open: dict[str, TrackedIncident] = {}  # dedup_key → state
         self.resolved: dict[str, TrackedIncident] = {}  # dedup_key → last resolved (flaps)
         self.history: deque[PastIncident] = deque(maxlen=MAX_HISTORY)
-        self._recent: deque[Seen] = deque()
-        # (label, value) → nodes seen in _recent with it, whatever they deviated in (one fault is
-        # one incident, not one per metric): a fleet check reads one group's nodes instead of
-        # scanning every recent event (which made it quadratic).
-        self._by_group: dict[tuple[str, str], Counter[str]] = {}
-        # "metric:direction" → nodes seen in _recent with it: a host incident's peers.
-        self._by_deviation: dict[str, Counter[str]] = {}
-        # (label, value) → how many times a node entered _by_group's entry: an open fleet
-        # incident that absorbed its cohort at the same count has no host left to absorb.
-        self._joins: Counter[tuple[str, str]] = Counter()
+        self._recent = RecentIndex(policy.group_labels)
         self._pending_outcomes: dict[str, tuple[str, str]] = {}
 
-    def observe_one(self, event: AnomalyEvent) -> list[Incident]:
-        """Take one event; returns the incidents it changed that are ready to publish."""
-        metric, direction = deviation_of(event)
+    def observe_one(
+        self, event: AnomalyEvent, deviation: tuple[str, str] | None = None
+    ) -> list[Incident]:
+        """Take one event; returns the incidents it changed that are ready to publish.
+
+        ``deviation`` is the event's ``deviation_of``, when the caller has it already.
+        """
+        metric, direction = deviation or deviation_of(event)
         at = event.window_end_at
         seen = Seen(at, event.node_id, dict(event.labels), f"{metric}:{direction}")
-        self._recent.append(seen)
-        self._index(seen, 1)
+        self._recent.add_one(seen)
         fleet = self._fleet_for(event, metric, direction)
         if fleet is None or not self._is_broadest(fleet, event):
             fleet = self._maybe_open_fleet(event, metric, direction, at) or fleet
@@ -116,8 +110,7 @@ class IncidentTracker:
     def tick(self, now: datetime) -> list[Incident]:
         """Publish settled host incidents and resolve quiet ones; returns what changed."""
         changed = []
-        while self._recent and self._recent[0].at < now - timedelta(seconds=self.policy.gap_s):
-            self._index(self._recent.popleft(), -1)
+        self._recent.expire(now - timedelta(seconds=self.policy.gap_s))
         for key, state in list(self.open.items()):
             assert state.last_event_at is not None  # noqa: S101 - set on the first event
             if state.last_event_at + self._quiet(state) <= now:
@@ -183,13 +176,6 @@ class IncidentTracker:
         state.emitted = material_of(state)
         return self.snapshot(state)
 
-    def _index(self, seen: Seen, step: int) -> None:
-        for key in self.policy.group_labels:
-            value = seen.labels.get(key)
-            if value is not None and _count(self._by_group, (key, value), seen.node_id, step):
-                self._joins[(key, value)] += 1
-        _count(self._by_deviation, seen.deviation, seen.node_id, step)
-
     def _settled(self, state: TrackedIncident, now: datetime) -> bool:
         seen = state.opened_seen or state.opened_at
         return seen + timedelta(seconds=self.policy.settle_s) <= now
@@ -204,13 +190,9 @@ class IncidentTracker:
             return False
         cohorts = {(k, v) for k, v in state.labels.items() if k in self.policy.group_labels}
         return any(
-            len(self._by_group.get(cohort, ())) * 2 >= self.policy.fleet_min_hosts
+            len(self._recent.hosts_of(cohort)) * 2 >= self.policy.fleet_min_hosts
             for cohort in cohorts
         )
-
-    def _deviating(self, key: str, value: str) -> set[str]:
-        """Hosts with ``key=value`` that deviated in any way within ``gap_s``."""
-        return set(self._by_group.get((key, value), ()))
 
     def _flapping(self, state: TrackedIncident) -> bool:
         return state.reopen_count >= self.policy.flap_threshold
@@ -229,8 +211,10 @@ class IncidentTracker:
     def _is_broadest(self, fleet: TrackedIncident, event: AnomalyEvent) -> bool:
         """Whether ``fleet`` is grouped by the event's broadest label already (role over zone)."""
         (key,) = fleet.group or {"": ""}
-        order = [k for k in self.policy.group_labels if k in event.labels]
-        return not order or key == order[0]
+        for label in self.policy.group_labels:
+            if label in event.labels:
+                return key == label
+        return True
 
     def _maybe_open_fleet(
         self, event: AnomalyEvent, metric: str, direction: str, at: datetime
@@ -240,7 +224,7 @@ class IncidentTracker:
             value = event.labels.get(key)
             if value is None:
                 continue
-            count = len(self._by_group.get((key, value), ()))
+            count = len(self._recent.hosts_of((key, value)))
             if count < self.policy.fleet_min_hosts:
                 continue
             population = self.inventory.population(key, value) or None
@@ -267,12 +251,13 @@ class IncidentTracker:
         # Open already (a cohort's every later event lands here): its members were absorbed when
         # they joined, so only newcomers are, and none joined since the count it absorbed at; a
         # member's later events go to a fleet incident, never to a host one of its own.
-        joins = self._joins[(key, value)]
+        joins = self._recent.joins[(key, value)]
         if state is not None and state.absorbed_joins == joins:
-            joining: Collection[str] = ()
-        else:
-            nodes = self._deviating(key, value)
-            joining = nodes - state.nodes if state is not None else nodes
+            # The common case, once per event of a cohort fault: its group, labels and key are
+            # as the last absorption set them; only the population and the time move.
+            state.population, state.opened_seen = population, at
+            return state
+        joining = self._joining((key, value), state)
         state = (
             state
             or self._narrower_fleet(f"{metric}:{direction}", set(joining))
@@ -284,14 +269,32 @@ class IncidentTracker:
         state.group, state.labels, state.population = {key: value}, {key: value}, population
         state.opened_seen = at
         state.published = True  # a fleet incident is the page; nothing to wait for
-        for node_id in joining:
+        # In name order, not set order: which of two equal peaks a fleet incident keeps depends on
+        # the order hosts are absorbed, and set order changes with each process's hash seed, so a
+        # restarted stage replaying the same events could publish a different incident.
+        for node_id in sorted(joining):
             self._absorb_host(node_id, state)
         self.open[dedup_key] = state
         return state
 
+    def _joining(self, cohort: Cohort, state: TrackedIncident | None) -> Collection[str]:
+        """Hosts of ``cohort`` an open fleet incident of it has yet to absorb (all, if none is).
+
+        From now on, hosts entering the cohort are listed until the next call.
+        """
+        watched = self._recent.watching(cohort)
+        joined = self._recent.watch(cohort)
+        hosts = self._recent.hosts_of(cohort)
+        if state is None:
+            return set(hosts)
+        # Listed since this incident last absorbed the cohort (a restored one has not): only they
+        # can be missing from it, as every host of the cohort then was absorbed.
+        candidates = joined if watched and state.absorbed_joins >= 0 else hosts
+        return {n for n in candidates if n in hosts and n not in state.nodes}
+
     def _new_fleet(self, dedup_key: str, nodes: set[str]) -> TrackedIncident:
         """A fleet incident opened at the earliest recent deviation of its hosts."""
-        first_at = min(s.at for s in self._recent if s.node_id in nodes)
+        first_at = min(s.at for s in self._recent.seen if s.node_id in nodes)
         return TrackedIncident(
             incident_id_of(dedup_key, first_at), dedup_key, "fleet", opened_at=first_at
         )
@@ -311,12 +314,13 @@ class IncidentTracker:
                 and state.nodes <= nodes
             ):
                 del self.open[dedup_key]
+                self._recent.unwatch(_cohort_of(state))
                 return state
         return None
 
     def _absorb_host(self, node_id: str, fleet: TrackedIncident) -> None:
         """Fold a member's unpublished host incident into the fleet one (all its deviations)."""
-        fleet.nodes.add(node_id)
+        fleet.add_node(node_id)
         host = self.open.get(f"host:{node_id}")
         if host is not None and not host.published:
             del self.open[host.dedup_key]
@@ -363,10 +367,12 @@ class IncidentTracker:
             self._merge_deviation(state, deviation_in(event, metric), direction)
         if state.announced and state.status == "open":
             state.status = "updated"
-        state.nodes.add(event.node_id)
+        state.add_node(event.node_id)
         state.event_count += 1
-        state.severity = max(state.severity, event.severity, key=SEVERITY_RANK.__getitem__)
-        state.last_event_at = max(filter(None, (state.last_event_at, at)))
+        if SEVERITY_RANK[event.severity] > SEVERITY_RANK[state.severity]:
+            state.severity = event.severity
+        if state.last_event_at is None or at > state.last_event_at:
+            state.last_event_at = at
 
     @staticmethod
     def _merge_deviation(state: TrackedIncident, item: MetricDeviation, direction: str) -> None:
@@ -381,6 +387,8 @@ class IncidentTracker:
 
     def _resolve(self, key: str, state: TrackedIncident, now: datetime) -> list[Incident]:
         del self.open[key]
+        if state.kind == "fleet":
+            self._recent.unwatch(_cohort_of(state))
         opened: list[Incident] = []
         if not state.published:
             if not self._settled_before_quiet(state):
@@ -424,16 +432,11 @@ class IncidentTracker:
             return []
         peers: set[str] = set()
         for metric, direction in state.directions.items():
-            peers.update(self._by_deviation.get(f"{metric}:{direction}", ()))
+            peers.update(self._recent.by_deviation.get(f"{metric}:{direction}", ()))
         return peers - state.nodes
 
 
-def _count(index: dict[_K, Counter[str]], key: _K, node_id: str, step: int) -> bool:
-    """Add ``step`` sightings of ``node_id`` under ``key``; True when the node is new there."""
-    nodes = index.setdefault(key, Counter())
-    nodes[node_id] += step
-    if nodes[node_id] <= 0:
-        del nodes[node_id]
-        if not nodes:
-            del index[key]
-    return step > 0 and nodes[node_id] == step
+def _cohort_of(fleet: TrackedIncident) -> Cohort:
+    """A fleet incident's cohort, (label, value)."""
+    ((key, value),) = fleet.group.items() or (("", ""),)
+    return key, value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable
 
 from pipeline.incidents.deviations import direction_of
@@ -32,7 +31,7 @@ def snapshot_of(
         labels=state.labels,
         metrics=sorted(state.deviations)[:64],
         directions={m: direction_of(state, m) for m in sorted(state.deviations)[:64]},
-        affected_nodes=heapq.nsmallest(64, state.nodes),
+        affected_nodes=list(state.listed_nodes),
         affected_count=affected,
         population=state.population,
         share=min(share, 1.0) if share is not None else None,

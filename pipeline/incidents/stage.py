@@ -151,7 +151,7 @@ class IncidentStage:
         if self.mutes.is_muted((event.node_id, metric, direction), event.window_end_at):
             self.counters.anomalies_muted += 1
             return StageOutput()
-        return self._publishable(self.tracker.observe_one(event), now)
+        return self._publishable(self.tracker.observe_one(event, (metric, direction)), now)
 
     def on_inventory(self, record: InventoryRecord) -> None:
         """Count the host in its groups' populations until it misses its refreshes."""

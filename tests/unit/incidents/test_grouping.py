@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import timedelta
 
@@ -218,3 +219,19 @@ def test_blip_quieter_than_its_settling_is_never_paged() -> None:
     tracker.observe_one(event_at("n1", 0, metric="cpu.usage_user"))
     assert tracker.tick(BASE_TIME + timedelta(seconds=900)) == []
     assert tracker.open == {}
+
+
+def test_a_large_fleet_incident_names_its_first_64_hosts_by_name_whatever_order_they_join() -> None:
+    names = [f"n{i:03d}" for i in range(200)]
+    random.Random(3).shuffle(names)  # noqa: S311 - test order, not keys
+    inventory = Inventory()
+    for name in names:
+        inventory.observe_one(name, {"role": "web"}, BASE_TIME)
+    tracker = IncidentTracker(POLICY, inventory)
+    published: list[Incident] = []
+    for step, name in enumerate(names):
+        published += tracker.observe_one(event_at(name, step * 0.1, labels={"role": "web"}))
+    last = published[-1]
+    assert (last.kind, last.affected_count) == ("fleet", 200)
+    assert last.affected_nodes == sorted(names)[:64]
+    assert all(i.affected_nodes == sorted(i.affected_nodes) for i in published)
