@@ -9,6 +9,8 @@ import click
 from pipeline.commands import one_line_errors
 from pipeline.commands.detect import evaluate, progress_bar
 
+BREAKDOWN_KEYS = ("reason", "series", "hour", "count")
+
 
 @click.command("drift")
 @click.option("--hosts", type=click.IntRange(3, 10_000), default=60, show_default=True)
@@ -25,7 +27,8 @@ def eval_drift(hosts: int, days: int, seed: int, as_json: bool) -> None:
         report = run_fleet(hosts, days, seed=seed, on_host=lambda: progress.advance(task))
     figures = report.figures()
     if as_json:
-        click.echo(json.dumps(figures, indent=2))
+        breakdown = [dict(zip(BREAKDOWN_KEYS, row, strict=True)) for row in report.breakdown()]
+        click.echo(json.dumps(figures | {"false_breakdown": breakdown}, indent=2))
         return
     click.echo(
         f"{figures['faults']} faults on {hosts} hosts over {days} days "
@@ -38,6 +41,10 @@ def eval_drift(hosts: int, days: int, seed: int, as_json: bool) -> None:
         caught, lead_h = figures[prefix + "caught_in_time"], figures[prefix + "median_lead_h"]
         false = figures[prefix + "false_per_host_day"]
         click.echo(f"{name:<10} {caught:>15.1%} {lead_h:>20.2f} h {false:>15.3f}")
+    if report.false_events:
+        click.echo("false events by reason, series and hour of day (UTC):")
+        for reason, series, hour, count in report.breakdown():
+            click.echo(f"  {count:>5}  {reason:<10} {series:<32} {hour:02d}h")
 
 
 def register(cli: click.Group, bench: click.Group) -> None:

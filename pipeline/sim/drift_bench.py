@@ -12,6 +12,7 @@ models learn its daily schedule from two occurrences).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -50,7 +51,8 @@ class DriftReport:
     static_false_events: int = 0
     quiet_host_days: float = 0.0
     reaction_s: float = 1800.0
-    reasons: dict[str, int] = field(default_factory=dict)
+    # False events by (reason, series, hour of day UTC): where the false rate comes from.
+    false_by: Counter[tuple[str, str, int]] = field(default_factory=Counter)
 
     def figures(self) -> dict[str, float | int]:
         """The JSON object ``eval drift --json`` prints."""
@@ -58,6 +60,7 @@ class DriftReport:
             "caught_in_time": self._caught("alarm_s"),
             "median_lead_h": self._median_lead("alarm_s"),
             "false_per_host_day": self.false_events / max(self.quiet_host_days, 1e-9),
+            "false_events": self.false_events,
             "static_caught_in_time": self._caught("static_s"),
             "static_median_lead_h": self._median_lead("static_s"),
             "static_false_per_host_day": self.static_false_events / max(self.quiet_host_days, 1e-9),
@@ -66,6 +69,13 @@ class DriftReport:
             "days": self.days,
             "reaction_min": self.reaction_s / 60.0,
         }
+
+    def breakdown(self) -> list[tuple[str, str, int, int]]:
+        """False events as (reason, series, hour of day, count), the most frequent first.
+
+        A host event's series is its top contributor, as ``host<metric>``.
+        """
+        return [(*key, count) for key, count in self.false_by.most_common()]
 
     def _lead_h(self, o: Outcome, attr: str) -> float:
         alarm_s: float = getattr(o, attr)
@@ -93,7 +103,7 @@ def run_fleet(
     for index in range(hosts):
         host = make_host(index, days, interval_s, history_days=3.0, seed=seed)
         events = detect_host(host)
-        _score_host(report, host, events)
+        score_host(report, host, events)
         if on_host is not None:
             on_host()
     return report
@@ -113,7 +123,8 @@ def detect_host(host: CapacityHost) -> list[AnomalyEvent]:
     return events + tracker.flush(times[-1])
 
 
-def _score_host(report: DriftReport, host: CapacityHost, events: list[AnomalyEvent]) -> None:
+def score_host(report: DriftReport, host: CapacityHost, events: list[AnomalyEvent]) -> None:
+    """Add ``host``'s events to ``report``: false ones, and its fault caught or not."""
     end_s = float(host.times_s[-1])
     quiet_until = min(host.start_s, end_s)
     report.quiet_host_days += max(quiet_until - LEARNING_S, 0.0) / 86_400.0
@@ -122,8 +133,7 @@ def _score_host(report: DriftReport, host: CapacityHost, events: list[AnomalyEve
         at_s = _seconds(event)
         if LEARNING_S <= at_s < quiet_until:
             report.false_events += 1
-            key = f"{event.reason}:{event.metric or 'host'}"
-            report.reasons[key] = report.reasons.get(key, 0) + 1
+            report.false_by[(event.reason, _series_of(event), int(at_s % 86_400 // 3600))] += 1
     report.static_false_events += sum(
         _static_alarms(host, metric, LEARNING_S, quiet_until) for metric, _ in LIMITS.values()
     )
@@ -149,6 +159,13 @@ def _seconds(event: AnomalyEvent) -> float:
     from pipeline.sim.capacity import T0
 
     return (event.window_end_at - T0).total_seconds()
+
+
+def _series_of(event: AnomalyEvent) -> str:
+    """The event's series, or its host event's top contributor as ``host<metric>``."""
+    if event.metric is not None:
+        return event.metric
+    return f"host<{event.contributors[0].metric if event.contributors else '?'}>"
 
 
 def _on_family(event: AnomalyEvent, kind: str) -> bool:

@@ -73,6 +73,10 @@ def test_eval_drift_catches_slow_faults_the_static_rule_sees_late() -> None:
     assert figures["faults"] == 2
     assert figures["caught_in_time"] == 1.0
     assert figures["median_lead_h"] > figures["static_median_lead_h"]
+    # The breakdown accounts for every false event, each at an hour of the day.
+    rows = figures["false_breakdown"]
+    assert sum(row["count"] for row in rows) == figures["false_events"]
+    assert all(0 <= row["hour"] < 24 and row["reason"] for row in rows)
 
 
 def test_eval_nab_names_a_bad_folder(tmp_path: Path) -> None:
