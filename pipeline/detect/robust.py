@@ -59,7 +59,9 @@ class SeriesParams:
     # updates. delta tolerates a bias of half a typical deviation; white noise (sd ~1.25 in these
     # units) crosses threshold 30 about once in exp(2 * 0.5 * 30 / 1.25**2) * 3 ~ 7e8 samples,
     # while a bias of one deviation is found in 30 / (1 - 0.5) = 60. alpha and min_instances are
-    # River's defaults.
+    # River's defaults. A detection is reported only when the residual's recent level (over
+    # min_instances values) is beyond its long-run normal (over the test's memory, 1/(1-alpha)
+    # values) by more than delta on the side detected: no new setting.
     drift_delta: float = 0.5
     drift_threshold: float = 30.0
     drift_alpha: float = 1 - 0.0001
@@ -164,6 +166,8 @@ def migrate_state(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         state["high"] = state["level"] + 3.0 * state["scale"]
     if "drift" not in state:
         state |= watch.empty_watch(len(state["count"]))
+    if "bias" not in state:  # v5 snapshots: the residual's normal is learned afresh
+        state["bias"] = watch.empty_watch(len(state["count"]))["bias"]
     missing = set(STATE_FIELDS) - set(state)
     if missing:
         raise ValueError(f"series state lacks {', '.join(sorted(missing))}")

@@ -41,6 +41,7 @@ def score_watch_rank(
     low: Floats,
     high: Floats,
     drift: Floats,
+    bias: Floats,
     fit: Floats,
     episode: Bools,
     recur: npt.NDArray[np.float32],
@@ -74,7 +75,7 @@ def score_watch_rank(
         rows, bins, values, p, learn, a_season,
     )  # fmt: skip
     reason, eta_s, eta_low_s, eta_high_s = watch(
-        drift, fit, episode, recur, recur_day, high, count,
+        drift, bias, fit, episode, recur, recur_day, high, count,
         rows, bounds, values, z, flagged, at_s, interval_s, p_watch, learn,
     )  # fmt: skip
     contribution = np.empty(len(rows))

@@ -5,6 +5,8 @@ One compiled pass over a host's series, right after the level model's pass
 
 - ``drift``: a Page-Hinkley test (:mod:`pipeline.detect.drift`) on the model's standardized
   residual finds a lasting bias, i.e. a change the level model is absorbing rather than fitting;
+  it is reported only when it takes the residual's recent level away from its long-run normal
+  (a test restarted inside a transient otherwise reports the residual coming back);
 - ``forecast``: for bounded series (:mod:`pipeline.detect.bounds`), a damped linear fit of the
   recent values (exponential time weights, slope and residual spread) predicts the time left until
   the bound; a significant approach within the horizon raises one event per episode;
@@ -24,7 +26,18 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from pipeline.detect.drift import STATE_SIZE, ph_hold, ph_reset, ph_update
+from pipeline.detect.drift import (
+    DETECTED,
+    MAX_DOWN,
+    MIN_UP,
+    STATE_SIZE,
+    SUM_DOWN,
+    SUM_UP,
+    N,
+    ph_hold,
+    ph_reset,
+    ph_update,
+)
 from pipeline.detect.series_kernel import compiled
 
 Floats = npt.NDArray[np.float64]
@@ -35,6 +48,9 @@ NONE, SCORE, DRIFT, FORECAST, SATURATED = range(5)
 REASONS = ("", "score", "drift", "forecast", "saturated")
 # Fields of the damped linear fit: weight, mean time (h), mean value, and the co-moments.
 W, T_MEAN, X_MEAN, S_TT, S_TX, S_XX, N_FIT = range(7)
+# The residual's level as the drift test sees it: its long-run normal (over the test's own
+# memory), its recent level (over the test's minimum run) and how many values made them.
+NORMAL, RECENT, SEEN = range(3)
 # Episode state: forecast alarm raised, saturation raised.
 FORECAST_ON, SATURATED_ON = range(2)
 SLOTS = 24  # hour-of-day slots of the schedule memory
@@ -57,20 +73,48 @@ SLOTS = 24  # hour-of-day slots of the schedule memory
     N_WATCH_PARAMS,
 ) = range(15)
 
-WATCH_FIELDS = ("drift", "fit", "episode", "recur", "recur_day")
+WATCH_FIELDS = ("drift", "bias", "fit", "episode", "recur", "recur_day")
 
 
 def empty_watch(rows: int) -> dict[str, np.ndarray]:
-    """Fresh watch state for ``rows`` series (about 330 bytes each)."""
+    """Fresh watch state for ``rows`` series (about 350 bytes each)."""
     # Zeros throughout, like a reset row: a Page-Hinkley extreme of 0 instead of River's +inf/-1
     # only matters for the first value; day 0 of the schedule memory means never.
     return {
         "drift": np.zeros((rows, STATE_SIZE)),
+        "bias": np.zeros((rows, 3)),
         "fit": np.zeros((rows, N_FIT)),
         "episode": np.zeros((rows, 2), dtype=np.bool_),
         "recur": np.zeros((rows, SLOTS), dtype=np.float32),
         "recur_day": np.zeros((rows, SLOTS), dtype=np.int32),
     }
+
+
+@njit(cache=True)
+def _track_bias(bias: Floats, r: int, zc: float, p: Floats) -> None:
+    """Fold ``zc`` into the residual's long-run normal and its recent level.
+
+    Each is a running mean until it has seen its span, exponential afterwards.
+    """
+    seen = bias[r, SEEN] + 1.0
+    bias[r, NORMAL] += (zc - bias[r, NORMAL]) * max(1.0 - p[PH_ALPHA], 1.0 / seen)
+    bias[r, RECENT] += (zc - bias[r, RECENT]) * max(1.0 / p[PH_MIN], 1.0 / seen)
+    bias[r, SEEN] = seen
+
+
+@njit(cache=True)
+def _departs(drift: Floats, bias: Floats, r: int, p: Floats) -> bool:
+    """Whether the change just detected takes the residual away from its long-run normal.
+
+    Page-Hinkley compares with the mean since its last restart; restarted inside a transient
+    (a scheduled rotation's, the model's settling), the transient is its reference, and the
+    residual coming back to its usual level reads as a change. Only a recent level beyond the
+    normal by more than ``delta``, on the side detected, is one.
+    """
+    away = bias[r, RECENT] - bias[r, NORMAL]
+    up = drift[r, SUM_UP] - drift[r, MIN_UP] > p[PH_THRESHOLD]
+    down = drift[r, MAX_DOWN] - drift[r, SUM_DOWN] > p[PH_THRESHOLD]
+    return bool((up and away > p[PH_DELTA]) or (down and away < -p[PH_DELTA]))
 
 
 @njit(cache=True)
@@ -158,6 +202,7 @@ def recurrent(
 @compiled
 def watch(
     drift: Floats,
+    bias: Floats,
     fit: Floats,
     episode: np.ndarray,
     recur: np.ndarray,
@@ -202,8 +247,12 @@ def watch(
             ph_hold(drift[r], p[PH_SETTLE_S] / max(interval_s, 1.0))
         elif learn and z[i] != 0.0:
             zc = min(max(z[i], -p[PH_CLIP]), p[PH_CLIP])
+            if drift[r, DETECTED] >= 0.0 and drift[r, N] >= 0.0:  # not held: the test looks
+                _track_bias(bias, r, zc, p)
             if ph_update(drift[r], zc, p[PH_MIN], p[PH_DELTA], p[PH_THRESHOLD], p[PH_ALPHA], 3):
-                why = DRIFT
+                # A change back toward the normal is the model recovering: the test restarts
+                # (as after any detection) without an event.
+                why = DRIFT if _departs(drift, bias, r, p) else why
         if bound > 0:
             if learn:
                 _fit_update(fit, r, t_h, x, decay if fit[r, W] > 0 else 0.0)
