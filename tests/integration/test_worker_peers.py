@@ -14,12 +14,20 @@ from pipeline import topics
 from pipeline.bus import ensure_topics, make_producer
 from pipeline.config import KafkaSettings, TopicSettings
 from pipeline.models import AnomalyEvent, MetricBatch, PeerSummary, decode, encode
+from pipeline.stream.meters import scrape
 from tests.conftest import BASE_TIME
+from tests.integration.conftest import free_port
 from tests.integration.test_worker import publish, read_topic
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 NODES, STEPS, STEP_S, DRIFT_FROM = 8, 120, 10, 40
+STEPS_PER_ROUND = 6  # the worker's peer round is 60 s
+
+
+def _lag(port: int) -> float:
+    """Messages the worker has not read yet (infinite while its /metrics does not answer)."""
+    return scrape(port).get("fleetwatch_consumer_lag_messages", math.inf)
 
 
 def _batch(node: int, step: int) -> MetricBatch:
@@ -40,7 +48,8 @@ def test_a_node_drifting_from_its_role_is_a_peer_event(
     start_worker: Callable[..., Popen[bytes]],
 ) -> None:
     ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
-    worker = start_worker()
+    port = free_port()
+    worker = start_worker("w0", "--web-port", str(port))
     peers_topic = topics.PEERS.name(topic_settings.prefix)
     # Two rounds first, until every node's first summary is out: the worker is live and knows
     # the cohort. Then the rest in time order, as live nodes send it.
@@ -61,6 +70,11 @@ def test_a_node_drifting_from_its_role_is_a_peer_event(
                 value=encode(batch),
             )
         producer.flush(timeout=30)
+        if step % STEPS_PER_ROUND == STEPS_PER_ROUND - 1:
+            # Live nodes never run rounds ahead of the worker. A backlog would let one partition
+            # get max_open_rounds ahead of the others on a loaded machine, and the rounds the
+            # lagging nodes owe would close without them (counted late, not compared).
+            wait_for(lambda: _lag(port) <= NODES, 120, "the worker reading the last round")
     producer.close()
     anomalies = topics.ANOMALIES.name(topic_settings.prefix)
 
