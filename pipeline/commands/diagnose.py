@@ -33,6 +33,13 @@ from pipeline.commands.detect import progress_bar
 )
 @click.option("--seeds", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--leave-one-out", is_flag=True, help="Score each case with all others confirmed.")
+@click.option(
+    "--runbook",
+    "runbook_path",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Also score the action this runbook picks for each diagnosis against the truth's "
+    "(action_right), e.g. deploy/runbooks/default.yaml.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @one_line_errors
 def eval_diagnosis(
@@ -41,15 +48,19 @@ def eval_diagnosis(
     shots: int | None,
     seeds: int,
     leave_one_out: bool,
+    runbook_path: Path | None,
     as_json: bool,
 ) -> None:
     """Accuracy, macro-F1, per-kind precision/recall, culprit top-1/3 and abstain rate."""
     from pipeline.incidents.diagnosis import evaluation as ev
+    from pipeline.incidents.runbooks import load_runbook
 
     if shots and leave_one_out:
         raise click.UsageError("--shots and --leave-one-out are two different modes; pick one")
+    runbook = load_runbook(runbook_path) if runbook_path else None
     with progress_bar() as progress:
         case_set = _load(ev, cases_dir, progress, "reading cases")
+        case_set = ev.CaseSet(case_set.cases, case_set.truth, runbook)
         history = _history(ev, history_dir, progress)
         mode, total = _mode(shots, seeds, leave_one_out, history_dir, len(case_set.cases))
         task = progress.add_task(f"diagnosing ({mode})", total=total)
@@ -102,8 +113,13 @@ def _print(scores: dict[str, Any], as_json: bool) -> None:
     click.echo(f"diagnosis over {scores['cases']} scored case(s), {scores['mode']}")
     for key in ("accuracy", "macro_f1", "culprit_top1", "culprit_top3", "abstain_rate"):
         click.echo(f"  {key:<22} {scores[key]:.3f}")
-    for key in ("culprit_process_right", "culprit_change_right", "harmless_change_blamed"):
+    named = ("culprit_process_right", "culprit_unit_right", "culprit_change_right")
+    for key in (*named, "harmless_change_blamed"):
         click.echo(f"  {key:<22} {scores[key]:.3f}   (cases whose truth names it)")
+    if "action_right" in scores:
+        click.echo(
+            f"  {'action_right':<22} {scores['action_right']:.3f}   (runbook, vs the truth's)"
+        )
     click.echo(f"  {'kind':<28} {'precision':>9} {'recall':>7} {'f1':>6}")
     for kind, row in scores["per_kind"].items():
         click.echo(f"  {kind:<28} {row['precision']:9.3f} {row['recall']:7.3f} {row['f1']:6.3f}")

@@ -1,8 +1,10 @@
 """Placeholders in runbook action parameters, filled from the incident and its diagnosis.
 
-``{culprit}`` is the diagnosed process or unit, ``{change}`` the blamed change, ``{role}`` the
-incident's role label and ``{node}`` its node. A rule whose placeholders cannot all be filled does
-not match, so a later rule (often ``notify``) takes the incident.
+``{culprit}`` is the diagnosed process or unit, ``{unit}`` the systemd unit that owns it
+(``api.service``: what ``restart_unit`` takes; a process's name is not its unit's), ``{change}``
+the blamed change, ``{role}`` the incident's role label and ``{node}`` its node. A rule whose
+placeholders cannot all be filled does not match, so a later rule (often ``notify``) takes the
+incident.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from typing import Any
 
 from pipeline.models import Incident
 
-PLACEHOLDER = re.compile(r"\{(culprit|change|role|node)\}")
+PLACEHOLDER = re.compile(r"\{(culprit|unit|change|role|node)\}")
 # Stand-ins used when a runbook is checked: each is valid wherever its real value would be.
 SAMPLE_VALUES: Mapping[str, str] = {
     "culprit": "culprit",
+    "unit": "unit.service",
     "change": "change-1",
     "role": "role",
     "node": "node-1",
@@ -29,6 +32,7 @@ def placeholders_of(incident: Incident) -> dict[str, str]:
     labels = incident.labels | incident.group
     values = {
         "culprit": found.culprit.process if found else None,
+        "unit": found.culprit.unit if found else None,
         "change": found.culprit.change_id if found else None,
         "role": labels.get("role"),
         "node": incident.node_id or (found.culprit.node_id if found else None),

@@ -4,6 +4,10 @@ An action that lowers use (stop a process, clean files, restart, limit, drop cac
 when use went up. A metric rule must therefore say its direction, and that direction must mean
 "more use" for every metric its glob can match: ``cpu.usage_user`` up, or ``cpu.usage_idle``
 down, but never ``cpu.*`` (which holds both) and never ``cpu.usage_user down``.
+
+An action on a systemd unit must name the unit: ``{unit}`` (the unit that owns the culprit) or a
+fixed name, never one built from ``{culprit}``, which is a process name (``gunicorn`` runs in
+``api.service``; ``gunicorn.service`` does not exist, or is another service).
 """
 
 from __future__ import annotations
@@ -70,6 +74,21 @@ def direction_problems(rule: Any) -> Iterator[tuple[tuple[str, ...], str]]:
             (
                 f"{spec.name} lowers use, but {glob!r} {direction} means less use; "
                 f"it would act when nothing is over-used (want {_wanted(headroom)})"
+            ),
+        )
+
+
+def unit_problems(rule: Any) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(field path, message) when ``rule``'s action builds a unit name from ``{culprit}``."""
+    action = rule.get("action") if isinstance(rule, dict) else None
+    params = action.get("params") if isinstance(action, dict) else None
+    unit = params.get("unit") if isinstance(params, dict) else None
+    if isinstance(unit, str) and "{culprit}" in unit:
+        yield (
+            ("action", "params", "unit"),
+            (
+                f"{unit!r} makes a unit name from the culprit process's name; use '{{unit}}', "
+                "the unit that owns the culprit (a rule without one does not match)"
             ),
         )
 

@@ -41,7 +41,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pipeline.control.catalogue import ActionParams, parse_params
 from pipeline.errors import RunbookError
 from pipeline.incidents.runbook_params import SAMPLE_VALUES, fill, needs_of, placeholders_of
-from pipeline.incidents.runbook_safety import direction_problems
+from pipeline.incidents.runbook_safety import direction_problems, unit_problems
 from pipeline.models import Incident, KindName, MetricName, Severity
 
 Loc = tuple[str | int, ...]
@@ -97,7 +97,7 @@ class Rule(_Strict):
     owner: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")] | None = None
 
     def params_for(self, incident: Incident) -> ActionParams:
-        """The action's typed parameters with ``{culprit}``, ``{change}``, ``{role}`` filled.
+        """The action's typed parameters with ``{culprit}``, ``{unit}``, ``{change}``... filled.
 
         Raises
         ------
@@ -194,7 +194,7 @@ def _check_actions(data: Any, root: yaml.Node, source: str) -> list[str]:
         base: Loc = ("rules", index, "action")
         problems += [
             _problem(source, root, ("rules", index, *path), message)
-            for path, message in direction_problems(rule)
+            for path, message in [*direction_problems(rule), *unit_problems(rule)]
         ]
         try:
             sample = fill(params, SAMPLE_VALUES) if isinstance(params, dict) else {}

@@ -26,6 +26,7 @@ from pipeline.models.diagnosis import (
     MetricDeviation,
     ProcessName,
     SimilarIncident,
+    UnitName,
 )
 from pipeline.models.incidents import (
     ActionOutcome,
@@ -153,6 +154,7 @@ __all__ = [
     "Severity",
     "ShortText",
     "SimilarIncident",
+    "UnitName",
     "UtcDatetime",
     "WIRE_MODELS",
     "WireModel",

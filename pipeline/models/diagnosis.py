@@ -47,17 +47,22 @@ class DiagnosisHints(WireModel):
 
 KindName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 ProcessName = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,128}$")]
+# A systemd unit as ``systemctl`` takes it (the remediation catalogue accepts the same names).
+UnitName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9@_.:-]{1,200}\.(service|timer)$")]
 
 
 class DiagnosisCulprit(WireModel):
     """Who caused it: the node, what on it, and the change, when known.
 
     ``process`` names the process or systemd unit (``proc.<comm>``/``unit.<unit>`` instance), or
-    for faults without one the mount point or network interface the fault sits on.
+    for faults without one the mount point or network interface the fault sits on. ``unit`` is
+    the systemd unit that owns the culprit (``api.service``), when the node's ``unit.*`` series
+    show one; None for a process no unit owns, or no process at all.
     """
 
     node_id: NodeId | None = None
     process: ProcessName | None = None
+    unit: UnitName | None = None
     change_id: Identifier | None = None
 
 

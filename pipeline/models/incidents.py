@@ -12,6 +12,7 @@ from pipeline.models.diagnosis import (
     KindName,
     MetricDeviation,
     ProcessName,
+    UnitName,
 )
 from pipeline.models.operators import FaultKind
 from pipeline.models.wire import (
@@ -46,6 +47,7 @@ class PastIncident(WireModel):
     kind: KindName
     culprit_node: NodeId | None = None
     culprit: ProcessName | None = None
+    culprit_unit: UnitName | None = None
     signature: Annotated[dict[MetricName, float], Field(max_length=MAX_METRICS_PER_BATCH)] = Field(
         default_factory=dict
     )

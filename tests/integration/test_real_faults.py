@@ -58,6 +58,7 @@ def run_fault(
     tmp_path: Path,
     culprit: AbstractContextManager[faults.Culprit],
     kind: str,
+    expect_some: bool = True,
 ) -> tuple[Incident, list[RemediationRequest], list[RemediationResult]]:
     """Warm up on this machine, then start the fault. Returns the first incident of the node
     diagnosed ``kind`` with the culprit named, the requests issued for it and the node's results.
@@ -73,7 +74,7 @@ def run_fault(
             process.misbehave()
             incident = _diagnosed(kafka, topic_settings, node, kind, process.name)
             process.calm()  # diagnosed: give the (loaded) machine its CPU back for the node
-            requests, results = _actions_for(kafka, topic_settings, incident)
+            requests, results = _actions_for(kafka, topic_settings, incident, expect_some)
         finally:
             faults.stop_node(agent)
     return incident, requests, results
@@ -113,21 +114,30 @@ def _diagnosed(
 
 
 def _actions_for(
-    kafka: KafkaSettings, topic_settings: TopicSettings, incident: Incident
+    kafka: KafkaSettings, topic_settings: TopicSettings, incident: Incident, expect_some: bool
 ) -> tuple[list[RemediationRequest], list[RemediationResult]]:
-    """The requests issued for ``incident`` and the node's result for each of them."""
+    """The requests issued for ``incident`` and the node's result for each of them.
+
+    With ``expect_some`` False, none is expected: the topic is read for a while and what was
+    issued for the incident (nothing, when right) is returned.
+    """
 
     def ours(request: RemediationRequest) -> bool:
         return request.incident_id == incident.incident_id
 
-    requests = collect(
-        kafka,
-        topic_settings,
-        topics.REMEDIATION,
-        RemediationRequest,
-        lambda found: any(map(ours, found)),
-        60,
-    )
+    try:
+        requests = collect(
+            kafka,
+            topic_settings,
+            topics.REMEDIATION,
+            RemediationRequest,
+            lambda found: any(map(ours, found)),
+            60 if expect_some else 30,
+        )
+    except AssertionError:
+        if expect_some:
+            raise
+        return [], []
     ids = {r.request_id for r in requests if ours(r)}
     results = collect(
         kafka,
@@ -161,7 +171,7 @@ def test_cpu_hog_is_diagnosed_and_its_process_asked_to_stop(
     assert "would stop" in result.detail, result.detail
 
 
-def test_memory_leak_is_diagnosed_and_its_restart_awaits_approval_on_the_node(
+def test_memory_leak_is_diagnosed_and_a_leaker_in_no_unit_is_paged_not_restarted(
     kafka: KafkaSettings,
     influx: InfluxSettings,
     topic_settings: TopicSettings,
@@ -170,19 +180,18 @@ def test_memory_leak_is_diagnosed_and_its_restart_awaits_approval_on_the_node(
 ) -> None:
     leak = faults.culprit(faults.MEMORY_LEAK, "mem", tmp_path)
     incident, requests, results = run_fault(
-        kafka, influx, topic_settings, start_worker, tmp_path, leak, "memory_leak"
+        kafka, influx, topic_settings, start_worker, tmp_path, leak, "memory_leak", False
     )
     name = incident.diagnosis.culprit.process  # type: ignore[union-attr]  # checked by run_fault
     evidence = incident.diagnosis.evidence  # type: ignore[union-attr]
     assert any(line.startswith(f"proc.{name}.rss_bytes up") for line in evidence), evidence
-    (request,) = requests
-    assert (request.node_id, request.action) == (incident.node_id, "restart_unit")
-    assert request.params["unit"] == f"{name}.service" and request.requires_approval
-    (result,) = results
-    assert (result.node_id, result.outcome) == (incident.node_id, "awaiting_approval")
+    # The leaker is the test's child, in no systemd unit: no unit.* series follows it, so there
+    # is no unit to restart and the runbook pages a human instead of guessing "<name>.service".
+    assert incident.diagnosis.culprit.unit is None  # type: ignore[union-attr]
+    assert (requests, results) == ([], [])
 
 
-def test_fd_leak_is_diagnosed_and_its_restart_awaits_approval_on_the_node(
+def test_fd_leak_is_diagnosed_and_a_holder_in_no_unit_is_paged_not_restarted(
     kafka: KafkaSettings,
     influx: InfluxSettings,
     topic_settings: TopicSettings,
@@ -191,14 +200,10 @@ def test_fd_leak_is_diagnosed_and_its_restart_awaits_approval_on_the_node(
 ) -> None:
     leak = faults.culprit(faults.FD_LEAK, "fd", tmp_path)
     incident, requests, results = run_fault(
-        kafka, influx, topic_settings, start_worker, tmp_path, leak, "fd_exhaustion"
+        kafka, influx, topic_settings, start_worker, tmp_path, leak, "fd_exhaustion", False
     )
-    name = incident.diagnosis.culprit.process  # type: ignore[union-attr]  # checked by run_fault
-    (request,) = requests
-    assert (request.node_id, request.action) == (incident.node_id, "restart_unit")
-    assert request.params["unit"] == f"{name}.service" and request.requires_approval
-    (result,) = results
-    assert (result.node_id, result.outcome) == (incident.node_id, "awaiting_approval")
+    assert incident.diagnosis.culprit.unit is None  # type: ignore[union-attr]  # no unit owns it
+    assert (requests, results) == ([], [])
 
 
 def test_filled_file_system_is_diagnosed_with_its_writer_and_cleanup_awaits_approval(

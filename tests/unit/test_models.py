@@ -132,3 +132,20 @@ def test_dead_letter_keeps_raw_bytes_through_json() -> None:
         raw=b"\x00\xffnot json",
     )
     assert decode(DeadLetter, encode(letter)).raw == b"\x00\xffnot json"
+
+
+@pytest.mark.parametrize("unit", ["api.service", "getty@tty1.service", "backup.timer"])
+def test_a_culprit_unit_is_a_systemd_unit_name(unit: str) -> None:
+    from pipeline.models import DiagnosisCulprit, PastIncident
+
+    culprit = DiagnosisCulprit(process="gunicorn", unit=unit)
+    assert decode(DiagnosisCulprit, encode(culprit)) == culprit
+    assert PastIncident(incident_id="i-1", kind="memory_leak", culprit_unit=unit).culprit_unit
+
+
+@pytest.mark.parametrize("unit", ["gunicorn", "*.service", "api.service; reboot", ""])
+def test_a_process_name_or_glob_is_not_a_unit(unit: str) -> None:
+    from pipeline.models import DiagnosisCulprit
+
+    with pytest.raises(ValidationError):
+        DiagnosisCulprit(unit=unit)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipeline.incidents.diagnosis.analyzers.base import Finding, NodeView
+from pipeline.incidents.diagnosis.analyzers.owner import owning_unit, process_in
 from pipeline.incidents.diagnosis.analyzers.registry import UNKNOWN, analyze_many
 from pipeline.incidents.diagnosis.classifier import KindClassifier
 from pipeline.incidents.diagnosis.evidence import Evidence
@@ -86,6 +87,7 @@ def record_of(
     culprit_node: str | None = None,
     culprit: str | None = None,
     actions: Sequence[ActionOutcome] = (),
+    culprit_unit: str | None = None,
 ) -> PastIncident:
     """``evidence`` as a history record: the signature of its culprit node (else its top node)."""
     views = [NodeView.of(n) for n in evidence.nodes if culprit_node in (None, n.node_id)]
@@ -95,6 +97,7 @@ def record_of(
         kind=kind,
         culprit=culprit,
         culprit_node=culprit_node or (top.node.node_id if top else None),
+        culprit_unit=culprit_unit,
         signature=signature_of(top.deviations) if top else {},
         text=evidence.text,
         actions=list(actions),
@@ -129,7 +132,7 @@ def _diagnosis(
     abstain = confidence < min_confidence
     of_kind = [f for f in findings if f.kind == kind]
     nodes = _nodes_for(kind, of_kind, ranked)
-    culprit = _culprit(of_kind, neighbours, kind, nodes)
+    culprit = _culprit(of_kind, neighbours, kind, nodes, ranked)
     return Diagnosis(
         kind=UNKNOWN if abstain else kind,
         confidence=round(confidence, 3),
@@ -157,13 +160,26 @@ def _nodes_for(kind: str, of_kind: list[Finding], ranked: list[NodeView]) -> lis
 
 
 def _culprit(
-    of_kind: list[Finding], neighbours: list[Neighbour], kind: str, nodes: list[str]
+    of_kind: list[Finding],
+    neighbours: list[Neighbour],
+    kind: str,
+    nodes: list[str],
+    ranked: list[NodeView],
 ) -> DiagnosisCulprit:
-    process = next((f.culprit for f in of_kind if f.culprit), None)
+    named = next((f for f in of_kind if f.culprit), None)
+    process = named.culprit if named else None
     if process is None:
         process = next((n.past.culprit for n in neighbours if n.past.kind == kind), None)
     change = next((f.change_id for f in of_kind if f.change_id), None)
-    return DiagnosisCulprit(node_id=nodes[0] if nodes else None, process=process, change_id=change)
+    node_id = named.node_id if named else (nodes[0] if nodes else None)
+    view = next((v for v in ranked if v.node.node_id == node_id), None)
+    unit = None
+    if view is not None and process:
+        unit = owning_unit(view.node, process)
+        process = process_in(view.node, process)
+    return DiagnosisCulprit(
+        node_id=nodes[0] if nodes else None, process=process, unit=unit, change_id=change
+    )
 
 
 def _deviation_notes(view: NodeView) -> list[DeviationNote]:

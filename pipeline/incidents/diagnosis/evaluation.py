@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.incidents.diagnosis.action_score import action_right_share
 from pipeline.incidents.diagnosis.cases import case_dirs, read_case
 from pipeline.incidents.diagnosis.diagnoser import Diagnoser
 from pipeline.incidents.diagnosis.evidence import Evidence
 from pipeline.incidents.diagnosis.history import History
 from pipeline.incidents.diagnosis.scoring import Truth, mean_scores, read_truth, score_many
+from pipeline.incidents.runbooks import Runbook
 from pipeline.models import Diagnosis, PastIncident
 
 Tick = Callable[[], None]
@@ -20,10 +22,22 @@ Tick = Callable[[], None]
 
 @dataclass(frozen=True)
 class CaseSet:
-    """Cases read from a directory with their truth (for the scorer and for confirming shots)."""
+    """Cases read from a directory with their truth (for the scorer and for confirming shots).
+
+    With a ``runbook``, scores also say how often the diagnosis got the right action from it.
+    """
 
     cases: dict[str, Evidence]
     truth: dict[str, Truth]
+    runbook: Runbook | None = None
+
+    def score(self, predictions: Mapping[str, Diagnosis]) -> dict[str, Any]:
+        """The scorer's figures for ``predictions``, with ``action_right`` given a runbook."""
+        scores = score_many(predictions, self.truth)
+        if self.runbook is not None:
+            share = action_right_share(self.runbook, predictions, self.truth, self.cases)
+            scores["action_right"] = share
+        return scores
 
 
 def load_case_set(root: Path, tick: Tick = lambda: None) -> CaseSet:
@@ -63,7 +77,7 @@ def run_plain(case_set: CaseSet, history: list[PastIncident], tick: Tick) -> dic
     """Zero-shot (empty ``history``) or with a history of confirmed past cases."""
     diagnoser = Diagnoser.from_history(History(history))
     predictions = diagnose_many(diagnoser, case_set.cases, sorted(case_set.cases), tick)
-    return score_many(predictions, case_set.truth)
+    return case_set.score(predictions)
 
 
 def run_shots(
@@ -79,9 +93,7 @@ def run_shots(
         chosen = {c for ids in by_kind.values() for c in rng.sample(ids, min(shots, len(ids) - 1))}
         diagnoser = Diagnoser.from_history(History(records[c] for c in sorted(chosen)))
         rest = [c for c in sorted(case_set.cases) if c not in chosen]
-        runs.append(
-            score_many(diagnose_many(diagnoser, case_set.cases, rest, tick), case_set.truth)
-        )
+        runs.append(case_set.score(diagnose_many(diagnoser, case_set.cases, rest, tick)))
     return mean_scores(runs)
 
 
@@ -94,4 +106,4 @@ def run_leave_one_out(
         diagnoser = Diagnoser.from_history(History(r for c, r in records.items() if c != cid))
         predictions[cid] = diagnoser.diagnose_one(case_set.cases[cid])
         tick()
-    return score_many(predictions, case_set.truth)
+    return case_set.score(predictions)

@@ -40,8 +40,9 @@ class IncidentMemory:
 
     def remember_one(self, evidence: Evidence, diagnosis: Diagnosis) -> PastIncident:
         """Keep ``evidence`` as diagnosed, until an operator labels it."""
+        found = diagnosis.culprit
         record = record_of(
-            evidence, diagnosis.kind, diagnosis.culprit.node_id, diagnosis.culprit.process
+            evidence, diagnosis.kind, found.node_id, found.process, culprit_unit=found.unit
         )
         self.pending[record.incident_id] = record
         self.pending.move_to_end(record.incident_id)

@@ -21,6 +21,8 @@ class Truth:
     kind: str
     culprit: str | None = None
     processes: tuple[str, ...] = ()
+    process: str | None = None
+    unit: str | None = None
     change: str | None = None
     harmless_changes: tuple[str, ...] = ()
 
@@ -44,6 +46,8 @@ def _truth(entry: dict[str, Any]) -> Truth:
         kind=str(entry["kind"]),
         culprit=entry.get("culprit"),
         processes=tuple(p for p in processes if p),
+        process=entry.get("culprit_process"),
+        unit=entry.get("culprit_unit"),
         change=entry.get("culprit_change"),
         harmless_changes=tuple(entry.get("harmless_changes") or ()),
     )
@@ -71,11 +75,16 @@ def _culprit_details(
 ) -> dict[str, Any]:
     """Process/unit and change named right, and harmless changes blamed, where truth says."""
     named = [c for c in ids if truth[c].processes]
+    owned = [c for c in ids if truth[c].unit]
     changed = [c for c in ids if truth[c].change]
     harmless = [c for c in ids if truth[c].harmless_changes]
     return {
         "culprit_process_right": _share(
             sum(predictions[c].culprit.process in truth[c].processes for c in named), len(named)
+        ),
+        "culprit_unit_right": _share(
+            sum(predictions[c].culprit.unit == f"{truth[c].unit}.service" for c in owned),
+            len(owned),
         ),
         "culprit_change_right": _share(
             sum(predictions[c].culprit.change_id == truth[c].change for c in changed), len(changed)
@@ -89,16 +98,18 @@ def _culprit_details(
 
 def mean_scores(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Average of several score dicts (per-kind figures averaged per kind)."""
-    keys = (
+    keys: tuple[str, ...] = (
         "accuracy",
         "macro_f1",
         "culprit_top1",
         "culprit_top3",
         "abstain_rate",
         "culprit_process_right",
+        "culprit_unit_right",
         "culprit_change_right",
         "harmless_change_blamed",
     )
+    keys += ("action_right",) if runs and "action_right" in runs[0] else ()
     out: dict[str, Any] = {k: _share(sum(r[k] for r in runs), len(runs)) for k in keys}
     kinds = sorted({k for r in runs for k in r["per_kind"]})
     out["per_kind"] = {

@@ -130,3 +130,38 @@ def test_a_diagnosis_that_changes_mid_incident_does_not_stack_a_second_action() 
     assert first.action == "stop_process"
     later = incident("bad_change", change_id="deploy-7")  # the same incident, read again
     assert issuer.plan_one(later, now + timedelta(seconds=30)).requests == []
+
+
+LEAK_BOOK = """\
+version: 1
+rules:
+  - name: restart-owner
+    match: {diagnosis: memory_leak}
+    action: {type: restart_unit, params: {unit: "{unit}"}}
+  - name: page
+    match: {diagnosis: memory_leak, min_confidence: 0}
+    action: {type: notify}
+"""
+
+
+def test_restart_unit_is_issued_for_the_unit_that_owns_the_culprit_not_its_process() -> None:
+    issuer = Issuer(IncidentSettings(), control(), parse_runbook(LEAK_BOOK), KEY, Inventory())
+    leak = incident("memory_leak", process="gunicorn", unit="api.service")
+    (request,) = issuer.plan_one(leak, BASE_TIME + timedelta(seconds=5)).requests
+    assert (request.action, request.node_id) == ("restart_unit", "n1")
+    assert request.params == {"unit": "api.service"}
+
+
+def test_a_culprit_no_unit_owns_is_paged_not_restarted_by_a_guessed_name() -> None:
+    issuer = Issuer(IncidentSettings(), control(), parse_runbook(LEAK_BOOK), KEY, Inventory())
+    plan = issuer.plan_one(incident("memory_leak", process="gunicorn"), BASE_TIME)
+    assert plan.requests == [] and plan.rule is not None and plan.rule.name == "page"
+
+
+def test_a_unit_built_from_the_culprit_process_name_is_refused() -> None:
+    (problem,) = problems(
+        rule(
+            "{diagnosis: memory_leak}", '{type: restart_unit, params: {unit: "{culprit}.service"}}'
+        )
+    )
+    assert "rules[0].action.params.unit" in problem and "{unit}" in problem

@@ -17,18 +17,21 @@ def top_culprit(node: NodeEvidence, *fields: str) -> str | None:
     """The ``<comm>``/``<unit>`` whose first field of ``fields`` (in order) grew most.
 
     A series absent before the window (a process that entered the top-N when it misbehaved)
-    grew from zero. Fields are tried one at a time: bytes and percents are never compared.
+    grew from zero. Fields are tried one at a time: bytes and percents are never compared. For a
+    field both have (``cpu_percent``), a process is named before a unit: a unit sums its
+    processes, so it always grew at least as much, and ``stop_process`` needs the process (the
+    owning unit is found from it, :mod:`owner`).
     """
     for field in fields:
-        patterns = [f"{prefix}*.{field}" for prefix in CULPRIT_PREFIXES]
-        grown = [
-            (growth, metric)
-            for metric in node.series
-            if any(fnmatch.fnmatchcase(metric, p) for p in patterns)
-            and (growth := _growth(node, metric)) > 0
-        ]
-        if grown:
-            return instance_of(max(grown)[1])
+        for prefix in CULPRIT_PREFIXES:
+            grown = [
+                (growth, metric)
+                for metric in node.series
+                if fnmatch.fnmatchcase(metric, f"{prefix}*.{field}")
+                and (growth := _growth(node, metric)) > 0
+            ]
+            if grown:
+                return instance_of(max(grown)[1])
     return None
 
 

@@ -55,3 +55,29 @@ def test_history_mode_learns_operator_kinds(tmp_path: Path) -> None:
     )
     scores = run("--history", str(history))
     assert scores["per_kind"]["app_errors"]["recall"] < 1.0  # type: ignore[index]
+
+
+def test_with_a_runbook_the_action_is_scored_only_where_the_truth_names_a_culprit() -> None:
+    runbook = Path(__file__).parents[4] / "deploy" / "runbooks" / "default.yaml"
+    scores = run("--runbook", str(runbook))
+    assert scores["action_right"] == 0.0  # the fixtures' truth names nodes only: nothing scored
+    assert "action_right" not in run()
+
+
+def test_right_action_needs_the_unit_that_owns_the_leaking_process() -> None:
+    from pipeline.incidents.diagnosis.action_score import action_right_share
+    from pipeline.incidents.diagnosis.diagnoser import Diagnoser
+    from pipeline.incidents.diagnosis.scoring import Truth
+    from pipeline.incidents.runbooks import load_runbook
+    from pipeline.models import DiagnosisCulprit
+    from tests.unit.incidents.diagnosis.analyzers.test_owner import leaking_node
+    from tests.unit.incidents.diagnosis.conftest import make_evidence
+
+    runbook = load_runbook(Path(__file__).parents[4] / "deploy" / "runbooks" / "default.yaml")
+    cases = {"leak": make_evidence(leaking_node())}
+    truth = {"leak": Truth("memory_leak", "web-1", process="gunicorn", unit="api")}
+    found = Diagnoser().diagnose_one(cases["leak"])
+    assert action_right_share(runbook, {"leak": found}, truth, cases) == 1.0
+    by_name = DiagnosisCulprit(node_id="web-1", process="gunicorn", unit="gunicorn.service")
+    guessed = found.model_copy(update={"culprit": by_name})
+    assert action_right_share(runbook, {"leak": guessed}, truth, cases) == 0.0
