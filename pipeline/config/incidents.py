@@ -71,6 +71,16 @@ class IncidentSettings(Section):
         le=1.0,
         description="group share for a fleet incident",
     )
+    change_window_s: float = Field(
+        900.0,
+        ge=0.0,
+        description="deviations of nodes a change reached this soon after it are one incident",
+    )
+    change_min_hosts: int = Field(
+        2,
+        ge=2,
+        description="nodes a change reached that must deviate after it for one change incident",
+    )
     change_lookback_s: float = Field(
         1800.0,
         ge=0.0,

@@ -11,7 +11,10 @@ published for exactly that reason (like Alertmanager's group_wait), and up to ``
 while half the hosts a fleet incident needs deviate in one of their cohorts. Keys and
 ids are derived from the events only, so replaying the same events yields the same incidents. An
 incident reopened within ``flap_window_s`` of resolving keeps its id and counts a reopen; after
-``flap_threshold`` reopens it is ``flapping`` and stays open longer.
+``flap_threshold`` reopens it is ``flapping`` and stays open longer. Deviations of nodes a change
+reached, soon after it, are one role incident keyed by the change once ``change_min_hosts`` of
+them deviate (:mod:`change_cohorts`): a bad deploy to five nodes is too few for a fleet incident
+and must not page five times.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pipeline.incidents.change_cohorts import ChangeCohorts
 from pipeline.incidents.deviations import deviation_in, deviation_of
 from pipeline.incidents.hints import PastIncident, signature_of
 from pipeline.incidents.inventory import Inventory
@@ -31,6 +35,7 @@ from pipeline.incidents.tracked import Seen, TrackedIncident
 from pipeline.models import (
     SEVERITY_RANK,
     AnomalyEvent,
+    ChangeEvent,
     Incident,
     MetricDeviation,
     RememberedIncident,
@@ -52,6 +57,8 @@ class GroupingPolicy:
     flap_window_s: float = 1800.0
     flap_threshold: int = 3
     fleet_wait_s: float = 0.0  # the stage's setting holds host incidents; 0 does not
+    change_window_s: float = 900.0
+    change_min_hosts: int = 2
 
 
 def incident_id_of(dedup_key: str, opened_at: datetime) -> str:
@@ -79,6 +86,11 @@ class IncidentTracker:
         self.history: deque[PastIncident] = deque(maxlen=MAX_HISTORY)
         self._recent = RecentIndex(policy.group_labels)
         self._pending_outcomes: dict[str, tuple[str, str]] = {}
+        self.changes = ChangeCohorts(policy.change_window_s, policy.change_min_hosts)
+
+    def observe_change(self, change: ChangeEvent) -> None:
+        """Take a change event: deviations of the nodes it reached soon after it are grouped."""
+        self.changes.add_one(change)
 
     def observe_one(
         self, event: AnomalyEvent, deviation: tuple[str, str] | None = None
@@ -91,9 +103,11 @@ class IncidentTracker:
         at = event.window_end_at
         seen = Seen(at, event.node_id, dict(event.labels), f"{metric}:{direction}")
         self._recent.add_one(seen)
-        fleet = self._fleet_for(event, metric, direction)
-        if fleet is None or not self._is_broadest(fleet, event):
-            fleet = self._maybe_open_fleet(event, metric, direction, at) or fleet
+        fleet = self._change_incident_for(event, at)
+        if fleet is None:  # a change's nodes stay in its incident; a cohort one may not take them
+            fleet = self._fleet_for(event, metric, direction)
+            if fleet is None or not self._is_broadest(fleet, event):
+                fleet = self._maybe_open_fleet(event, metric, direction, at) or fleet
         if fleet is not None:
             self._absorb_host(event.node_id, fleet)  # a joining host's own earlier deviations
         state = fleet or self._host_for(event)
@@ -111,6 +125,7 @@ class IncidentTracker:
         """Publish settled host incidents and resolve quiet ones; returns what changed."""
         changed: list[Incident] = []
         resolved = False
+        self.changes.expire(now)
         self._recent.expire(now - timedelta(seconds=self.policy.gap_s))
         for key, state in list(self.open.items()):
             assert state.last_event_at is not None  # noqa: S101 - set on the first event
@@ -195,6 +210,8 @@ class IncidentTracker:
         seen = state.opened_seen or state.opened_at
         if state.kind != "host" or seen + timedelta(seconds=self.policy.fleet_wait_s) <= now:
             return False
+        if state.node_id is not None and self.changes.forming(state.node_id, state.labels, seen):
+            return True  # a change reached it just before: its other nodes may follow
         cohorts = {(k, v) for k, v in state.labels.items() if k in self.policy.group_labels}
         return any(
             len(self._recent.hosts_of(cohort)) * 2 >= self.policy.fleet_min_hosts
@@ -203,6 +220,45 @@ class IncidentTracker:
 
     def _flapping(self, state: TrackedIncident) -> bool:
         return state.reopen_count >= self.policy.flap_threshold
+
+    def _change_incident_for(self, event: AnomalyEvent, at: datetime) -> TrackedIncident | None:
+        """The incident of the change that reached the event's node just before, once it has one.
+
+        Opened when ``change_min_hosts`` of the change's nodes deviated within its window; its
+        members' later deviations join it while it is open, as a fleet incident's do.
+        """
+        change = self.changes.change_for(event.node_id, event.labels, at)
+        if change is None:
+            return next(
+                (
+                    state
+                    for key, state in self.open.items()
+                    if key.startswith("change:") and event.node_id in state.nodes
+                ),
+                None,
+            )
+        nodes = self.changes.note_one(change.change_id, event.node_id, event.window_start_at)
+        state = self.open.get(f"change:{change.change_id}")
+        if state is None and len(nodes) >= self.changes.min_hosts:
+            state = self._open_change(change, event.labels.get("role"), min(nodes.values()), at)
+            for node_id in nodes:
+                self._absorb_host(node_id, state)
+        return state
+
+    def _open_change(
+        self, change: ChangeEvent, role: str | None, first_at: datetime, at: datetime
+    ) -> TrackedIncident:
+        dedup_key = f"change:{change.change_id}"
+        state = self._reopened(dedup_key, at) or TrackedIncident(
+            incident_id_of(dedup_key, first_at), dedup_key, "fleet", opened_at=first_at
+        )
+        role = change.role or role
+        state.group = {"role": role} if role else {"change": change.change_id}
+        state.labels = dict(state.group)
+        state.population = (self.inventory.population("role", role) or None) if role else None
+        state.opened_seen, state.published = at, True
+        self.open[dedup_key] = state
+        return state
 
     def _fleet_for(
         self, event: AnomalyEvent, metric: str, direction: str
@@ -317,6 +373,7 @@ class IncidentTracker:
         for dedup_key, state in list(self.open.items()):
             if (
                 state.kind == "fleet"
+                and not dedup_key.startswith("change:")
                 and state.directions.get(metric) == direction
                 and state.nodes <= nodes
             ):

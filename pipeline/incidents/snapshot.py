@@ -56,7 +56,9 @@ def title_of(state: TrackedIncident, metric: str) -> str:
         return f"{state.node_id}: {metric} {direction}{extra}"
     (key, value), count = next(iter(state.group.items())), len(state.nodes)
     of = f" of {state.population}" if state.population else ""
-    return f"{count}{of} hosts with {key}={value}: {metric} {direction}"
+    after = state.dedup_key.removeprefix("change:") if state.dedup_key.startswith("change:") else ""
+    since = f" after {after}" if after else ""
+    return f"{count}{of} hosts with {key}={value}{since}: {metric} {direction}"
 
 
 def material_of(state: TrackedIncident) -> tuple[object, ...]:

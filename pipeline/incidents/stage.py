@@ -162,8 +162,9 @@ class IncidentStage:
         self.tracker.inventory.observe_one(batch.node_id, batch.labels, batch.sampled_at)
 
     def on_change(self, change: ChangeEvent) -> None:
-        """Keep a change event, for the incidents that open after it to link."""
+        """Keep a change event, for the incidents that open after it to link and to group."""
         self.changes.add_one(change)
+        self.tracker.observe_change(change)
 
     def on_command(self, command: OperatorCommand, now: datetime) -> StageOutput:
         """Apply a signed silence or acknowledgement (an unsigned one is refused)."""

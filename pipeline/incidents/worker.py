@@ -70,6 +70,8 @@ def grouping_policy(settings: IncidentSettings) -> GroupingPolicy:
         fleet_wait_s=settings.fleet_wait_s,
         fleet_min_hosts=settings.fleet_min_hosts,
         fleet_min_share=settings.fleet_min_share,
+        change_window_s=settings.change_window_s,
+        change_min_hosts=settings.change_min_hosts,
         group_labels=tuple(settings.group_labels),
     )
 

@@ -1,0 +1,76 @@
+"""The nodes a recent change reached that deviate soon after it: one fault, one incident.
+
+A deploy to a role reaches its nodes at once, so a bad release breaks them within minutes of each
+other, whatever metric each shows first; per-node incidents would page once per node and blame no
+change. A deviation on a node a change reached (``ChangeEvent.nodes``, or every node of its role
+when it names none) within ``window_s`` after the change counts toward that change's cohort; once
+``min_hosts`` of them deviate, the tracker groups them into one role incident keyed by the change.
+A node the change did not reach, or a deviation outside the window, is not the change's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from pipeline.models import ChangeEvent
+
+# Kinds that ship new code or configuration to nodes (a unit restart the agent saw is not one).
+GROUPING_KINDS = frozenset({"deploy", "config", "package", "kernel"})
+
+
+class ChangeCohorts:
+    """Recent changes, and per change the nodes it reached that deviated after it.
+
+    Parameters
+    ----------
+    window_s
+        How long after a change a deviation of a node it reached is counted as the change's.
+    min_hosts
+        Deviating nodes of one change that make one incident.
+    """
+
+    def __init__(self, window_s: float, min_hosts: int) -> None:
+        self.window = timedelta(seconds=window_s)
+        self.min_hosts = min_hosts
+        self._changes: dict[str, ChangeEvent] = {}
+        self._deviated: dict[str, dict[str, datetime]] = {}  # change → node → first deviation
+
+    def add_one(self, change: ChangeEvent) -> None:
+        """Remember ``change`` if it can break nodes (a later copy of the same id replaces it)."""
+        if change.kind in GROUPING_KINDS and (change.nodes or change.role):
+            self._changes[change.change_id] = change
+
+    def change_for(
+        self, node_id: str, labels: Mapping[str, str], at: datetime
+    ) -> ChangeEvent | None:
+        """The newest change that reached ``node_id`` within ``window_s`` before ``at``."""
+        reached = [
+            c
+            for c in self._changes.values()
+            if c.changed_at <= at <= c.changed_at + self.window and _reached(c, node_id, labels)
+        ]
+        return max(reached, key=lambda c: c.changed_at, default=None)
+
+    def note_one(self, change_id: str, node_id: str, at: datetime) -> dict[str, datetime]:
+        """Count ``node_id`` deviating at ``at`` for the change; returns node → first deviation."""
+        nodes = self._deviated.setdefault(change_id, {})
+        nodes[node_id] = min(at, nodes.get(node_id, at))
+        return nodes
+
+    def forming(self, node_id: str, labels: Mapping[str, str], at: datetime) -> bool:
+        """Whether ``node_id`` deviates within a change's window: another node may follow."""
+        return self.change_for(node_id, labels, at) is not None
+
+    def expire(self, now: datetime) -> None:
+        """Forget changes whose window closed a window ago (their incident has its nodes)."""
+        for change_id, change in list(self._changes.items()):
+            if change.changed_at + 2 * self.window < now:
+                del self._changes[change_id]
+                self._deviated.pop(change_id, None)
+
+
+def _reached(change: ChangeEvent, node_id: str, labels: Mapping[str, str]) -> bool:
+    if change.nodes:
+        return node_id in change.nodes
+    return labels.get("role") == change.role
