@@ -87,6 +87,8 @@ class IncidentTracker:
         self._recent = RecentIndex(policy.group_labels)
         self._pending_outcomes: dict[str, tuple[str, str]] = {}
         self.changes = ChangeCohorts(policy.change_window_s, policy.change_min_hosts)
+        # Newest event time seen: changes expire by it, never by a tick's clock (see tick).
+        self.latest_at: datetime | None = None
 
     def observe_change(self, change: ChangeEvent) -> None:
         """Take a change event: deviations of the nodes it reached soon after it are grouped."""
@@ -102,6 +104,7 @@ class IncidentTracker:
         metric, direction = deviation or deviation_of(event)
         at = event.window_end_at
         seen = Seen(at, event.node_id, dict(event.labels), f"{metric}:{direction}")
+        self.latest_at = max(at, self.latest_at or at)
         self._recent.add_one(seen)
         fleet = self._change_incident_for(event, at)
         if fleet is None:  # a change's nodes stay in its incident; a cohort one may not take them
@@ -122,10 +125,16 @@ class IncidentTracker:
         return [self._emit(state)]
 
     def tick(self, now: datetime) -> list[Incident]:
-        """Publish settled host incidents and resolve quiet ones; returns what changed."""
+        """Publish settled host incidents and resolve quiet ones; returns what changed.
+
+        Changes expire by the newest event time, not by ``now``: before the first event the
+        stage's clock is the wall clock, and a change recorded for a stream still catching up (a
+        replay, the time-compressed demo) would be dropped before its events arrive.
+        """
         changed: list[Incident] = []
         resolved = False
-        self.changes.expire(now)
+        if self.latest_at is not None:
+            self.changes.expire(self.latest_at)
         self._recent.expire(now - timedelta(seconds=self.policy.gap_s))
         for key, state in list(self.open.items()):
             assert state.last_event_at is not None  # noqa: S101 - set on the first event

@@ -212,7 +212,8 @@ class IncidentStage:
         """
         data_now = data_now or now
         self.tracker.inventory.expire(data_now)
-        self.changes.expire(data_now)
+        if self.tracker.latest_at is not None:  # by event time: see IncidentTracker.tick
+            self.changes.expire(self.tracker.latest_at)
         changed = self.tracker.tick(data_now)
         return self._publishable(changed + self._undiagnosed(changed), now)
 

@@ -52,3 +52,23 @@ def test_the_stage_and_its_diagnosis_share_one_book_even_while_it_is_empty() -> 
     )
     stage.on_change(change("c-1", 0, role="web"))
     assert step.changes.linked_many(["w1"], {"role": "web"}, BASE_TIME, BASE_TIME)
+
+
+def test_a_change_recorded_ahead_of_the_stream_outlives_ticks_before_its_events() -> None:
+    # The demo records its deploy first; until the first anomaly the stage's clock is the wall
+    # clock, hours past the change in data time. The change must still be there for its events.
+    from tests.unit.control.conftest import event_at
+
+    book = ChangeBook(lookback_s=1800)
+    tracker = IncidentTracker(GroupingPolicy(settle_s=30, fleet_wait_s=120))
+    stage = IncidentStage(tracker, None, ListSink(), KEYRING, changes=book)
+    stage.on_change(change("deploy-1", 0, role="web", nodes=["w1", "w2"]))
+    stage.tick(BASE_TIME + timedelta(hours=3))  # wall time, no data yet
+    assert len(book) == 1
+    for node, second in (("w1", 30), ("w2", 50)):
+        stage.on_anomaly(event_at(node, second), BASE_TIME + timedelta(hours=3))
+    (state,) = tracker.open.values()
+    assert (state.dedup_key, state.nodes) == ("change:deploy-1", {"w1", "w2"})
+    stage.on_anomaly(event_at("w9", 3600), BASE_TIME + timedelta(hours=3))  # events an hour on
+    stage.tick(BASE_TIME + timedelta(hours=3))
+    assert len(book) == 0
