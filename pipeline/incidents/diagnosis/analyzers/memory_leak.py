@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.incidents.diagnosis.analyzers.base import Finding, NodeView, finding
-from pipeline.incidents.diagnosis.evidence import Evidence
+from pipeline.incidents.diagnosis.evidence import Evidence, FloatArray
 
 # A leak grows without giving memory back: the window's values follow time almost monotonically.
 MIN_TREND_CORRELATION = 0.8
+# Share of the climb memory must fall back by after its peak to count as released (a restart).
+RELEASED_SHARE = 0.5
 MEMORY_USED = (
     "mem.used_percent",
     "mem.used_bytes",
@@ -30,7 +32,7 @@ class MemoryLeak:
         steady = [
             d
             for d in [*rising, *([available] if available else [])]
-            if abs(_trend(view, d.metric)) >= MIN_TREND_CORRELATION
+            if abs(_trend(view, d.metric, d.z < 0)) >= MIN_TREND_CORRELATION
         ]
         if not steady:
             return None
@@ -38,11 +40,31 @@ class MemoryLeak:
         return finding(self.kind, view, steady, culprit=culprit)
 
 
-def _trend(view: NodeView, metric: str) -> float:
-    """Correlation of the window's values with time (0 when flat or too short)."""
+def _trend(view: NodeView, metric: str, falling: bool = False) -> float:
+    """Correlation of the window's values with time (0 when flat or too short).
+
+    A leak ends at once when its process is restarted or killed: memory falls back within a
+    round, and the window holds the climb and the release. When the values after their extreme
+    gave back at least half of the climb to it, the climb alone is judged.
+    """
     values = view.node.series[metric][view.node.in_window]
     times = view.node.times_s[view.node.in_window]
     keep = np.isfinite(values)
-    if keep.sum() < 5 or float(np.std(values[keep])) == 0.0:
+    values, times = _until_released(values[keep], falling), times[keep]
+    times = times[: values.size]
+    if values.size < 5 or float(np.std(values)) == 0.0:
         return 0.0
-    return float(np.corrcoef(times[keep], values[keep])[0, 1])
+    return float(np.corrcoef(times, values)[0, 1])
+
+
+def _until_released(values: FloatArray, falling: bool) -> FloatArray:
+    """``values`` up to their extreme if what followed it gave back half the climb, else all."""
+    signed = -values if falling else values
+    if signed.size < 2:
+        return values
+    peak = int(np.argmax(signed))
+    climb = float(signed[peak] - signed[0])
+    after = signed[peak + 1 :]
+    if after.size and climb > 0 and float(signed[peak] - after.min()) >= RELEASED_SHARE * climb:
+        return values[: peak + 1]
+    return values
