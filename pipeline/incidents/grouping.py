@@ -246,7 +246,10 @@ class IncidentTracker:
                 ),
                 None,
             )
-        nodes = self.changes.note_one(change.change_id, event.node_id, event.window_start_at)
+        # A detector's window may reach back before the change; the incident starts at it, so the
+        # diagnosis weighs what changed after the deploy against what was before it.
+        first_at = max(event.window_start_at, change.changed_at)
+        nodes = self.changes.note_one(change.change_id, event.node_id, first_at)
         state = self.open.get(f"change:{change.change_id}")
         if state is None and len(nodes) >= self.changes.min_hosts:
             state = self._open_change(change, event.labels.get("role"), min(nodes.values()), at)

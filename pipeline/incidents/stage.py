@@ -165,6 +165,11 @@ class IncidentStage:
         """Keep a change event, for the incidents that open after it to link and to group."""
         self.changes.add_one(change)
         self.tracker.observe_change(change)
+        log.info(
+            "change %s (%s) at %s: role %s, %d node(s)",
+            change.change_id, change.kind, change.changed_at.isoformat(), change.role,
+            len(change.nodes),
+        )  # fmt: skip
 
     def on_command(self, command: OperatorCommand, now: datetime) -> StageOutput:
         """Apply a signed silence or acknowledgement (an unsigned one is refused)."""
@@ -237,6 +242,10 @@ class IncidentStage:
                 incident, learned = self.diagnosis.diagnosed(incident)
                 output.history += learned
             output.incidents.append(incident)
+            if incident.status == "open":
+                log.info(
+                    "opened %s (%s): %s", incident.incident_id, incident.dedup_key, incident.title
+                )
             self._count(incident)
             add_waiting(self.sink, [incident_point(incident)])
             if self.notifier is not None:

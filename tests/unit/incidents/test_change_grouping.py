@@ -110,3 +110,12 @@ def test_a_member_deviating_after_the_window_still_joins_the_open_change_inciden
     published = run(tracker(), events, 1100)
     (incident,) = published.values()
     assert incident.dedup_key == "change:deploy-7" and "cpu.usage_user" in incident.metrics
+
+
+def test_the_change_incident_opens_no_earlier_than_the_change() -> None:
+    # Detector windows reach back a minute: the first events start before the deploy.
+    found = tracker()
+    for node in DEPLOYED[:2]:
+        found.observe_one(event_at(node, -50, window_end_at=BASE_TIME + timedelta(seconds=20)))
+    (state,) = found.open.values()
+    assert state.dedup_key == "change:deploy-7" and state.opened_at == BASE_TIME
