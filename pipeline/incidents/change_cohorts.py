@@ -35,6 +35,8 @@ class ChangeCohorts:
         self.min_hosts = min_hosts
         self._changes: dict[str, ChangeEvent] = {}
         self._deviated: dict[str, dict[str, datetime]] = {}  # change → node → first deviation
+        # Dedup keys of the incidents opened for kept changes (the tracker looks them up).
+        self.incident_keys: set[str] = set()
 
     def add_one(self, change: ChangeEvent) -> None:
         """Remember ``change`` if it can break nodes (a later copy of the same id replaces it)."""
@@ -44,11 +46,17 @@ class ChangeCohorts:
     def change_for(
         self, node_id: str, labels: Mapping[str, str], at: datetime
     ) -> ChangeEvent | None:
-        """The newest change that reached ``node_id`` within ``window_s`` before ``at``."""
+        """The newest change that reached ``node_id`` within ``window_s`` before ``at``.
+
+        A node that already deviated after the change stays the change's for twice the window
+        (as long as the change is kept): a bad release keeps hurting its nodes after their first
+        deviation, and its incident may go quiet and reopen in between.
+        """
         reached = [
             c
             for c in self._changes.values()
-            if c.changed_at <= at <= c.changed_at + self.window and _reached(c, node_id, labels)
+            if c.changed_at <= at <= c.changed_at + self._hold(c, node_id)
+            and _reached(c, node_id, labels)
         ]
         return max(reached, key=lambda c: c.changed_at, default=None)
 
@@ -57,6 +65,10 @@ class ChangeCohorts:
         nodes = self._deviated.setdefault(change_id, {})
         nodes[node_id] = min(at, nodes.get(node_id, at))
         return nodes
+
+    def _hold(self, change: ChangeEvent, node_id: str) -> timedelta:
+        known = node_id in self._deviated.get(change.change_id, {})
+        return 2 * self.window if known else self.window
 
     def forming(self, node_id: str, labels: Mapping[str, str], at: datetime) -> bool:
         """Whether ``node_id`` deviates within a change's window: another node may follow."""
@@ -68,6 +80,7 @@ class ChangeCohorts:
             if change.changed_at + 2 * self.window < now:
                 del self._changes[change_id]
                 self._deviated.pop(change_id, None)
+                self.incident_keys.discard(f"change:{change_id}")
 
 
 def _reached(change: ChangeEvent, node_id: str, labels: Mapping[str, str]) -> bool:

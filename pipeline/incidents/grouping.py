@@ -227,6 +227,11 @@ class IncidentTracker:
             for cohort in cohorts
         )
 
+    def _in_changes(self) -> set[str]:
+        """Nodes of open change incidents: a cohort-wide fleet incident does not take them."""
+        states = (self.open.get(key) for key in self.changes.incident_keys)
+        return {node for state in states if state is not None for node in state.nodes}
+
     def _flapping(self, state: TrackedIncident) -> bool:
         return state.reopen_count >= self.policy.flap_threshold
 
@@ -237,15 +242,9 @@ class IncidentTracker:
         members' later deviations join it while it is open, as a fleet incident's do.
         """
         change = self.changes.change_for(event.node_id, event.labels, at)
-        if change is None:
-            return next(
-                (
-                    state
-                    for key, state in self.open.items()
-                    if key.startswith("change:") and event.node_id in state.nodes
-                ),
-                None,
-            )
+        if change is None:  # its nodes' later deviations join its incident while it is open
+            states = (self.open.get(key) for key in self.changes.incident_keys)
+            return next((s for s in states if s is not None and event.node_id in s.nodes), None)
         # A detector's window may reach back before the change; the incident starts at it, so the
         # diagnosis weighs what changed after the deploy against what was before it.
         first_at = max(event.window_start_at, change.changed_at)
@@ -270,6 +269,7 @@ class IncidentTracker:
         state.population = (self.inventory.population("role", role) or None) if role else None
         state.opened_seen, state.published = at, True
         self.open[dedup_key] = state
+        self.changes.incident_keys.add(dedup_key)
         return state
 
     def _fleet_for(
@@ -295,11 +295,13 @@ class IncidentTracker:
         self, event: AnomalyEvent, metric: str, direction: str, at: datetime
     ) -> TrackedIncident | None:
         best: tuple[int, str, str, int | None] | None = None
+        taken = self._in_changes()  # hosts a change's incident holds are not the cohort's
         for key in self.policy.group_labels:
             value = event.labels.get(key)
             if value is None:
                 continue
-            count = len(self._recent.hosts_of((key, value)))
+            hosts = self._recent.hosts_of((key, value))
+            count = len(hosts) - len(taken.intersection(hosts)) if taken else len(hosts)
             if count < self.policy.fleet_min_hosts:
                 continue
             population = self.inventory.population(key, value) or None
@@ -333,6 +335,7 @@ class IncidentTracker:
             state.population, state.opened_seen = population, at
             return state
         joining = self._joining((key, value), state)
+        joining = set(joining) - self._in_changes() if self.changes.incident_keys else joining
         state = (
             state
             or self._narrower_fleet(f"{metric}:{direction}", set(joining))

@@ -119,3 +119,25 @@ def test_the_change_incident_opens_no_earlier_than_the_change() -> None:
         found.observe_one(event_at(node, -50, window_end_at=BASE_TIME + timedelta(seconds=20)))
     (state,) = found.open.values()
     assert state.dedup_key == "change:deploy-7" and state.opened_at == BASE_TIME
+
+
+def test_a_change_incident_that_went_quiet_reopens_for_its_nodes_later_deviations() -> None:
+    # Two nodes deviate, go quiet for 6 minutes (resolved), then deviate again 20 min after the
+    # deploy (past the 900 s window for newcomers): the same change incident, reopened.
+    events = [
+        (DEPLOYED[0], 60, "cpu.usage_user"),
+        (DEPLOYED[1], 70, "cpu.usage_user"),
+        (DEPLOYED[0], 1200, "proc.gunicorn.count"),
+        (DEPLOYED[1], 1210, "proc.gunicorn.count"),
+    ]
+    published = run(tracker(), events, 1300)
+    (incident,) = published.values()
+    assert incident.dedup_key == "change:deploy-7" and incident.reopen_count == 1
+
+
+def test_a_cohort_fleet_incident_neither_counts_nor_takes_the_change_incidents_nodes() -> None:
+    events = [(node, 60 + 5 * i, "cpu.usage_user") for i, node in enumerate(DEPLOYED)]
+    events.append((WEB[10], 100, "cpu.usage_user"))  # one other web node: not a cohort fault
+    published = run(tracker(), events, 400)
+    keys = sorted(i.dedup_key for i in published.values())
+    assert keys == ["change:deploy-7", f"host:{WEB[10]}"]
