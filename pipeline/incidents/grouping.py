@@ -171,6 +171,8 @@ class IncidentTracker:
             self.resolved[state.dedup_key] = state
             return
         self.open[state.dedup_key] = state
+        if state.dedup_key.startswith("change:"):  # its members' deviations keep joining it
+            self.changes.incident_keys.add(state.dedup_key)
 
     def find_one(self, incident_id: str, dedup_key: str | None = None) -> TrackedIncident | None:
         """The open or recently resolved incident with ``incident_id`` (found at once by key)."""

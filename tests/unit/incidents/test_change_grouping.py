@@ -141,3 +141,16 @@ def test_a_cohort_fleet_incident_neither_counts_nor_takes_the_change_incidents_n
     published = run(tracker(), events, 400)
     keys = sorted(i.dedup_key for i in published.values())
     assert keys == ["change:deploy-7", f"host:{WEB[10]}"]
+
+
+def test_a_restored_change_incident_keeps_taking_its_nodes_deviations() -> None:
+    from pipeline.models import RememberedIncident
+
+    first = tracker()
+    run(first, [(DEPLOYED[0], 60, "cpu.usage_user"), (DEPLOYED[1], 70, "cpu.usage_user")], 100)
+    (state,) = first.open.values()
+    memory = RememberedIncident(incident=first.snapshot(state), recorded_at=BASE_TIME)
+    restarted = IncidentTracker(POLICY)  # the change itself is not replayed after a restart
+    restarted.restore_one(memory)
+    (update,) = restarted.observe_one(event_at(DEPLOYED[0], 200, metric="mem.used_percent"))
+    assert update.incident_id == state.incident_id and "mem.used_percent" in update.metrics
