@@ -17,6 +17,10 @@ from pipeline.models import ChangeEvent
 
 # Kinds that ship new code or configuration to nodes (a unit restart the agent saw is not one).
 GROUPING_KINDS = frozenset({"deploy", "config", "package", "kernel"})
+# How long a change is kept after it happened, by the newest event time. That time runs ahead of
+# the nodes whose partitions lag (minutes of data in a time-compressed demo or a replay): a
+# change dropped by it would split its lagging nodes into host incidents. Changes are few.
+KEEP_S = 6 * 3600.0
 
 
 class ChangeCohorts:
@@ -75,9 +79,10 @@ class ChangeCohorts:
         return self.change_for(node_id, labels, at) is not None
 
     def expire(self, now: datetime) -> None:
-        """Forget changes whose window closed a window ago (their incident has its nodes)."""
+        """Forget changes ``KEEP_S`` (at least twice the window) after they happened."""
+        keep = max(2 * self.window, timedelta(seconds=KEEP_S))
         for change_id, change in list(self._changes.items()):
-            if change.changed_at + 2 * self.window < now:
+            if change.changed_at + keep < now:
                 del self._changes[change_id]
                 self._deviated.pop(change_id, None)
                 self.incident_keys.discard(f"change:{change_id}")

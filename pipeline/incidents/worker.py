@@ -28,6 +28,7 @@ from pipeline.config import (
 from pipeline.control.keys import load_keyring, load_signer
 from pipeline.control.operators import read_all_commands
 from pipeline.incidents.alert_sender import AlertmanagerNotifier
+from pipeline.incidents.change_cohorts import KEEP_S
 from pipeline.incidents.changes import ChangeBook
 from pipeline.incidents.clock import DataClock
 from pipeline.incidents.diagnosing import DiagnosisStep
@@ -143,7 +144,7 @@ def run_incident_stage(
     if notifier is not None:
         notifier.start()
     alerts = alertmanager_notifier(settings)
-    changes = ChangeBook(settings.change_lookback_s)
+    changes = ChangeBook(settings.change_lookback_s, keep_s=KEEP_S)  # as the cohorts keep them
     stage = IncidentStage(
         tracker,
         issuer,

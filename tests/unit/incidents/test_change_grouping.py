@@ -154,3 +154,17 @@ def test_a_restored_change_incident_keeps_taking_its_nodes_deviations() -> None:
     restarted.restore_one(memory)
     (update,) = restarted.observe_one(event_at(DEPLOYED[0], 200, metric="mem.used_percent"))
     assert update.incident_id == state.incident_id and "mem.used_percent" in update.metrics
+
+
+def test_nodes_whose_events_lag_the_stream_by_an_hour_still_join_the_change() -> None:
+    # One partition runs an hour ahead (a replay, the compressed demo): the change must outlive
+    # that newest event time, or the lagging deployed nodes become host incidents.
+    found = tracker()
+    events = [(WEB[12], 3600, "cpu.usage_user"), (DEPLOYED[0], 60, "cpu.usage_user")]
+    events += [(DEPLOYED[1], 70, "cpu.usage_user")]
+    for node, second, metric in events:  # in arrival order, not time order
+        found.observe_one(event_at(node, second, metric=metric))
+        found.tick(BASE_TIME + timedelta(seconds=3600))
+    assert "change:deploy-7" in found.open or "change:deploy-7" in found.resolved
+    state = found.open.get("change:deploy-7") or found.resolved["change:deploy-7"]
+    assert state.nodes == set(DEPLOYED[:2])
