@@ -23,6 +23,7 @@ demo: install
 
 test: install lint
 	bash deploy/local/stack.sh fetch
+	FLEETWATCH_KAFKA_VERSION=4.4.0 bash deploy/local/kafka.sh fetch  # tests/integration/test_kafka4.py
 	bash deploy/local/browser.sh >/dev/null
 	$(BIN)/pytest
 
