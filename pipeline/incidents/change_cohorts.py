@@ -56,6 +56,8 @@ class ChangeCohorts:
         (as long as the change is kept): a bad release keeps hurting its nodes after their first
         deviation, and its incident may go quiet and reopen in between.
         """
+        if not self._changes:  # the usual case, asked for every event
+            return None
         reached = [
             c
             for c in self._changes.values()

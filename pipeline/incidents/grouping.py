@@ -245,6 +245,8 @@ class IncidentTracker:
         """
         change = self.changes.change_for(event.node_id, event.labels, at)
         if change is None:  # its nodes' later deviations join its incident while it is open
+            if not self.changes.incident_keys:
+                return None
             states = (self.open.get(key) for key in self.changes.incident_keys)
             return next((s for s in states if s is not None and event.node_id in s.nodes), None)
         # A detector's window may reach back before the change; the incident starts at it, so the
