@@ -229,10 +229,16 @@ class IncidentTracker:
             for cohort in cohorts
         )
 
+    def _change_states(self) -> list[TrackedIncident]:
+        """The open change incidents (none, the usual case, costs one test)."""
+        if not self.changes.incident_keys:
+            return []
+        states = (self.open.get(key) for key in self.changes.incident_keys)
+        return [state for state in states if state is not None]
+
     def _in_changes(self) -> set[str]:
         """Nodes of open change incidents: a cohort-wide fleet incident does not take them."""
-        states = (self.open.get(key) for key in self.changes.incident_keys)
-        return {node for state in states if state is not None for node in state.nodes}
+        return {node for state in self._change_states() for node in state.nodes}
 
     def _flapping(self, state: TrackedIncident) -> bool:
         return state.reopen_count >= self.policy.flap_threshold
@@ -245,10 +251,7 @@ class IncidentTracker:
         """
         change = self.changes.change_for(event.node_id, event.labels, at)
         if change is None:  # its nodes' later deviations join its incident while it is open
-            if not self.changes.incident_keys:
-                return None
-            states = (self.open.get(key) for key in self.changes.incident_keys)
-            return next((s for s in states if s is not None and event.node_id in s.nodes), None)
+            return next((s for s in self._change_states() if event.node_id in s.nodes), None)
         # A detector's window may reach back before the change; the incident starts at it, so the
         # diagnosis weighs what changed after the deploy against what was before it.
         first_at = max(event.window_start_at, change.changed_at)
