@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.incidents.diagnosis.analyzers.base import Finding, NodeView, finding
+from pipeline.incidents.diagnosis.analyzers.base import Z_NOTICED, Finding, NodeView, finding
 from pipeline.incidents.diagnosis.evidence import Evidence
+from pipeline.incidents.diagnosis.signature import Deviation
 
 TRAFFIC = (
     "net.*.rx_bytes_per_s",
@@ -14,6 +15,11 @@ TRAFFIC = (
 )
 # A fork or thread storm: the work is new processes, not requests.
 SPAWNED = ("processes.total", "processes.forks_per_s", "load.threads", "proc.*.count")
+# A storm is more new tasks than the host has CPUs to run them (fewer cannot, on their own, keep
+# every CPU busy) and a large part of what ran before. A count that sat still is many sigmas off
+# after one more process (a cron job, a test broker): that is no storm, and it must not take a
+# CPU hog's diagnosis from the process that took the CPU.
+STORM_GROWTH_SHARE = 0.5
 WORK = ("cpu.usage_user", "cpu.usage_active", "cpu.usage_system", "load.load1", "load.runnable")
 
 
@@ -33,9 +39,21 @@ class LoadSpike:
         if work is None:
             return None
         traffic = view.rising(*TRAFFIC)
-        spawned = [d for d in view.matching(*SPAWNED) if d.z >= 3.0]
+        spawned = _spawned(view)
         if traffic is None and len(spawned) < 2:
             return None
         culprit = view.top_culprit("count", "tasks") if spawned else None
         signals = [*([traffic] if traffic else []), *spawned[:2], work]
         return finding(self.kind, view, signals, scale=0.8 if traffic else 1.0, culprit=culprit)
+
+
+def _spawned(view: NodeView) -> list[Deviation]:
+    """Task counts that stormed: rose past noise by more than the CPUs and by half their level."""
+    cpus = view.deviations.get("cpu.count")
+    least = max(cpus.window_mean if cpus else 1.0, 1.0)
+    return [
+        d
+        for d in view.matching(*SPAWNED)
+        if d.z >= Z_NOTICED
+        and d.window_mean - d.before_mean >= max(least, STORM_GROWTH_SHARE * d.before_mean)
+    ]
