@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from pipeline.incidents.tracked import TrackedIncident
 from pipeline.models import ChangeEvent
 
 # Kinds that ship new code or configuration to nodes (a unit restart the agent saw is not one).
@@ -71,6 +72,23 @@ class ChangeCohorts:
         nodes = self._deviated.setdefault(change_id, {})
         nodes[node_id] = min(at, nodes.get(node_id, at))
         return nodes
+
+    def open_incidents(self, open_: Mapping[str, TrackedIncident]) -> list[TrackedIncident]:
+        """The open change incidents among ``open_`` (none, the usual case, costs one test)."""
+        if not self.incident_keys:
+            return []
+        states = (open_.get(key) for key in self.incident_keys)
+        return [state for state in states if state is not None]
+
+    def held_nodes(self, open_: Mapping[str, TrackedIncident]) -> set[str]:
+        """Nodes of open change incidents: a cohort-wide fleet incident does not take them."""
+        return {node for state in self.open_incidents(open_) for node in state.nodes}
+
+    def incident_holding(
+        self, node_id: str, open_: Mapping[str, TrackedIncident]
+    ) -> TrackedIncident | None:
+        """The open change incident ``node_id`` is a member of, if any."""
+        return next((s for s in self.open_incidents(open_) if node_id in s.nodes), None)
 
     def _hold(self, change: ChangeEvent, node_id: str) -> timedelta:
         known = node_id in self._deviated.get(change.change_id, {})

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,7 +37,6 @@ from pipeline.models import (
     AnomalyEvent,
     ChangeEvent,
     Incident,
-    MetricDeviation,
     RememberedIncident,
 )
 
@@ -202,7 +201,8 @@ class IncidentTracker:
     def snapshot(self, state: TrackedIncident) -> Incident:
         """The immutable, publishable view of ``state``."""
         others = (p for p in self.history if p.incident_id != state.incident_id)
-        return snapshot_of(state, others, self._flapping(state), self._peers(state))
+        peers = self._recent.peers_of(state) if state.kind == "host" else ()
+        return snapshot_of(state, others, self._flapping(state), peers)
 
     def _emit(self, state: TrackedIncident) -> Incident:
         state.announced, state.dirty = True, False
@@ -229,17 +229,6 @@ class IncidentTracker:
             for cohort in cohorts
         )
 
-    def _change_states(self) -> list[TrackedIncident]:
-        """The open change incidents (none, the usual case, costs one test)."""
-        if not self.changes.incident_keys:
-            return []
-        states = (self.open.get(key) for key in self.changes.incident_keys)
-        return [state for state in states if state is not None]
-
-    def _in_changes(self) -> set[str]:
-        """Nodes of open change incidents: a cohort-wide fleet incident does not take them."""
-        return {node for state in self._change_states() for node in state.nodes}
-
     def _flapping(self, state: TrackedIncident) -> bool:
         return state.reopen_count >= self.policy.flap_threshold
 
@@ -251,7 +240,7 @@ class IncidentTracker:
         """
         change = self.changes.change_for(event.node_id, event.labels, at)
         if change is None:  # its nodes' later deviations join its incident while it is open
-            return next((s for s in self._change_states() if event.node_id in s.nodes), None)
+            return self.changes.incident_holding(event.node_id, self.open)
         # A detector's window may reach back before the change; the incident starts at it, so the
         # diagnosis weighs what changed after the deploy against what was before it.
         first_at = max(event.window_start_at, change.changed_at)
@@ -271,10 +260,10 @@ class IncidentTracker:
             incident_id_of(dedup_key, first_at), dedup_key, "fleet", opened_at=first_at
         )
         role = change.role or role
-        state.group = {"role": role} if role else {"change": change.change_id}
-        state.labels = dict(state.group)
-        state.population = (self.inventory.population("role", role) or None) if role else None
-        state.opened_seen, state.published = at, True
+        population = (self.inventory.population("role", role) or None) if role else None
+        state.page_as_group(
+            {"role": role} if role else {"change": change.change_id}, population, at
+        )
         self.open[dedup_key] = state
         self.changes.incident_keys.add(dedup_key)
         return state
@@ -302,7 +291,7 @@ class IncidentTracker:
         self, event: AnomalyEvent, metric: str, direction: str, at: datetime
     ) -> TrackedIncident | None:
         best: tuple[int, str, str, int | None] | None = None
-        taken = self._in_changes()  # hosts a change's incident holds are not the cohort's
+        taken = self.changes.held_nodes(self.open)  # not the cohort's: a change incident's
         for key in self.policy.group_labels:
             value = event.labels.get(key)
             if value is None:
@@ -342,7 +331,8 @@ class IncidentTracker:
             state.population, state.opened_seen = population, at
             return state
         joining = self._joining((key, value), state)
-        joining = set(joining) - self._in_changes() if self.changes.incident_keys else joining
+        if self.changes.incident_keys:
+            joining = set(joining) - self.changes.held_nodes(self.open)
         state = (
             state
             or self._narrower_fleet(f"{metric}:{direction}", set(joining))
@@ -351,9 +341,7 @@ class IncidentTracker:
         )
         state.absorbed_joins = joins
         state.dedup_key = dedup_key
-        state.group, state.labels, state.population = {key: value}, {key: value}, population
-        state.opened_seen = at
-        state.published = True  # a fleet incident is the page; nothing to wait for
+        state.page_as_group({key: value}, population, at)  # the page; nothing to wait for
         # In name order, not set order: which of two equal peaks a fleet incident keeps depends on
         # the order hosts are absorbed, and set order changes with each process's hash seed, so a
         # restarted stage replaying the same events could publish a different incident.
@@ -410,11 +398,7 @@ class IncidentTracker:
         host = self.open.get(f"host:{node_id}")
         if host is not None and not host.published:
             del self.open[host.dedup_key]
-            for metric, item in host.deviations.items():
-                self._merge_deviation(fleet, item, host.directions[metric])
-            fleet.event_count += host.event_count
-            fleet.severity = max(fleet.severity, host.severity, key=SEVERITY_RANK.__getitem__)
-            fleet.last_event_at = max(filter(None, (fleet.last_event_at, host.last_event_at)))
+            fleet.take_over(host)
 
     def _host_for(self, event: AnomalyEvent) -> TrackedIncident:
         dedup_key = f"host:{event.node_id}"
@@ -450,7 +434,7 @@ class IncidentTracker:
             or event.score > current.score
             or event.window_start_at < current.first_at
         ):  # otherwise the event changes no deviation: no model built for it
-            self._merge_deviation(state, deviation_in(event, metric), direction)
+            state.merge_deviation(deviation_in(event, metric), direction)
         if state.announced and state.status == "open":
             state.status = "updated"
         state.add_node(event.node_id)
@@ -459,17 +443,6 @@ class IncidentTracker:
             state.severity = event.severity
         if state.last_event_at is None or at > state.last_event_at:
             state.last_event_at = at
-
-    @staticmethod
-    def _merge_deviation(state: TrackedIncident, item: MetricDeviation, direction: str) -> None:
-        current = state.deviations.get(item.metric)
-        if current is None:
-            state.deviations[item.metric], state.directions[item.metric] = item, direction
-        else:
-            # keep the peak deviation, but the earliest time it was seen
-            peak = item if item.score > current.score else current
-            first_at = min(item.first_at, current.first_at)
-            state.deviations[item.metric] = peak.model_copy(update={"first_at": first_at})
 
     def _resolve(self, key: str, state: TrackedIncident, now: datetime) -> list[Incident]:
         del self.open[key]
@@ -511,14 +484,6 @@ class IncidentTracker:
         for key, state in list(self.resolved.items()):
             if state.resolved_at is not None and state.resolved_at < horizon:
                 del self.resolved[key]
-
-    def _peers(self, state: TrackedIncident) -> Iterable[str]:
-        if state.kind == "fleet":
-            return []
-        peers: set[str] = set()
-        for metric, direction in state.directions.items():
-            peers.update(self._recent.by_deviation.get(f"{metric}:{direction}", ()))
-        return peers - state.nodes
 
 
 def _cohort_of(fleet: TrackedIncident) -> Cohort:

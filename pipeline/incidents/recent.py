@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import TypeVar
 
-from pipeline.incidents.tracked import Seen
+from pipeline.incidents.tracked import Seen, TrackedIncident
 
 _K = TypeVar("_K")
 Cohort = tuple[str, str]  # (label, value): ("role", "web")
@@ -71,6 +71,13 @@ class RecentIndex:
     def unwatch(self, cohort: Cohort) -> None:
         """Stop listing hosts entering ``cohort`` (its fleet incident closed or moved)."""
         self._joined.pop(cohort, None)
+
+    def peers_of(self, state: TrackedIncident) -> set[str]:
+        """Other hosts that recently deviated as ``state``'s host did (in one metric or more)."""
+        peers: set[str] = set()
+        for metric, direction in state.directions.items():
+            peers.update(self.by_deviation.get(f"{metric}:{direction}", ()))
+        return peers - state.nodes
 
     def _index(self, seen: Seen, step: int) -> None:
         node_id = seen.node_id

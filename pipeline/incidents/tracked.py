@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from pipeline.models import MetricDeviation, RememberedIncident
+from pipeline.models import SEVERITY_RANK, MetricDeviation, RememberedIncident
 
 LISTED_NODES = 64  # an incident names at most this many of its hosts (the model's limit)
 
@@ -58,6 +58,29 @@ class TrackedIncident:
         if len(listed) < LISTED_NODES or node_id < listed[-1]:
             bisect.insort(listed, node_id)
             del listed[LISTED_NODES:]
+
+    def page_as_group(self, group: dict[str, str], population: int | None, at: datetime) -> None:
+        """Make it the incident of a group of hosts, published at once (``at``: first seen)."""
+        self.group, self.labels, self.population = group, dict(group), population
+        self.opened_seen, self.published = at, True
+
+    def merge_deviation(self, item: MetricDeviation, direction: str) -> None:
+        """Take one metric's deviation: its peak is kept, with the earliest time it was seen."""
+        current = self.deviations.get(item.metric)
+        if current is None:
+            self.deviations[item.metric], self.directions[item.metric] = item, direction
+            return
+        peak = item if item.score > current.score else current
+        first_at = min(item.first_at, current.first_at)
+        self.deviations[item.metric] = peak.model_copy(update={"first_at": first_at})
+
+    def take_over(self, host: TrackedIncident) -> None:
+        """Fold a host incident into this one: its deviations, events, severity and last time."""
+        for metric, item in host.deviations.items():
+            self.merge_deviation(item, host.directions[metric])
+        self.event_count += host.event_count
+        self.severity = max(self.severity, host.severity, key=SEVERITY_RANK.__getitem__)
+        self.last_event_at = max(filter(None, (self.last_event_at, host.last_event_at)))
 
     @classmethod
     def from_memory(cls, memory: RememberedIncident) -> TrackedIncident:
