@@ -34,7 +34,9 @@ class CpuSaturation:
     """
 
     kind = "cpu_saturation"
-    explains: tuple[str, ...] = ()
+    # A host out of CPU serves its network late: softirqs and readers fall behind, backlogs
+    # overflow, peers time out and retransmit. Those losses are the saturation's, not the link's.
+    explains: tuple[str, ...] = ("network_degradation",)
 
     def analyze_one(self, evidence: Evidence, view: NodeView) -> Finding | None:
         """See the class docstring."""

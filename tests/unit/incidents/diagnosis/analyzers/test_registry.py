@@ -35,3 +35,19 @@ def test_a_fault_starting_late_in_the_window_counts_less() -> None:
     views = [NodeView.of(early), NodeView.of(late)]
     found = {f.node_id: f.confidence for f in analyze_many(make_evidence(early, late), views)}
     assert found["early"] > found["late"] > 0
+
+
+def test_retransmits_of_a_host_out_of_cpu_are_the_saturation_s() -> None:
+    # A real CPU hog's host: loopback peers retransmitted (0 -> 0.3 segments/s, a hundred
+    # sigmas) while the hog took every core. The saturation is the fault; the losses follow.
+    node = make_node(
+        {
+            "cpu.usage_idle": 2,
+            "cpu.usage_user": 93,
+            "proc.hog.cpu_percent": 190,
+            "net.tcp_retrans_segs_per_s": 0.3,
+        }
+    )
+    found = analyze_many(make_evidence(node), [NodeView.of(node)])
+    kinds = [f.kind for f in found]
+    assert kinds[0] == "cpu_saturation" and "network_degradation" in kinds
