@@ -104,13 +104,33 @@ def _diagnosed(
             and incident.severity in ACTIONABLE  # the runbook's rules act from warning up
         )
 
+    read: list[Incident] = []
+
+    def done(found: list[Incident]) -> bool:
+        read[:] = found
+        return any(map(right, found))
+
     try:
-        seen = collect(
-            kafka, topic_settings, topics.INCIDENTS, Incident, lambda f: any(map(right, f)), 150
-        )
-    except AssertionError as exc:  # say what it was diagnosed instead
-        raise AssertionError(f"no {kind} incident naming {culprit} on {node}: {exc}") from None
+        seen = collect(kafka, topic_settings, topics.INCIDENTS, Incident, done, 150)
+    except AssertionError as exc:  # say what it was diagnosed instead, in a line each
+        instead = "; ".join(dict.fromkeys(_verdict(i) for i in read if i.node_id == node))
+        raise AssertionError(
+            f"no {kind} incident naming {culprit} on {node} ({str(exc)[:60]}); "
+            f"its incidents were: {instead or 'none'}"
+        ) from None
     return next(i for i in seen if right(i))
+
+
+def _verdict(incident: Incident) -> str:
+    """One incident's diagnosis, short: kind, confidence, culprit, severity, runner-up, evidence."""
+    found = incident.diagnosis
+    if found is None:
+        return f"{incident.severity} undiagnosed"
+    others = ", ".join(f"{v.kind} {v.confidence}" for v in found.alternatives[:2])
+    return (
+        f"{found.kind} {found.confidence} culprit={found.culprit.process} {incident.severity}"
+        f" (then {others or 'nothing'}; evidence {found.evidence[:2]})"
+    )
 
 
 def _actions_for(
