@@ -120,6 +120,12 @@ def _run(
 ) -> Scorecard:
     scenario = demo_scenario(options.nodes, options.seed)
     fleet = SimulatedFleet(scenario)
+    span_end = fleet.start_at + timedelta(seconds=scenario.duration_s)
+    if span_end + timedelta(minutes=1) < utc_now():
+        console.print(
+            f"simulated time ends at {span_end:%H:%M} UTC, before the batch nodes' nightly job"
+            " starts or ends (a change the demo's hour of history cannot teach)"
+        )
     with console.status("starting the stream worker and the incident stage"):
         web_port = _start_components(
             children, kafka, influx, topic_settings, work_dir, keys, alertmanager_url
@@ -331,7 +337,7 @@ def _explain_keep(
         for key, value in addresses.items():
             console.print(f"  export {key}={value}")
         console.print(
-            "  fleetwatch anomalies --since 6h; fleetwatch report --since 6h -o report.html"
+            "  fleetwatch anomalies --since 12h; fleetwatch report --since 12h -o report.html"
         )
 
 
