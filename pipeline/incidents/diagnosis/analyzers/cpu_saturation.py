@@ -89,8 +89,13 @@ def _risen_to(view: NodeView, d: Deviation) -> float:
 
 
 def _busy_percent(view: NodeView, d: Deviation) -> float:
-    """Busy share of the CPU; time idle waiting on I/O is not CPU work (io_saturation's)."""
+    """Busy share of the CPU from ``d``'s onset on; time idle on I/O is not CPU work.
+
+    From the onset, not over the window: an incident another deviation opened minutes before the
+    CPU filled holds those idle minutes too, and a host busy at 98 % since the onset read 82 %.
+    """
+    level = _risen_to(view, d)
     if not d.metric.endswith("idle"):
-        return d.window_mean
+        return level
     iowait = view.deviations.get("cpu.usage_iowait")
-    return 100.0 - d.window_mean - (iowait.window_mean if iowait else 0.0)
+    return 100.0 - level - (iowait.window_mean if iowait else 0.0)

@@ -60,3 +60,17 @@ def test_a_tiny_stall_is_many_sigmas_but_no_shortage() -> None:
     # Steal from 0 to 0.5 %: a large z on a quiet baseline, yet no CPU is missing.
     evidence, view = view_of({"cpu.usage_steal": 0.5})
     assert CpuSaturation().analyze_one(evidence, view) is None
+
+
+def test_busy_is_judged_from_the_onset_not_over_minutes_before_it() -> None:
+    # Another deviation opened the incident; the CPU filled only halfway through its window.
+    evidence, view = view_of(
+        {
+            "cpu.usage_idle": lambda progress: 74.0 if progress <= 0.5 else 2.0,
+            "cpu.usage_user": lambda progress: 20.0 if progress <= 0.5 else 93.0,
+            "proc.hog.cpu_percent": lambda progress: 0.0 if progress <= 0.5 else 190.0,
+        }
+    )
+    found = CpuSaturation().analyze_one(evidence, view)
+    assert found is not None and found.culprit == "hog"
+    assert found.confidence >= 0.8  # 98 % busy since the onset, not 62 % over the window
