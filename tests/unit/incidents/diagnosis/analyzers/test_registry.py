@@ -15,15 +15,13 @@ def test_every_core_kind_has_one_analyzer_and_explains_only_core_kinds() -> None
 
 def test_a_cause_outranks_the_symptom_it_explains() -> None:
     # OOM kills restart the unit: process_crash fires too, but memory pressure explains it.
-    node = make_node(
+    kinds = _kinds_found(
         {
             "mem.oom_kills_per_s": 0.3,
             "unit.report.restarts_per_s": 0.05,
             "mem.swap_used_percent": 20,
         }
     )
-    found = analyze_many(make_evidence(node), [NodeView.of(node)])
-    kinds = [f.kind for f in found]
     assert kinds[0] == "memory_pressure" and "process_crash" in kinds
 
 
@@ -40,7 +38,7 @@ def test_a_fault_starting_late_in_the_window_counts_less() -> None:
 def test_retransmits_of_a_host_out_of_cpu_are_the_saturation_s() -> None:
     # A real CPU hog's host: loopback peers retransmitted (0 -> 0.3 segments/s, a hundred
     # sigmas) while the hog took every core. The saturation is the fault; the losses follow.
-    node = make_node(
+    kinds = _kinds_found(
         {
             "cpu.usage_idle": 2,
             "cpu.usage_user": 93,
@@ -48,6 +46,10 @@ def test_retransmits_of_a_host_out_of_cpu_are_the_saturation_s() -> None:
             "net.tcp_retrans_segs_per_s": 0.3,
         }
     )
-    found = analyze_many(make_evidence(node), [NodeView.of(node)])
-    kinds = [f.kind for f in found]
     assert kinds[0] == "cpu_saturation" and "network_degradation" in kinds
+
+
+def _kinds_found(window: dict[str, float]) -> list[str]:
+    """The kinds found on one node whose metrics take ``window``'s values, most confident first."""
+    node = make_node(window)
+    return [f.kind for f in analyze_many(make_evidence(node), [NodeView.of(node)])]
