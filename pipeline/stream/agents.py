@@ -13,6 +13,7 @@ from influxdb_client.client.write.point import Point
 from pipeline.bus import Origin, dead_letter, decode_or_dead_letter
 from pipeline.errors import SinkBackpressure
 from pipeline.models import DeadLetter, MetricBatch, encode, utc_now
+from pipeline.stream.consumer import overtaken
 from pipeline.stream.meters import CONTENT_TYPE
 from pipeline.stream.process import Detection
 from pipeline.stream.rebalance import RebalanceSensor
@@ -79,9 +80,10 @@ async def handle_chunk(worker: Worker, events: list[Any]) -> list[Outcome]:
     """Process a chunk of ``fleet.metrics`` in order; returns what became of each (for tests).
 
     A chunk is filled before it is processed, so a rebalance may come between. Events fetched
-    in an earlier consumer generation, and any met while Faust's flow is stopped (from the
-    revocation until the partitions are sought back to their last commit), are skipped
-    unacknowledged, as Faust skips them itself: the seek re-reads them, for this worker or the
+    in an earlier consumer generation, any met while Faust's flow is stopped (from the
+    revocation until the partitions are sought back to their last commit), and any handed out
+    before their partition's latest seek (Faust resumes the flow for table recovery before it
+    seeks) are skipped unacknowledged: the seek re-reads them, for this worker or the
     partition's new owner. Learning them instead would put them in models the revocation has
     already dropped, or will drop: a forked copy of a node the new owner learns too.
 
@@ -94,7 +96,7 @@ async def handle_chunk(worker: Worker, events: list[Any]) -> list[Outcome]:
     for event in events:
         fetched_in = event.message.generation_id
         stale = fetched_in is not None and fetched_in != app.consumer_generation_id
-        if stale or not app.flow_control.is_active():
+        if stale or not app.flow_control.is_active() or overtaken(app, event.message):
             outcomes.append(Outcome.STALE)
             continue
         acks.track(event)

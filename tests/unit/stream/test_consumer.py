@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from faust.types import TP
+from faust.types.tuples import ConsumerMessage
 
 from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
 from pipeline.stream.app import make_app, make_worker
@@ -13,6 +15,7 @@ from pipeline.stream.consumer import FleetConsumer
 
 METRICS = [TP("fleet.metrics", p) for p in range(3)]
 CHANGELOG = TP("fleetwatch-worker-node-models-changelog", 0)
+INPUT = TP("unit.fleet.metrics", 0)  # the worker's input topic: Faust tracks its acks
 
 
 class Partitions:
@@ -53,3 +56,121 @@ def test_partitions_never_committed_are_sought_to_their_earliest_offset() -> Non
     # changelog left to table recovery. Faust keeps the committed offsets it read.
     assert partitions.positions == {METRICS[0]: 40, METRICS[1]: 7, METRICS[2]: 7}
     assert consumer._committed_offset == {METRICS[0]: 40, METRICS[2]: None}  # noqa: SLF001
+
+
+class Record:
+    """What aiokafka hands Faust for one message."""
+
+    def __init__(self, tp: TP, offset: int) -> None:
+        self.topic, self.partition, self.offset = tp.topic, tp.partition, offset
+        self.timestamp, self.timestamp_type, self.headers = 0, 0, []
+        self.key, self.value, self.checksum = b"k", b"v", None
+        self.serialized_key_size = self.serialized_value_size = 1
+
+
+class FetchingPartitions(Partitions):
+    """Partitions that also serve fetches; a fetch can run while a seek does (as in Faust)."""
+
+    def __init__(self, committed: Mapping[TP, int | None]) -> None:
+        super().__init__(committed)
+        self.batches: list[dict[TP, list[Record]]] = []
+        self.during_fetch: Callable[[], Awaitable[None]] | None = None
+
+    async def getmany(self, active_partitions: object, timeout: float) -> dict[TP, list[Record]]:
+        if self.during_fetch is not None:
+            await self.during_fetch()
+            self.during_fetch = None
+        return self.batches.pop(0)
+
+    def highwater(self, tp: TP) -> int:
+        return 1000
+
+
+def _fetched(consumer: FleetConsumer) -> list[tuple[TP, int]]:
+    async def drain() -> list[tuple[TP, int]]:
+        return [(tp, message.offset) async for tp, message in consumer.getmany(timeout=0.1)]
+
+    return asyncio.run(drain())
+
+
+def _worker_consumer(partitions: Partitions) -> FleetConsumer:
+    stream = StreamSettings(store="memory")  # app id fleetwatch-worker: see CHANGELOG
+    app = make_worker(KafkaSettings(), TopicSettings(prefix="unit."), stream, InfluxSettings()).app
+    consumer = app.consumer
+    assert isinstance(consumer, FleetConsumer)
+    consumer._thread = partitions  # noqa: SLF001 - the broker side of Faust's consumer
+    consumer.flow_active = True  # as after a rebalance (resume_flow would need Faust's loop)
+    consumer._set_active_tps(partitions.assignment())  # noqa: SLF001 - as after a rebalance
+    return consumer
+
+
+def test_records_fetched_before_a_seek_are_dropped_and_read_again_from_where_it_put_them() -> None:
+    # A worker read partition 1 up to 150 before a rebalance; the rebalance's seek puts it back
+    # at its start (7) while that fetch is still out. Handing those records to the agents would
+    # have a fresh model learn 150 on and count the re-read 7-149 as learned already.
+    partitions = FetchingPartitions({METRICS[0]: 40, METRICS[1]: None, CHANGELOG: None})
+    consumer = _worker_consumer(partitions)
+    stale = {
+        METRICS[1]: [Record(METRICS[1], o) for o in (150, 151)],
+        CHANGELOG: [Record(CHANGELOG, 3)],
+    }
+    partitions.batches = [stale, {METRICS[1]: [Record(METRICS[1], 7)]}]
+    partitions.during_fetch = consumer.perform_seek
+    partitions.positions[METRICS[1]] = 152  # where the stale fetch left it
+
+    assert _fetched(consumer) == [(CHANGELOG, 3)]  # table recovery positions changelogs itself
+    assert partitions.positions[METRICS[1]] == 7  # sought back where the seek had put it
+    assert _fetched(consumer) == [(METRICS[1], 7)]  # a fetch requested after the seek passes
+
+
+def test_a_fetch_requested_after_the_last_seek_is_handed_out_whole() -> None:
+    partitions = FetchingPartitions({METRICS[0]: 40, METRICS[1]: None})
+    consumer = _worker_consumer(partitions)
+    asyncio.run(consumer.perform_seek())
+    partitions.batches = [{METRICS[0]: [Record(METRICS[0], o) for o in (40, 41)]}]
+    assert _fetched(consumer) == [(METRICS[0], 40), (METRICS[0], 41)]
+    assert partitions.positions == {METRICS[0]: 40, METRICS[1]: 7}  # no seek back
+
+
+def _message(tp: TP, offset: int, generation: int) -> ConsumerMessage:
+    return ConsumerMessage(
+        tp.topic, tp.partition, offset, 0.0, 0, [], b"k", b"v", None, 1, 1, tp,
+        generation_id=generation,
+    )  # fmt: skip
+
+
+def test_acks_of_messages_skipped_during_a_rebalance_are_not_recorded() -> None:
+    # Faust acks what its streams skip; recorded after the revocation reset the partition's
+    # acknowledgements, such an ack let a commit pass the message before its re-read was saved.
+    consumer = _worker_consumer(FetchingPartitions({INPUT: 10}))
+    app = consumer.app
+    app.topics._acking_topics.add(INPUT.topic)  # noqa: SLF001 - as the running agent's conductor
+    app.consumer_generation_id = 2
+    app.flow_control.resume()
+    assert not consumer.ack(_message(INPUT, 11, generation=1))  # fetched before the rebalance
+    app.flow_control.suspend()
+    assert not consumer.ack(_message(INPUT, 12, generation=2))  # met while the flow is stopped
+    app.flow_control.resume()
+    assert consumer.ack(_message(INPUT, 13, generation=2))
+    assert consumer._acked[INPUT] == [13]  # noqa: SLF001 - Faust's acknowledgements
+
+
+def test_messages_handed_out_before_a_seek_of_their_partition_are_overtaken() -> None:
+    # Faust's recovery resumes the flow before it seeks: what was handed out in between sits in
+    # the agents' buffers, fetched from where the fetcher was, not from where the seek puts it.
+    partitions = FetchingPartitions({METRICS[0]: 40, METRICS[1]: None})
+    consumer = _worker_consumer(partitions)
+    before = [Record(METRICS[1], 150), Record(METRICS[0], 60)]
+    partitions.batches = [{METRICS[1]: before[:1], METRICS[0]: before[1:]}]
+
+    async def fetch_seek_fetch() -> tuple[list[Any], list[Any]]:
+        handed_out = [message async for _, message in consumer.getmany(timeout=0.1)]
+        await consumer.perform_seek()
+        partitions.batches = [{METRICS[1]: [Record(METRICS[1], 7)]}]
+        return handed_out, [message async for _, message in consumer.getmany(timeout=0.1)]
+
+    handed_out, after = asyncio.run(fetch_seek_fetch())
+    assert [m.offset for m in handed_out] == [150, 60]
+    assert all(consumer.overtaken(message) for message in handed_out)
+    assert [m.offset for m in after] == [7]
+    assert not consumer.overtaken(after[0])
