@@ -37,16 +37,17 @@ def publish(kafka: KafkaSettings, topic_settings: TopicSettings, batches: Iterab
     """Send batches (or raw bytes) keyed by node; returns how many."""
     producer = make_producer(kafka, linger_ms=5)
     topic = topics.METRICS.name(topic_settings.prefix)
-    sent = 0
+    futures = []
     for item in batches:
         if isinstance(item, MetricBatch):
-            producer.send(topic, key=item.node_id.encode(), value=encode(item))
+            futures.append(producer.send(topic, key=item.node_id.encode(), value=encode(item)))
         else:
-            producer.send(topic, key=b"hostile", value=item)
-        sent += 1
-    producer.flush(timeout=60)
+            futures.append(producer.send(topic, key=b"hostile", value=item))
+    producer.flush(timeout=130)
     producer.close()
-    return sent
+    for future in futures:  # a batch the broker never took would read as one the worker lost
+        future.get(timeout=0)
+    return len(futures)
 
 
 def read_rows(influx: InfluxSettings, measurement: str, node_regex: str) -> list[dict[str, Any]]:
