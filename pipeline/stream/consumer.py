@@ -11,16 +11,15 @@ and relies on the seek to rewind past anything read in between. What went wrong,
   earliest offset here, which is what ``consumer_auto_offset_reset="earliest"`` asks for anyway.
 - **Records fetched before the seek, handed out after it.** Faust stamps a fetched batch with the
   consumer generation current when the fetch *returns*, and its recovery resumes the flow before
-  the seek, so a batch requested before a rebalance or a seek could reach the agents afterwards:
-  a partition's model learned offsets 150 on with a fresh model while the seek had rewound to 0,
+  the seek, so a batch fetched before a rebalance or a seek could reach the agents afterwards: a
+  partition's model learned offsets 150 on with a fresh model while the seek had rewound to 0,
   and the re-read 0–149 then counted as already learned (forked scores, and once a batch never
-  scored: issue 17, ``test_worker_scaleout``). Here a batch remembers the generation and the seek
-  it was requested in; input records of a batch that a rebalance or seek overtook are dropped, and
-  the partitions they came from are sought back to where the last seek put them, so whatever the
-  fetch had read (before or after the seek: the consumer thread may run both at once) is read
-  again, in order. Records already handed out when a seek of their partition starts (recovery
-  runs with the flow on, and the agents buffer what they read) are marked overtaken; the worker
-  skips them unacknowledged, as the seek reads them again.
+  scored: issue 17, ``test_worker_scaleout``). Here a fetch and a seek never run at once (the
+  consumer thread would run both together), a batch remembers the generation and seek it was
+  fetched in, and its input records are dropped if a rebalance or seek came since: the seek
+  placed the partition at or before them, so they are read again. Records already handed out
+  when a seek of their partition starts (the agents buffer what they read) are marked
+  overtaken; the worker skips them unacknowledged for the same reason.
 - **Acknowledgements of skipped messages.** Faust acknowledges what its streams skip during a
   rebalance, after it reset the partition's acknowledgements; such acks are not recorded.
 
@@ -29,6 +28,7 @@ and relies on the seek to rewind past anything read in between. What went wrong,
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import weakref
@@ -68,13 +68,13 @@ class FleetConsumer(faust_aiokafka.Consumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Seeks begun or ended so far, and where the last ``perform_seek`` put each partition.
+        # Seeks begun so far; a fetch and a seek never run at once.
         self._seeks = 0
-        self._sought_to: dict[Any, int] = {}
-        # (generation, seeks) when the batch being handed out was requested: one batch is in
+        self._fetch_or_seek = asyncio.Lock()
+        # (generation, seeks) when the batch being handed out was fetched: one batch is in
         # flight at a time, as Faust's fetcher calls ``getmany`` in a loop.
-        self._requested_in = (0, 0)
-        self._handed_out: deque[tuple[Any, weakref.ref[Any]]] = deque(maxlen=HANDED_OUT_REMEMBERED)
+        self._fetched_in = (0, 0)
+        self._handed_out: deque[weakref.ref[Any]] = deque(maxlen=HANDED_OUT_REMEMBERED)
         self._overtaken: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def overtaken(self, message: Any) -> bool:
@@ -88,71 +88,47 @@ class FleetConsumer(faust_aiokafka.Consumer):
 
     async def perform_seek(self) -> None:
         """Seek to the committed offsets, and partitions never committed to their earliest."""
-        async with self._seeking(None):
+        async with self._seeking():
             await super().perform_seek()
             committed = self._committed_offset  # noqa: SLF001 - filled by perform_seek above
             fresh = never_committed(self.assignment(), committed, self._is_changelog_tp)
-            earliest: Mapping[Any, int] = {}
             if fresh:
                 log.info("never committed, read from the start: %s", sorted(map(str, fresh)))
-                earliest = await self.earliest_offsets(*fresh)
-                await self.seek_wait(earliest)
-            self._sought_to = {tp: o for tp, o in committed.items() if o} | dict(earliest)
+                await self.seek_wait(await self.earliest_offsets(*fresh))
 
     async def _getmany(self, active_partitions: set[Any] | None, timeout: float) -> Any:
-        """Fetch a batch, remembering the generation and seek count it was requested in."""
-        requested_in = self._now()  # queued to the consumer thread with no await in between
-        records = await super()._getmany(active_partitions, timeout)
-        self._requested_in = requested_in
+        """Fetch a batch (never while a seek runs), remembering the generation and seek count."""
+        async with self._fetch_or_seek:
+            fetched_in = self._now()
+            records = await super()._getmany(active_partitions, timeout)
+        self._fetched_in = fetched_in
         return records
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[Any, Any]]:
-        """Faust's batch, without the input records a rebalance or seek overtook."""
-        overtaken: set[Any] = set()
+        """Faust's batch, without the input records a rebalance or seek came after.
+
+        The seek placed their partition at or before them (the fetch was done before it began),
+        so they are read again; a rebalance's own seek follows it.
+        """
+        dropped = 0
         async for tp, message in super().getmany(timeout):
             if self._is_changelog_tp(tp):
                 yield tp, message
-            elif self._requested_in == self._now():
-                self._handed_out.append((tp, weakref.ref(message)))
+            elif self._fetched_in == self._now():
+                self._handed_out.append(weakref.ref(message))
                 yield tp, message
             else:
-                overtaken.add(tp)
-        if overtaken:
-            await self._seek_back(overtaken)
-
-    async def _seek_back(self, partitions: set[Any]) -> None:
-        """Read ``partitions`` again from where the last seek put them.
-
-        Without a seek since the batch was requested (a rebalance that has not sought yet), the
-        rebalance's own seek comes next and does it.
-        """
-        if self._requested_in[1] == self._seeks:
-            return
-        assigned = self.assignment()
-        targets = {tp: o for tp, o in self._sought_to.items() if tp in partitions & assigned}
-        log.info("records fetched before a seek dropped; read again from %s", targets)
-        if not targets:
-            return
-        try:
-            async with self._seeking(set(targets)):
-                await self.seek_wait(targets)
-        except Exception as exc:  # noqa: BLE001 - a rebalance under way seeks them itself
-            log.warning("seeking back %s failed, left to the next rebalance: %r", targets, exc)
+                dropped += 1
+        if dropped:
+            log.info("%d records fetched before a rebalance or seek dropped, read again", dropped)
 
     @contextlib.asynccontextmanager
-    async def _seeking(self, partitions: set[Any] | None) -> AsyncIterator[None]:
-        """Count a seek of ``partitions`` (all when None) at its start and at its end.
-
-        A fetch requested before the start may return records from before the seek; one
-        requested while it runs may too (the consumer thread runs two calls at once). Messages
-        of those partitions handed out so far are overtaken.
-        """
-        self._seeks += 1
-        self._overtake(partitions)
-        try:
-            yield
-        finally:
+    async def _seeking(self) -> AsyncIterator[None]:
+        """A seek of every input partition: no fetch meanwhile; what was handed out is overtaken."""
+        async with self._fetch_or_seek:
             self._seeks += 1
+            self._overtake()
+            yield
 
     def ack(self, message: Any) -> bool:
         """Faust's ack, except for messages its streams skip while a rebalance is under way.
@@ -170,17 +146,12 @@ class FleetConsumer(faust_aiokafka.Consumer):
             return False
         return bool(super().ack(message))
 
-    def _overtake(self, partitions: set[Any] | None) -> None:
-        kept: deque[tuple[Any, weakref.ref[Any]]] = deque(maxlen=HANDED_OUT_REMEMBERED)
-        for tp, ref in self._handed_out:
+    def _overtake(self) -> None:
+        for ref in self._handed_out:
             message = ref()
-            if message is None:
-                continue  # processed and gone
-            if partitions is None or tp in partitions:
+            if message is not None:  # else processed and gone
                 self._overtaken.add(message)
-            else:
-                kept.append((tp, ref))
-        self._handed_out = kept
+        self._handed_out.clear()
 
     def _now(self) -> tuple[int, int]:
         return (self.app.consumer_generation_id, self._seeks)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from faust.types import TP
@@ -69,28 +69,42 @@ class Record:
 
 
 class FetchingPartitions(Partitions):
-    """Partitions that also serve fetches; a fetch can run while a seek does (as in Faust)."""
+    """Partitions that also serve fetches, one batch per call."""
 
     def __init__(self, committed: Mapping[TP, int | None]) -> None:
         super().__init__(committed)
         self.batches: list[dict[TP, list[Record]]] = []
-        self.during_fetch: Callable[[], Awaitable[None]] | None = None
+        self.fetch_may_end = asyncio.Event()
+        self.fetch_may_end.set()
+        self.during_fetch: Callable[[], None] = lambda: None
+        self.sought_during_fetch = False
+        self.fetching = False
 
     async def getmany(self, active_partitions: object, timeout: float) -> dict[TP, list[Record]]:
-        if self.during_fetch is not None:
-            await self.during_fetch()
-            self.during_fetch = None
+        self.fetching = True
+        await self.fetch_may_end.wait()
+        self.during_fetch()
+        self.fetching = False
         return self.batches.pop(0)
+
+    async def seek_to_committed(self) -> Mapping[TP, int | None]:
+        self.sought_during_fetch |= self.fetching
+        return await super().seek_to_committed()
 
     def highwater(self, tp: TP) -> int:
         return 1000
 
 
-def _fetched(consumer: FleetConsumer) -> list[tuple[TP, int]]:
-    async def drain() -> list[tuple[TP, int]]:
-        return [(tp, message.offset) async for tp, message in consumer.getmany(timeout=0.1)]
+async def _messages(consumer: FleetConsumer) -> list[Any]:
+    return [message async for _, message in consumer.getmany(timeout=0.1)]
 
-    return asyncio.run(drain())
+
+async def _drain(consumer: FleetConsumer) -> list[tuple[TP, int]]:
+    return [(tp, message.offset) async for tp, message in consumer.getmany(timeout=0.1)]
+
+
+def _fetched(consumer: FleetConsumer) -> list[tuple[TP, int]]:
+    return asyncio.run(_drain(consumer))
 
 
 def _worker_consumer(partitions: Partitions) -> FleetConsumer:
@@ -104,32 +118,49 @@ def _worker_consumer(partitions: Partitions) -> FleetConsumer:
     return consumer
 
 
-def test_records_fetched_before_a_seek_are_dropped_and_read_again_from_where_it_put_them() -> None:
-    # A worker read partition 1 up to 150 before a rebalance; the rebalance's seek puts it back
-    # at its start (7) while that fetch is still out. Handing those records to the agents would
-    # have a fresh model learn 150 on and count the re-read 7-149 as learned already.
+def test_input_records_fetched_before_a_rebalance_are_not_handed_out() -> None:
+    # A worker read partition 1 up to 150 before a rebalance; Faust stamps the batch with the
+    # generation current when the fetch returns. Handed out, a fresh model would learn 150 on and
+    # count the seek's re-read of 7-149 as learned already.
     partitions = FetchingPartitions({METRICS[0]: 40, METRICS[1]: None, CHANGELOG: None})
     consumer = _worker_consumer(partitions)
-    stale = {
-        METRICS[1]: [Record(METRICS[1], o) for o in (150, 151)],
-        CHANGELOG: [Record(CHANGELOG, 3)],
-    }
-    partitions.batches = [stale, {METRICS[1]: [Record(METRICS[1], 7)]}]
-    partitions.during_fetch = consumer.perform_seek
-    partitions.positions[METRICS[1]] = 152  # where the stale fetch left it
+    stale = [Record(METRICS[1], o) for o in (150, 151)]
+    partitions.batches = [{METRICS[1]: stale, CHANGELOG: [Record(CHANGELOG, 3)]}]
 
+    def rebalance() -> None:
+        consumer.app.consumer_generation_id = 2
+
+    partitions.during_fetch = rebalance
     assert _fetched(consumer) == [(CHANGELOG, 3)]  # table recovery positions changelogs itself
-    assert partitions.positions[METRICS[1]] == 7  # sought back where the seek had put it
-    assert _fetched(consumer) == [(METRICS[1], 7)]  # a fetch requested after the seek passes
+    partitions.during_fetch = lambda: None
+    asyncio.run(consumer.perform_seek())  # the rebalance's seek reads partition 1 from 7
+    partitions.batches = [{METRICS[1]: [Record(METRICS[1], 7)]}]
+    assert _fetched(consumer) == [(METRICS[1], 7)]
 
 
-def test_a_fetch_requested_after_the_last_seek_is_handed_out_whole() -> None:
-    partitions = FetchingPartitions({METRICS[0]: 40, METRICS[1]: None})
+def test_a_seek_waits_for_the_fetch_under_way() -> None:
+    # The consumer thread runs two calls at once: a seek beside a fetch could let the fetch
+    # return records from either side of it, and nothing would tell which.
+    partitions = FetchingPartitions({METRICS[0]: 40})
     consumer = _worker_consumer(partitions)
-    asyncio.run(consumer.perform_seek())
-    partitions.batches = [{METRICS[0]: [Record(METRICS[0], o) for o in (40, 41)]}]
-    assert _fetched(consumer) == [(METRICS[0], 40), (METRICS[0], 41)]
-    assert partitions.positions == {METRICS[0]: 40, METRICS[1]: 7}  # no seek back
+    partitions.batches = [{METRICS[0]: [Record(METRICS[0], 40)]}]
+    partitions.fetch_may_end.clear()
+
+    async def fetch_while_seeking() -> list[Any]:
+        fetch = asyncio.ensure_future(_messages(consumer))
+        await asyncio.sleep(0.01)  # the fetch is under way
+        seek = asyncio.ensure_future(consumer.perform_seek())
+        await asyncio.sleep(0.01)
+        partitions.fetch_may_end.set()
+        handed_out = await fetch
+        await seek
+        return handed_out
+
+    handed_out = asyncio.run(fetch_while_seeking())
+    assert not partitions.sought_during_fetch
+    # Handed out before the seek began: the worker skips it, and the seek reads it again.
+    assert [m.offset for m in handed_out] == [40]
+    assert consumer.overtaken(handed_out[0])
 
 
 def _message(tp: TP, offset: int, generation: int) -> ConsumerMessage:
