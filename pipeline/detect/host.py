@@ -190,8 +190,8 @@ class RobustHostDetector(AnomalyDetector):
         sustained = self.host[SUSTAINED] + self.sustain_alpha * (instant - self.host[SUSTAINED])
         warming = not bool(arrays.score.any())
         threshold = self.alert_threshold.at(self.step)
-        on = bool(self.host[FLAG_ON] > 0)
-        flagged = flag_with_hysteresis(onset, threshold, on, 0.15) and not warming
+        surprise = max(float(arrays.score.max(initial=0.0)), joint)  # its evidence but novelty
+        flagged = self._decide(onset, surprise, threshold) and not warming
         # A host alert that recurs at this hour of day (a nightly job) is learned, not raised.
         if flagged and learn and self.schedule.recurrent(at_s):
             flagged = False
@@ -209,6 +209,19 @@ class RobustHostDetector(AnomalyDetector):
             series=SeriesTable(arrays, SERIES_DETECTOR),
             warming_up=warming,
             onset=onset,
+        )
+
+    def _decide(self, onset: float, surprise: float, threshold: float) -> bool:
+        """Does ``onset`` raise (or hold) the host alert; a young host's needs ``surprise`` too.
+
+        ``surprise`` is the onset's evidence without novelty: the top series score or the joint
+        model's. A young host's value ranges are as young as its models (see
+        :meth:`pipeline.detect.threshold.OnsetThreshold.evidence_floor`).
+        """
+        on = bool(self.host[FLAG_ON] > 0)
+        floor = self.alert_threshold.evidence_floor(self.step)
+        return flag_with_hysteresis(onset, threshold, on, 0.15) and flag_with_hysteresis(
+            surprise, floor, on, 0.15
         )
 
     def _joint(self, rows: robust.Rows, z: np.ndarray, learn: bool) -> float:

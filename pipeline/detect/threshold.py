@@ -47,7 +47,8 @@ class OnsetThreshold:
     must beat them all. ``prior`` joins them as one pseudo-onset: a score of 0.25 is a series at
     its usual 99th-percentile surprise (``ratio = 1`` in :mod:`pipeline.detect.series_kernel`).
     For its first ``young_samples`` samples (four onset blocks) a host's young models inflate
-    its scores, so the threshold is at least ``young_floor`` (seven usual surprises).
+    its scores, so the threshold is at least ``young_floor`` (seven usual surprises), and the
+    alert must reach it by surprise alone (:meth:`evidence_floor`), not by novelty.
 
     Examples
     --------
@@ -82,6 +83,24 @@ class OnsetThreshold:
         """The threshold for a host that has seen ``samples_seen`` samples."""
         young = samples_seen < self.young_samples
         return max(self.value, self.young_floor) if young else self.value
+
+    def evidence_floor(self, samples_seen: int) -> float:
+        """What a young host's alert needs from surprise alone: ``young_floor``, then nothing.
+
+        A host score counts a series by its surprise and its novelty (a value outside the range
+        the series has taken so far). A young host's ranges are as young as its models: about
+        2/n of ordinary values fall outside a range of n, so on a host of a hundred series some
+        series is at a new extreme nearly every sample, and novelty alone can carry an onset
+        over ``young_floor`` with a surprise of three usual ones. Until the host has seen
+        ``young_samples`` samples, its alert must also reach the floor by surprise alone.
+
+        Examples
+        --------
+        >>> threshold = OnsetThreshold()
+        >>> threshold.evidence_floor(200), threshold.evidence_floor(5000)
+        (0.7, 0.0)
+        """
+        return self.young_floor if samples_seen < self.young_samples else 0.0
 
     def update(self, onset: float, at_s: float) -> None:
         """Learn from one onset score (0 between onsets: nothing to learn)."""

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from pipeline.detect.base import HostScore
 from pipeline.detect.host import HOST_DETECTOR, RobustHostDetector
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -43,3 +44,25 @@ def test_sustained_score_stays_up_while_onset_reports_once() -> None:
     assert min(r.score for r in results[805:830]) > quiet  # above every quiet-time value
     onsets = [i for i, r in enumerate(results[800:], start=800) if r.onset]
     assert onsets and onsets[0] <= 802 and len(onsets) <= 5
+
+
+def _young_host_then(jump: float) -> HostScore:
+    """A 200-sample host of one noisy series, then one value ``jump`` sigmas above its level."""
+    rng = np.random.default_rng(0)
+    detector = RobustHostDetector()
+    for i in range(200):
+        detector.process_one(
+            {"app.latency_ms": 50.0 + rng.normal()}, T0 + timedelta(seconds=10 * i)
+        )
+    return detector.process_one({"app.latency_ms": 50.0 + jump}, T0 + timedelta(seconds=2000))
+
+
+def test_young_host_alert_needs_surprise_not_only_a_new_extreme() -> None:
+    # Four usual surprises beyond a range of 200 samples: the novelty of a young range carries
+    # the onset over the young floor, which the surprise alone (seven usual ones) does not reach.
+    modest = _young_host_then(10.0)
+    assert modest.onset is not None and modest.onset >= modest.threshold
+    assert modest.series["app.latency_ms"].score < modest.threshold
+    assert not modest.flagged
+    wild = _young_host_then(40.0)
+    assert wild.series["app.latency_ms"].score >= wild.threshold and wild.flagged
