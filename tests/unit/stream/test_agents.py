@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from unittest.mock import AsyncMock
 
 from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
@@ -21,6 +22,15 @@ def _worker():  # type: ignore[no-untyped-def]
     for topic in (worker.deadletter_topic, worker.anomalies_topic):
         topic.send = AsyncMock()  # type: ignore[method-assign]
     return worker
+
+
+async def _events(agent_: Any, offsets: tuple[int, ...]) -> list[Any]:
+    """Node n1's batches at ``offsets`` as events of the agent's stream."""
+    channel = agent_.stream().channel
+    return [
+        await channel.decode(agent_.to_message(b"n1", encode(batch_at("n1", i)), offset=i))
+        for i in offsets
+    ]
 
 
 def test_agent_dead_letters_bad_messages_and_keeps_processing() -> None:
@@ -52,11 +62,7 @@ def test_events_fetched_before_a_rebalance_are_skipped_unacknowledged() -> None:
 
     async def run() -> list[Outcome]:
         async with agent.test_context() as agent_:
-            channel = agent_.stream().channel
-            stale, fresh = [
-                await channel.decode(agent_.to_message(b"n1", encode(batch_at("n1", i)), offset=i))
-                for i in (0, 1)
-            ]
+            stale, fresh = await _events(agent_, (0, 1))
             stale.message.generation_id = 4  # fetched before the rebalance
             worker.app.consumer_generation_id = fresh.message.generation_id = 5
             return await handle_chunk(worker, [stale, fresh])
@@ -77,11 +83,7 @@ def test_events_handed_out_before_their_partitions_seek_are_skipped_unacknowledg
 
     async def run() -> list[Outcome]:
         async with agent.test_context() as agent_:
-            channel = agent_.stream().channel
-            ahead, sought = [
-                await channel.decode(agent_.to_message(b"n1", encode(batch_at("n1", i)), offset=i))
-                for i in (20, 0)
-            ]
+            ahead, sought = await _events(agent_, (20, 0))
             consumer._overtaken.add(ahead.message)  # noqa: SLF001 - as a seek after handing it out
             return await handle_chunk(worker, [ahead, sought])
 
@@ -96,11 +98,7 @@ def test_events_met_while_the_flow_is_stopped_are_skipped_unacknowledged() -> No
 
     async def run() -> tuple[list[Outcome], list[Outcome]]:
         async with agent.test_context() as agent_:
-            channel = agent_.stream().channel
-            events = [
-                await channel.decode(agent_.to_message(b"n1", encode(batch_at("n1", i)), offset=i))
-                for i in (0, 1)
-            ]
+            events = await _events(agent_, (0, 1))
             worker.app.flow_control.suspend()  # revoked: not sought back to the commit yet
             during = await handle_chunk(worker, events[:1])
             worker.app.flow_control.resume()
