@@ -415,13 +415,23 @@ class IncidentTracker:
         return state
 
     def _reopened(self, dedup_key: str, at: datetime) -> TrackedIncident | None:
-        """The same incident again when it resolved less than ``flap_window_s`` before ``at``."""
+        """The same incident again when it went quiet less than ``flap_window_s`` before ``at``.
+
+        Quiet by its own events' time (its last event plus the quiet period), not by the tick
+        that resolved it: the stage's clock is the newest event of any host, and runs ahead of a
+        host whose partition lags (a loaded worker, a catch-up; 45 min in the time-compressed
+        demo). An event from before its incident went quiet continues it, uncounted: the host
+        never was quiet, so it is no flap. Counted, every late event of a slow memory leak
+        reopened its incident, which was flapping (and so never acted on) within minutes.
+        """
         state = self.resolved.pop(dedup_key, None)
-        if state is None or state.resolved_at is None:
+        if state is None or state.resolved_at is None or state.last_event_at is None:
             return None
-        if at - state.resolved_at > timedelta(seconds=self.policy.flap_window_s):
+        quiet_at = state.last_event_at + self._quiet(state)
+        if at - quiet_at > timedelta(seconds=self.policy.flap_window_s):
             return None
-        state.reopen_count += 1
+        if at > quiet_at:
+            state.reopen_count += 1
         state.status, state.resolved_at = "updated", None
         return state
 

@@ -49,6 +49,19 @@ def culprit_of(kind: FaultKind, role: str) -> tuple[str | None, str | None]:
     return process, unit
 
 
+def can_host(kind: FaultKind, role: str) -> bool:
+    """Whether a fault of ``kind`` can happen as simulated on a ``role`` node.
+
+    The simulated leak fills the node's memory (to 98 %) through its culprit unit, which only a
+    unit without ``MemoryMax`` can do: a capped one (web's 6 GiB, batch's 8 GiB) is OOM-killed at
+    its cap, which is another fault (the library's ``oom_kills``, memory pressure). Placed on a
+    batch node, the leak's java grew to 17 GB under its 8 GiB cap.
+    """
+    if kind != "memory_leak":
+        return True
+    return main_workload(role).memory_max_bytes is None
+
+
 def healthy_workloads(
     node: VirtualNode, round_index: int, metrics: dict[str, float]
 ) -> dict[str, float]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pipeline.models import MetricBatch, utc_now
-from pipeline.sim.culprits import charge_culprit, healthy_workloads
+from pipeline.sim.culprits import can_host, charge_culprit, healthy_workloads
 from pipeline.sim.faults import FAULT_KINDS, Fault, FaultKind
 from pipeline.sim.nodes import ROLES, VirtualNode, derive
 
@@ -174,7 +174,8 @@ class SimulatedFleet:
         if spec.node_ids is not None:
             return None, spec.node_ids
         if spec.kind != "bad_deploy":
-            return None, (self._rng.choice(self.nodes).node_id,)
+            able = [n for n in self.nodes if can_host(spec.kind, n.profile.role)] or self.nodes
+            return None, (self._rng.choice(able).node_id,)
         by_role: dict[str, list[str]] = {}
         for node in self.nodes:
             by_role.setdefault(node.profile.role, []).append(node.node_id)

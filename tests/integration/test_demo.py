@@ -19,19 +19,23 @@ pytestmark = pytest.mark.integration
 
 # Bounds from repeated 2-minute runs of the default scenario (see the commit that set them):
 # false alarms stayed at 0-6 events and 0-2 incidents. A regression such as the daily profile
-# mirroring the level (hundreds of events at hour boundaries) lands far above them.
+# mirroring the level (hundreds of events at hour boundaries) lands far above them. Since the
+# leak is simulated on a node it can fill (a unit with no MemoryMax), the warm-up blip of the
+# batch node it was placed on before (10:37, pressure.cpu) is no longer taken into the leak's
+# incident and counts as false: two loaded runs had 4 (three such blips, one info cohort one).
 MAX_FALSE_ALARMS = 20
-MAX_FALSE_INCIDENTS = 3
-# The SRE answer for the demo's single-node resource faults, written here independently of the
-# scorecard's own table. Every simulated node sends its processes and units, so their culprits
-# are there to be named. The bad deploy is one incident keyed by its change (it was one per node).
-# Not yet asserted (issue 15, open): the leak's and the deploy's kind and action (memory_leak +
-# restart_unit, bad_change + rollback: right in the one loaded run completed on the final change
-# grouping; two others stopped on a stream-worker stall, unrelated).
+MAX_FALSE_INCIDENTS = 4
+# The SRE answer for every demo fault, written here independently of the scorecard's own table.
+# Every simulated node sends its processes and units, so their culprits are there to be named.
+# The bad deploy is one incident keyed by its change (it was one per node). The leak and the
+# deploy held in every completed loaded run once the leak's late events stopped making its
+# incident flap (see the commits that added them).
 RIGHT = {
     "cpu_runaway": ("cpu_saturation", ["stop_process"]),
+    "memory_leak": ("memory_leak", ["restart_unit"]),
     "disk_filling": ("disk_full", ["clean_files"]),
     "network_loss": ("network_degradation", []),  # no safe node action: a human is paged
+    "bad_deploy": ("bad_change", ["rollback"]),
 }
 
 
@@ -68,6 +72,8 @@ def test_short_demo_detects_every_fault_with_few_false_alarms(stack: Stack) -> N
     diagnosed = {k: (faults[k]["diagnosed_as"], faults[k]["actions"]) for k in RIGHT}
     assert diagnosed == RIGHT
     assert faults["cpu_runaway"]["culprit_named"] == "cruncher"  # the runaway, not a bystander
+    leak = faults["memory_leak"]
+    assert leak["culprit_right"] and leak["culprit_named"] in {"postgres", "redis-server"}
     assert card["faults_kind_right"] >= len(RIGHT)
     assert card["faults_action_right"] >= len(RIGHT)
 

@@ -145,6 +145,33 @@ def test_incident_outside_the_flap_window_is_new() -> None:
     assert second.incident_id != first.incident_id and second.reopen_count == 0
 
 
+def test_an_event_from_before_its_incident_went_quiet_continues_it_uncounted() -> None:
+    # The stage's clock runs ahead of a lagging host: it resolves the host's incident between
+    # events only minutes apart in the host's own time. Those are no reopens, and no flap.
+    tracker = IncidentTracker(GroupingPolicy(settle_s=0, resolve_after_s=60, flap_threshold=2))
+    tracker.observe_one(event_at("n1", 0))
+    (opened,) = tracker.tick(BASE_TIME + timedelta(seconds=11))
+    for seconds in (40, 80, 120):  # each event 40 s after the last: never quiet for 60 s
+        (resolved,) = tracker.tick(BASE_TIME + timedelta(seconds=seconds + 2000))
+        assert resolved.status == "resolved"
+        (late,) = tracker.observe_one(event_at("n1", seconds))
+        assert (late.incident_id, late.status) == (opened.incident_id, "updated")
+        assert (late.reopen_count, late.flapping) == (0, False)
+
+
+def test_the_flap_window_counts_from_when_the_host_went_quiet() -> None:
+    # Resolved by a clock 40 min ahead of its host, then the host deviates again 48 min after
+    # its last event: a new incident (its own window), not the old one reopened.
+    tracker = IncidentTracker(GroupingPolicy(settle_s=0, resolve_after_s=300))
+    tracker.observe_one(event_at("n1", 0))
+    (first,) = tracker.tick(BASE_TIME + timedelta(seconds=11))
+    tracker.tick(BASE_TIME + timedelta(seconds=2400))
+    tracker.observe_one(event_at("n1", 2880))
+    (second,) = tracker.tick(BASE_TIME + timedelta(seconds=2900))
+    assert second.incident_id != first.incident_id and second.reopen_count == 0
+    assert second.opened_at == BASE_TIME + timedelta(seconds=2880)
+
+
 def test_hints_first_metric_top_and_similar_with_outcome() -> None:
     policy = GroupingPolicy(settle_s=0, resolve_after_s=60)
     tracker = IncidentTracker(policy)

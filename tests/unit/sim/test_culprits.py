@@ -7,6 +7,7 @@ from dataclasses import replace
 from pipeline.models import MetricBatch
 from pipeline.sim import FaultSpec, Scenario, SimulatedFleet
 from pipeline.sim.culprits import culprit_of
+from pipeline.sim.library.workloads import main_workload
 from tests.conftest import BASE_TIME
 
 START_S = 600.0
@@ -83,3 +84,14 @@ def test_a_leak_grows_its_service_unit_and_packet_loss_blames_no_process() -> No
 def test_without_culprit_telemetry_only_host_metrics_are_sent() -> None:
     batch = _fleet("cpu_runaway", telemetry=False).batches(0)[0]
     assert not _instances(batch, "proc") and not _instances(batch, "unit")
+
+
+def test_a_leak_that_fills_the_node_is_placed_on_a_unit_without_a_memory_cap() -> None:
+    # A capped unit (batch's java, MemoryMax 8 GiB) is OOM-killed at its cap; it cannot fill the
+    # node's memory as the simulated leak does. Every seed puts the leak on an uncapped unit.
+    for seed in range(12):
+        scenario = replace(_fleet("memory_leak").scenario, seed=seed, nodes=20)
+        fleet = SimulatedFleet(scenario)
+        (node_id,) = fleet.faults[0].node_ids
+        role = next(n.profile.role for n in fleet.nodes if n.node_id == node_id)
+        assert main_workload(role).memory_max_bytes is None, (seed, node_id)

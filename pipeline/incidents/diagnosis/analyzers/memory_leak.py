@@ -6,6 +6,7 @@ import numpy as np
 
 from pipeline.incidents.diagnosis.analyzers.base import Finding, NodeView, finding
 from pipeline.incidents.diagnosis.evidence import Evidence, FloatArray
+from pipeline.incidents.diagnosis.signature import Deviation
 
 # A leak grows without giving memory back: the window's values follow time almost monotonically.
 MIN_TREND_CORRELATION = 0.8
@@ -32,7 +33,7 @@ class MemoryLeak:
         steady = [
             d
             for d in [*rising, *([available] if available else [])]
-            if abs(_trend(view, d.metric, d.z < 0)) >= MIN_TREND_CORRELATION
+            if abs(_trend(view, d)) >= MIN_TREND_CORRELATION
         ]
         if not steady:
             return None
@@ -40,17 +41,22 @@ class MemoryLeak:
         return finding(self.kind, view, steady, culprit=culprit)
 
 
-def _trend(view: NodeView, metric: str, falling: bool = False) -> float:
-    """Correlation of the window's values with time (0 when flat or too short).
+def _trend(view: NodeView, d: Deviation) -> float:
+    """Correlation with time of ``d``'s window values from its onset on (0: flat or too short).
 
+    From the onset, not over the window: another deviation may have opened the incident long
+    before the leak began, or the leak's own late events reopened an older one; its flat minutes
+    before the climb say nothing against a leak (an incident opened 54 min before one read 0.6).
     A leak ends at once when its process is restarted or killed: memory falls back within a
     round, and the window holds the climb and the release. When the values after their extreme
     gave back at least half of the climb to it, the climb alone is judged.
     """
-    values = view.node.series[metric][view.node.in_window]
+    values = view.node.series[d.metric][view.node.in_window]
     times = view.node.times_s[view.node.in_window]
+    onset = int(d.onset_share * (values.size - 1)) if values.size else 0
+    values, times = values[onset:], times[onset:]
     keep = np.isfinite(values)
-    values, times = _until_released(values[keep], falling), times[keep]
+    values, times = _until_released(values[keep], d.z < 0), times[keep]
     times = times[: values.size]
     if values.size < 5 or float(np.std(values)) == 0.0:
         return 0.0
