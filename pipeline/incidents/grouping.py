@@ -22,13 +22,13 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pipeline.incidents.change_cohorts import ChangeCohorts
 from pipeline.incidents.deviations import deviation_in, deviation_of
 from pipeline.incidents.hints import PastIncident, signature_of
 from pipeline.incidents.inventory import Inventory
+from pipeline.incidents.lifecycle import GroupingPolicy
 from pipeline.incidents.recent import Cohort, RecentIndex
 from pipeline.incidents.snapshot import material_of, snapshot_of
 from pipeline.incidents.tracked import Seen, TrackedIncident
@@ -41,23 +41,6 @@ from pipeline.models import (
 )
 
 MAX_HISTORY = 1000
-
-
-@dataclass(frozen=True)
-class GroupingPolicy:
-    """Thresholds of grouping and lifecycle (seconds, counts, shares)."""
-
-    gap_s: float = 300.0
-    resolve_after_s: float = 300.0
-    settle_s: float = 30.0
-    fleet_min_hosts: int = 5
-    fleet_min_share: float = 0.2
-    group_labels: tuple[str, ...] = ("role", "service", "rack", "zone")
-    flap_window_s: float = 1800.0
-    flap_threshold: int = 3
-    fleet_wait_s: float = 0.0  # the stage's setting holds host incidents; 0 does not
-    change_window_s: float = 900.0
-    change_min_hosts: int = 2
 
 
 def incident_id_of(dedup_key: str, opened_at: datetime) -> str:
@@ -136,8 +119,7 @@ class IncidentTracker:
             self.changes.expire(self.latest_at)
         self._recent.expire(now - timedelta(seconds=self.policy.gap_s))
         for key, state in list(self.open.items()):
-            assert state.last_event_at is not None  # noqa: S101 - set on the first event
-            if state.last_event_at + self._quiet(state) <= now:
+            if self.policy.quiet_at(state) <= now:
                 closed = self._resolve(key, state, now)
                 resolved = resolved or bool(closed)
                 changed += closed
@@ -202,7 +184,7 @@ class IncidentTracker:
         """The immutable, publishable view of ``state``."""
         others = (p for p in self.history if p.incident_id != state.incident_id)
         peers = self._recent.peers_of(state) if state.kind == "host" else ()
-        return snapshot_of(state, others, self._flapping(state), peers)
+        return snapshot_of(state, others, self.policy.flapping(state), peers)
 
     def _emit(self, state: TrackedIncident) -> Incident:
         state.announced, state.dirty = True, False
@@ -228,9 +210,6 @@ class IncidentTracker:
             len(self._recent.hosts_of(cohort)) * 2 >= self.policy.fleet_min_hosts
             for cohort in cohorts
         )
-
-    def _flapping(self, state: TrackedIncident) -> bool:
-        return state.reopen_count >= self.policy.flap_threshold
 
     def _change_incident_for(self, event: AnomalyEvent, at: datetime) -> TrackedIncident | None:
         """The incident of the change that reached the event's node just before, once it has one.
@@ -415,19 +394,16 @@ class IncidentTracker:
         return state
 
     def _reopened(self, dedup_key: str, at: datetime) -> TrackedIncident | None:
-        """The same incident again when it went quiet less than ``flap_window_s`` before ``at``.
+        """The same incident again when it went quiet (``quiet_at``) within ``flap_window_s``.
 
-        Quiet by its own events' time (its last event plus the quiet period), not by the tick
-        that resolved it: the stage's clock is the newest event of any host, and runs ahead of a
-        host whose partition lags (a loaded worker, a catch-up; 45 min in the time-compressed
-        demo). An event from before its incident went quiet continues it, uncounted: the host
-        never was quiet, so it is no flap. Counted, every late event of a slow memory leak
-        reopened its incident, which was flapping (and so never acted on) within minutes.
+        An event from before its incident went quiet continues it, uncounted: the host never was
+        quiet, so it is no flap. Counted, every late event of a slow memory leak from a lagging
+        partition reopened its incident, flapping (so never acted on) within minutes.
         """
         state = self.resolved.pop(dedup_key, None)
         if state is None or state.resolved_at is None or state.last_event_at is None:
             return None
-        quiet_at = state.last_event_at + self._quiet(state)
+        quiet_at = self.policy.quiet_at(state)
         if at - quiet_at > timedelta(seconds=self.policy.flap_window_s):
             return None
         if at > quiet_at:
@@ -460,7 +436,7 @@ class IncidentTracker:
             self._recent.unwatch(_cohort_of(state))
         opened: list[Incident] = []
         if not state.published:
-            if not self._settled_before_quiet(state):
+            if not self.policy.settled_before_quiet(state):
                 return []  # never paged: a blip shorter than settle_s disappears quietly
             # It settled before it went quiet, but no tick fell in between (a poll of events
             # spanning more than the quiet time, a burst of catch-up): page it, then resolve.
@@ -472,22 +448,6 @@ class IncidentTracker:
         signature = signature_of(state.deviations, state.directions)
         self.history.append(PastIncident(state.incident_id, signature, action, outcome))
         return [*opened, self._emit(state)]
-
-    def _settled_before_quiet(self, state: TrackedIncident) -> bool:
-        """Whether ``state`` was due to publish (``settle_s`` after it opened) before it went quiet.
-
-        Publication waits at most ``fleet_wait_s`` more for a fleet incident to take it; one that
-        did not take it by the quiet deadline will not.
-        """
-        seen = state.opened_seen or state.opened_at
-        assert state.last_event_at is not None  # noqa: S101 - set on the first event
-        return seen + timedelta(seconds=self.policy.settle_s) < state.last_event_at + self._quiet(
-            state
-        )
-
-    def _quiet(self, state: TrackedIncident) -> timedelta:
-        """How long without events resolves ``state`` (flapping ones: four times as long)."""
-        return timedelta(seconds=self.policy.resolve_after_s * (4 if self._flapping(state) else 1))
 
     def _forget_old_resolved(self, now: datetime) -> None:
         horizon = now - timedelta(seconds=self.policy.flap_window_s)

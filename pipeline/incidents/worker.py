@@ -33,9 +33,10 @@ from pipeline.incidents.changes import ChangeBook
 from pipeline.incidents.clock import DataClock
 from pipeline.incidents.diagnosing import DiagnosisStep
 from pipeline.incidents.diagnosis.feedback import IncidentMemory
-from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
+from pipeline.incidents.grouping import IncidentTracker
 from pipeline.incidents.inventory import Inventory
 from pipeline.incidents.issuer import Issuer
+from pipeline.incidents.lifecycle import GroupingPolicy
 from pipeline.incidents.memory_topic import read_all
 from pipeline.incidents.notifier import WebhookNotifier
 from pipeline.incidents.runbooks import load_runbook

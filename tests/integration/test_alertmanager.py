@@ -13,8 +13,9 @@ from datetime import timedelta
 import pytest
 
 from pipeline.incidents.alert_sender import AlertmanagerNotifier
-from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
+from pipeline.incidents.grouping import IncidentTracker
 from pipeline.incidents.inventory import Inventory
+from pipeline.incidents.lifecycle import GroupingPolicy
 from pipeline.incidents.stage import IncidentStage
 from pipeline.models import AnomalyEvent, utc_now
 from tests.conftest import make_event

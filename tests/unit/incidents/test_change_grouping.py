@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
+from pipeline.incidents.grouping import IncidentTracker
 from pipeline.incidents.inventory import Inventory
+from pipeline.incidents.lifecycle import GroupingPolicy
 from pipeline.models import ChangeEvent, Incident
 from tests.conftest import BASE_TIME
 from tests.unit.control.conftest import event_at

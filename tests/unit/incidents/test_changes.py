@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from pipeline.incidents.changes import ChangeBook
 from pipeline.incidents.diagnosing import DiagnosisStep
-from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
+from pipeline.incidents.grouping import IncidentTracker
+from pipeline.incidents.lifecycle import GroupingPolicy
 from pipeline.incidents.stage import IncidentStage
 from pipeline.models import ChangeEvent
 from tests.conftest import BASE_TIME

@@ -9,9 +9,10 @@ from pipeline.config import IncidentSettings
 from pipeline.control.operators import make_command
 from pipeline.incidents.changes import ChangeBook
 from pipeline.incidents.diagnosing import DiagnosisStep, FrameSource
-from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
+from pipeline.incidents.grouping import IncidentTracker
 from pipeline.incidents.inventory import Inventory
 from pipeline.incidents.issuer import Issuer
+from pipeline.incidents.lifecycle import GroupingPolicy
 from pipeline.incidents.runbooks import parse_runbook
 from pipeline.incidents.stage import IncidentStage
 from pipeline.models import (

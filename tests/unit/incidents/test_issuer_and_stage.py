@@ -5,9 +5,10 @@ from datetime import timedelta
 from pipeline.config import IncidentSettings
 from pipeline.control.operators import make_command
 from pipeline.control.signing import verify_request
-from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
+from pipeline.incidents.grouping import IncidentTracker
 from pipeline.incidents.inventory import Inventory
 from pipeline.incidents.issuer import Issuer
+from pipeline.incidents.lifecycle import GroupingPolicy
 from pipeline.incidents.runbooks import parse_runbook
 from pipeline.incidents.stage import IncidentStage
 from pipeline.models import Incident, utc_now

@@ -5,8 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from pipeline.incidents.grouping import GroupingPolicy, IncidentTracker
+from pipeline.incidents.grouping import IncidentTracker
 from pipeline.incidents.inventory import Inventory
+from pipeline.incidents.lifecycle import GroupingPolicy
 from pipeline.incidents.recent import Cohort, RecentIndex
 from pipeline.incidents.tracked import Seen, TrackedIncident
 from tests.conftest import BASE_TIME
