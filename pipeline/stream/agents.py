@@ -13,7 +13,7 @@ from influxdb_client.client.write.point import Point
 from pipeline.bus import Origin, dead_letter, decode_or_dead_letter
 from pipeline.errors import SinkBackpressure
 from pipeline.models import DeadLetter, MetricBatch, encode, utc_now
-from pipeline.stream.consumer import overtaken
+from pipeline.stream.consumer import fetched_before_rebalance, overtaken
 from pipeline.stream.meters import CONTENT_TYPE
 from pipeline.stream.process import Detection
 from pipeline.stream.rebalance import RebalanceSensor
@@ -94,9 +94,9 @@ async def handle_chunk(worker: Worker, events: list[Any]) -> list[Outcome]:
     outcomes = []
     app, acks = worker.app, worker.acks
     for event in events:
-        fetched_in = event.message.generation_id
-        stale = fetched_in is not None and fetched_in != app.consumer_generation_id
-        if stale or not app.flow_control.is_active() or overtaken(app, event.message):
+        message = event.message
+        stale = fetched_before_rebalance(app, message) or overtaken(app, message)
+        if stale or not app.flow_control.is_active():
             outcomes.append(Outcome.STALE)
             continue
         acks.track(event)

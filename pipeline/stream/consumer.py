@@ -38,6 +38,7 @@ from typing import Any
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import AppT
 
 log = logging.getLogger(__name__)
 # Input messages handed to the agents and perhaps not processed yet are remembered (weakly) so a
@@ -139,9 +140,7 @@ class FleetConsumer(faust_aiokafka.Consumer):
         re-read of it is saved, and a next owner then starts after it. The re-read is acknowledged
         when it is done.
         """
-        fetched_in = message.generation_id
-        stale = fetched_in is not None and fetched_in != self.app.consumer_generation_id
-        if stale or not self.app.flow_control.is_active():
+        if fetched_before_rebalance(self.app, message) or not self.app.flow_control.is_active():
             self._unacked_messages.discard(message)  # noqa: SLF001 - as Faust's ack does
             return False
         return bool(super().ack(message))
@@ -155,6 +154,12 @@ class FleetConsumer(faust_aiokafka.Consumer):
 
     def _now(self) -> tuple[int, int]:
         return (self.app.consumer_generation_id, self._seeks)
+
+
+def fetched_before_rebalance(app: AppT, message: Any) -> bool:
+    """True when ``message`` was fetched in an earlier consumer generation than ``app``'s now."""
+    fetched_in = message.generation_id
+    return fetched_in is not None and fetched_in != app.consumer_generation_id
 
 
 def overtaken(app: faust.App, message: Any) -> bool:
