@@ -25,6 +25,7 @@ from pipeline.bus import ensure_topics
 from pipeline.config import InfluxSettings, KafkaSettings, TopicSettings
 from pipeline.control.keys import load_keyring
 from pipeline.control.signing import verify_request
+from pipeline.incidents.runbooks import load_runbook
 from pipeline.models import (
     Incident,
     MetricBatch,
@@ -72,7 +73,7 @@ def run_fault(
         try:
             _published(kafka, topic_settings, node, WARM_BATCHES)
             process.misbehave()
-            incident = _diagnosed(kafka, topic_settings, node, kind, process.name)
+            incident = _diagnosed(kafka, topic_settings, node, kind, process.name, expect_some)
             process.calm()  # diagnosed: give the (loaded) machine its CPU back for the node
             requests, results = _actions_for(kafka, topic_settings, incident, expect_some)
         finally:
@@ -93,15 +94,28 @@ def _published(kafka: KafkaSettings, topic_settings: TopicSettings, node: str, c
 
 
 def _diagnosed(
-    kafka: KafkaSettings, topic_settings: TopicSettings, node: str, kind: str, culprit: str
+    kafka: KafkaSettings,
+    topic_settings: TopicSettings,
+    node: str,
+    kind: str,
+    culprit: str,
+    acted_on: bool,
 ) -> Incident:
+    """The node's first incident diagnosed ``kind`` with ``culprit`` named; with ``acted_on``,
+    the first one the runbook also acts on (a rule other than paging matches: the diagnosis is
+    as confident as the rule asks). The culprit misbehaves until then, as a real one would.
+    """
+    runbook = load_runbook(RUNBOOK)
+
     def right(incident: Incident) -> bool:
         found = incident.diagnosis
+        rule = runbook.match_one(incident)
         return (
             incident.node_id == node
             and found is not None
             and (found.kind, found.culprit.process) == (kind, culprit)
             and incident.severity in ACTIONABLE  # the runbook's rules act from warning up
+            and (not acted_on or (rule is not None and rule.action.type != "notify"))
         )
 
     read: list[Incident] = []

@@ -42,7 +42,10 @@ CORE_KINDS: tuple[str, ...] = (*ANALYZERS, UNKNOWN)
 # A kind explained by another found on the same node counts half: the cause is the diagnosis.
 EXPLAINED_FACTOR = 0.5
 # The fault that opened the incident shows first; one that began only at the window's end counts
-# half (a consequence, or a second fault overlapping the first).
+# half (a consequence, or a second fault overlapping the first). Late is judged from the first
+# finding's onset, not the window's start: the window opens at the detector's window boundary,
+# which can be most of a window before the fault (a CPU hog starting 9 s into a 10 s window read
+# as "late" against nothing earlier, and its confidence fell from 0.6 to 0.35).
 LATE_ONSET_FACTOR = 0.5
 
 
@@ -54,15 +57,20 @@ def analyze_many(evidence: Evidence, views: list[NodeView]) -> list[Finding]:
         for analyzer in ANALYZERS.values()
         if (f := analyzer.analyze_one(evidence, view)) is not None and f.confidence > 0
     ]
-    weighed = [replace(f, confidence=round(_weight(f, found) * f.confidence, 3)) for f in found]
+    first = min((f.onset_share for f in found), default=0.0)
+    weighed = [
+        replace(f, confidence=round(_weight(f, found, first) * f.confidence, 3)) for f in found
+    ]
     return sorted(weighed, key=lambda f: (-f.confidence, f.kind, f.node_id))
 
 
-def _weight(finding: Finding, found: list[Finding]) -> float:
+def _weight(finding: Finding, found: list[Finding], first_onset: float) -> float:
     explained = any(
         finding.kind in ANALYZERS[other.kind].explains
         for other in found
         if other.node_id == finding.node_id and other.confidence >= 0.5
     )
-    late = 1.0 - (1.0 - LATE_ONSET_FACTOR) * finding.onset_share
+    # How far into what was left of the window after the first finding began this one began.
+    lateness = (finding.onset_share - first_onset) / max(1.0 - first_onset, 1e-9)
+    late = 1.0 - (1.0 - LATE_ONSET_FACTOR) * lateness
     return (EXPLAINED_FACTOR if explained else 1.0) * late

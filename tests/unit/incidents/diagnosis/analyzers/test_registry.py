@@ -35,6 +35,20 @@ def test_a_fault_starting_late_in_the_window_counts_less() -> None:
     assert found["early"] > found["late"] > 0
 
 
+def test_a_fault_alone_counts_in_full_however_late_in_the_window_it_began() -> None:
+    # The CI's real CPU hog: the incident opened at the detector's window boundary, 9 s before the
+    # hog spun (onset 0.82 of the window). Nothing began earlier, so nothing came first: its 0.6
+    # was weighed down to 0.35 and the runbook (0.5) never stopped the hog.
+    late = make_node(None, "late")
+    late.series["net.tcp_retrans_percent"][ROWS - WINDOW_ROWS // 4 :] = 6.0
+    alone = analyze_many(make_evidence(late), [NodeView.of(late)])
+    early = make_node({"net.tcp_retrans_percent": 6.0}, "late")
+    from_the_start = analyze_many(make_evidence(early), [NodeView.of(early)])
+    assert [(f.kind, f.confidence) for f in alone] == [
+        (f.kind, f.confidence) for f in from_the_start
+    ]
+
+
 def test_retransmits_of_a_host_out_of_cpu_are_the_saturation_s() -> None:
     # A real CPU hog's host: loopback peers retransmitted (0 -> 0.3 segments/s, a hundred
     # sigmas) while the hog took every core. The saturation is the fault; the losses follow.
