@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pipeline.incidents.diagnosis.analyzers.culprit import top_culprit
-from pipeline.incidents.diagnosis.evidence import Evidence, NodeEvidence
+from pipeline.incidents.diagnosis.evidence import Evidence, FloatArray, NodeEvidence
 from pipeline.incidents.diagnosis.signature import Deviation, deviations_of
 
 # A deviation under 3 baseline sigmas is noise (the usual three-sigma rule); at 30 sigmas an
@@ -63,6 +63,20 @@ class NodeView:
     def top_culprit(self, *fields: str) -> str | None:
         """The process or unit that grew ``fields`` most (see :func:`culprit.top_culprit`)."""
         return top_culprit(self.node, *fields)
+
+    def since_onset(self, d: Deviation) -> tuple[FloatArray, FloatArray]:
+        """``d``'s window values and their times from its onset on (all of them without one).
+
+        No onset (never stayed past its onset level) is ``onset_share`` 1, which a real onset
+        cannot have, as it takes two rows. Cut there, only the last sample would be left:
+        DBSherlock's CPU saturations (idle 50 -> 0 on a baseline noisy by 30) read 21-37 % busy.
+        """
+        in_window = self.node.in_window
+        values, times = self.node.series[d.metric][in_window], self.node.times_s[in_window]
+        if d.onset_share >= 1.0 or values.size == 0:
+            return values, times
+        onset = int(d.onset_share * (values.size - 1))
+        return values[onset:], times[onset:]
 
 
 @functools.lru_cache(maxsize=1024)

@@ -82,10 +82,9 @@ def _taken(view: NodeView) -> Deviation | None:
 
 def _risen_to(view: NodeView, d: Deviation) -> float:
     """Mean of ``d``'s metric from its onset on: the window may have opened before the fault."""
-    values = view.node.series[d.metric][view.node.in_window]
+    values = view.since_onset(d)[0]
     values = values[np.isfinite(values)]
-    onset = int(d.onset_share * (values.size - 1)) if values.size else 0
-    return float(values[onset:].mean()) if values.size else d.window_mean
+    return float(values.mean()) if values.size else d.window_mean
 
 
 def _busy_percent(view: NodeView, d: Deviation) -> float:

@@ -51,10 +51,7 @@ def _trend(view: NodeView, d: Deviation) -> float:
     round, and the window holds the climb and the release. When the values after their extreme
     gave back at least half of the climb to it, the climb alone is judged.
     """
-    values = view.node.series[d.metric][view.node.in_window]
-    times = view.node.times_s[view.node.in_window]
-    onset = int(d.onset_share * (values.size - 1)) if values.size else 0
-    values, times = values[onset:], times[onset:]
+    values, times = view.since_onset(d)
     keep = np.isfinite(values)
     values, times = _until_released(values[keep], d.z < 0), times[keep]
     times = times[: values.size]

@@ -74,3 +74,15 @@ def test_busy_is_judged_from_the_onset_not_over_minutes_before_it() -> None:
     found = CpuSaturation().analyze_one(evidence, view)
     assert found is not None and found.culprit == "hog"
     assert found.confidence >= 0.8  # 98 % busy since the onset, not 62 % over the window
+
+
+def test_busy_without_an_onset_is_judged_over_the_window_not_its_last_sample() -> None:
+    # DBSherlock's CPU saturations: idle 50 -> 0 on a baseline noisy by 30 never stays three
+    # sigmas past it (no onset), and the fault ends in the window's last rows (idle back at 65).
+    node = make_node({"cpu.usage_idle": lambda progress: 0.0 if progress < 0.85 else 65.0})
+    idle = node.series["cpu.usage_idle"]
+    idle[: np.flatnonzero(node.in_window)[0]] = np.resize([20.0, 100.0], (~node.in_window).sum())
+    view = NodeView.of(node)
+    assert view.deviations["cpu.usage_idle"].onset_share == 1.0  # the shape meant: no onset
+    found = CpuSaturation().analyze_one(make_evidence(node), view)
+    assert found is not None and found.kind == "cpu_saturation"
