@@ -119,7 +119,7 @@ class IncidentTracker:
             self.changes.expire(self.latest_at)
         self._recent.expire(now - timedelta(seconds=self.policy.gap_s))
         for key, state in list(self.open.items()):
-            if self.policy.quiet_at(state) <= now:
+            if self.policy.resolve_at(state) <= now:
                 closed = self._resolve(key, state, now)
                 resolved = resolved or bool(closed)
                 changed += closed
@@ -429,6 +429,7 @@ class IncidentTracker:
             state.severity = event.severity
         if state.last_event_at is None or at > state.last_event_at:
             state.last_event_at = at
+        state.last_arrived_at = self.latest_at
 
     def _resolve(self, key: str, state: TrackedIncident, now: datetime) -> list[Incident]:
         del self.open[key]

@@ -41,6 +41,22 @@ class GroupingPolicy:
         assert state.last_event_at is not None  # noqa: S101 - set on the first event
         return state.last_event_at + self.quiet(state)
 
+    def resolve_at(self, state: TrackedIncident) -> datetime:
+        """When ``state`` resolves by the stream's clock: quiet by its events' and arrival time.
+
+        Quiet for ``quiet`` by its own events' time and since its last event arrived (the stream's
+        newest event time then).
+
+        Quiet by its own events' time alone, a host whose partition lags 45 min (the demo) had its
+        incident resolved between two events a minute apart, and the next one took it back: a
+        resolve and a page again for every event, or, once the resolved one was forgotten (30 min
+        of the stream's clock), a new incident for the same fault. In a live stream both clocks
+        agree and nothing changes.
+        """
+        arrived_at = state.last_arrived_at or state.last_event_at
+        assert arrived_at is not None  # noqa: S101 - set on the first event
+        return max(self.quiet_at(state), arrived_at + self.quiet(state))
+
     def settled_before_quiet(self, state: TrackedIncident) -> bool:
         """Whether ``state`` was due to publish (``settle_s`` after it opened) before it went quiet.
 

@@ -29,6 +29,9 @@ class TrackedIncident:
     severity: str = "info"
     event_count: int = 0
     last_event_at: datetime | None = None
+    # The stream's clock (newest event time of any host) when its last event arrived: a host
+    # whose partition lags sends events that clock is far past (see GroupingPolicy.resolve_at).
+    last_arrived_at: datetime | None = None
     status: str = "open"
     opened_seen: datetime | None = None  # event time the tracker first saw it (for settle_s)
     published: bool = False  # ready to be published (settled, or a fleet incident)
@@ -81,6 +84,7 @@ class TrackedIncident:
         self.event_count += host.event_count
         self.severity = max(self.severity, host.severity, key=SEVERITY_RANK.__getitem__)
         self.last_event_at = max(filter(None, (self.last_event_at, host.last_event_at)))
+        self.last_arrived_at = max(filter(None, (self.last_arrived_at, host.last_arrived_at)))
 
     @classmethod
     def from_memory(cls, memory: RememberedIncident) -> TrackedIncident:

@@ -160,6 +160,23 @@ def test_an_event_from_before_its_incident_went_quiet_continues_it_uncounted() -
         assert (late.reopen_count, late.flapping) == (0, False)
 
 
+def test_a_lagging_host_s_incident_stays_open_while_its_events_keep_arriving() -> None:
+    # Host "behind" is read 45 min behind host "ahead" (its partition lags), one event a minute
+    # apart in its own time. Quiet by its own time it resolved between every two of them (and
+    # the next took it back); it resolves once its events stop arriving for the quiet period.
+    tracker = IncidentTracker(GroupingPolicy(settle_s=0, resolve_after_s=300))
+    changed: list[Incident] = []
+    for minute in range(10):
+        tracker.observe_one(event_at("ahead", 2700 + 60 * minute))
+        changed += tracker.observe_one(event_at("behind", 60 * minute))
+        changed += tracker.tick(BASE_TIME + timedelta(seconds=2700 + 60 * minute + 20))
+    behind = [i for i in changed if i.node_id == "behind"]
+    assert len({i.incident_id for i in behind}) == 1
+    assert [i.status for i in behind if i.status != "updated"] == ["open"]
+    done = tracker.tick(BASE_TIME + timedelta(seconds=2700 + 540 + 10 + 301))
+    assert {(i.node_id, i.status) for i in done} == {("ahead", "resolved"), ("behind", "resolved")}
+
+
 def test_the_flap_window_counts_from_when_the_host_went_quiet() -> None:
     # Resolved by a clock 40 min ahead of its host, then the host deviates again 48 min after
     # its last event: a new incident (its own window), not the old one reopened.
