@@ -20,8 +20,9 @@ and must not page five times.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import deque
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
 from pipeline.incidents.change_cohorts import ChangeCohorts
@@ -58,10 +59,18 @@ class IncidentTracker:
         Grouping and lifecycle thresholds.
     inventory
         Hosts per label, for the share of a fleet incident (an empty one means share unknown).
+    monotonic_s
+        The wall clock a resolved incident is kept by (see ``_forget_old_resolved``).
     """
 
-    def __init__(self, policy: GroupingPolicy, inventory: Inventory | None = None) -> None:
+    def __init__(
+        self,
+        policy: GroupingPolicy,
+        inventory: Inventory | None = None,
+        monotonic_s: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.policy = policy
+        self._monotonic_s = monotonic_s
         self.inventory = inventory if inventory is not None else Inventory()
         self.open: dict[str, TrackedIncident] = {}  # dedup_key → state
         self.resolved: dict[str, TrackedIncident] = {}  # dedup_key → last resolved (flaps)
@@ -444,6 +453,7 @@ class IncidentTracker:
             state.published = True
             opened.append(self._emit(state))
         state.status, state.resolved_at = "resolved", now
+        state.resolved_monotonic_s = self._monotonic_s()
         self.resolved[key] = state
         action, outcome = self._pending_outcomes.pop(state.incident_id, (None, None))
         signature = signature_of(state.deviations, state.directions)
@@ -451,9 +461,22 @@ class IncidentTracker:
         return [*opened, self._emit(state)]
 
     def _forget_old_resolved(self, now: datetime) -> None:
+        """Forget incidents resolved longer than the flap window ago, by both clocks.
+
+        By the stream's clock alone, a host whose partition lags had its resolved incident
+        forgotten before its own next event arrived (the demo's clock runs an hour a wall minute
+        ahead of it), and that event, a reopen by the host's own time, opened a new incident for
+        the same fault. Kept longer, a resolved incident costs memory only: ``_reopened`` judges
+        by the host's own time. In a live stream both clocks agree.
+        """
         horizon = now - timedelta(seconds=self.policy.flap_window_s)
+        wall_horizon_s = self._monotonic_s() - self.policy.flap_window_s
         for key, state in list(self.resolved.items()):
-            if state.resolved_at is not None and state.resolved_at < horizon:
+            if (
+                state.resolved_at is not None
+                and state.resolved_at < horizon
+                and state.resolved_monotonic_s < wall_horizon_s
+            ):
                 del self.resolved[key]
 
 

@@ -37,6 +37,8 @@ class TrackedIncident:
     published: bool = False  # ready to be published (settled, or a fleet incident)
     announced: bool = False  # published at least once, so later changes are "updated"
     resolved_at: datetime | None = None
+    # The wall clock (monotonic) when it resolved here; restored ones count as long ago.
+    resolved_monotonic_s: float = float("-inf")
     reopen_count: int = 0
     population: int | None = None
     owner: str | None = None

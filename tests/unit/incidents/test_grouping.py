@@ -177,6 +177,28 @@ def test_a_lagging_host_s_incident_stays_open_while_its_events_keep_arriving() -
     assert {(i.node_id, i.status) for i in done} == {("ahead", "resolved"), ("behind", "resolved")}
 
 
+def test_a_resolved_incident_is_kept_for_the_flap_window_by_the_wall_clock_too() -> None:
+    # The demo's runaway: resolved, then the stream's clock ran 40 min ahead (other partitions)
+    # within seconds of wall time, before the host's own next event (9 min after its last) came.
+    for wall_s, kept in ((30.0, True), (1900.0, False)):
+        wall = [0.0]
+        tracker = IncidentTracker(
+            GroupingPolicy(settle_s=0, resolve_after_s=300), monotonic_s=lambda w=wall: w[0]
+        )
+        tracker.observe_one(event_at("runaway", 0))
+        (first,) = tracker.tick(BASE_TIME + timedelta(seconds=11))
+        tracker.tick(BASE_TIME + timedelta(seconds=320))  # resolved: quiet by both clocks
+        wall[0] = wall_s
+        tracker.observe_one(event_at("other", 2700))
+        tracker.tick(BASE_TIME + timedelta(seconds=3100))  # the stream's clock, 46 min on
+        assert ("host:runaway" in tracker.resolved) is kept, wall_s
+        changed = tracker.observe_one(event_at("runaway", 540))
+        changed += tracker.tick(BASE_TIME + timedelta(seconds=3101))
+        again = next(i for i in changed if i.node_id == "runaway")
+        assert (again.incident_id == first.incident_id) is kept, wall_s
+        assert again.reopen_count == (1 if kept else 0)
+
+
 def test_the_flap_window_counts_from_when_the_host_went_quiet() -> None:
     # Resolved by a clock 40 min ahead of its host, then the host deviates again 48 min after
     # its last event: a new incident (its own window), not the old one reopened.
