@@ -20,6 +20,13 @@ and relies on the seek to rewind past anything read in between. What went wrong,
   placed the partition at or before them, so they are read again. Records already handed out
   when a seek of their partition starts (the agents buffer what they read) are marked
   overtaken; the worker skips them unacknowledged for the same reason.
+- **A delivery across a seek.** Faust's drain loop marks a message's offset read once its
+  delivery returns, and drops every later message of the partition below it. A delivery begun
+  before the seek (waiting for room in a full agent buffer) can return after it: the seek's
+  re-read up to that offset was then dropped, never processed nor acknowledged: a partition
+  committed before committed nothing more, one never committed committed past it (found
+  reading Faust while tracing issue 17's group bench). Such a delivery puts back the read
+  offset the seek left.
 - **Acknowledgements of skipped messages.** Faust acknowledges what its streams skip during a
   rebalance, after it reset the partition's acknowledgements; such acks are not recorded.
 
@@ -75,6 +82,8 @@ class FleetConsumer(faust_aiokafka.Consumer):
         # (generation, seeks) when the batch being handed out was fetched: one batch is in
         # flight at a time, as Faust's fetcher calls ``getmany`` in a loop.
         self._fetched_in = (0, 0)
+        # Faust's read offsets of the input partitions as the latest seek left them.
+        self._read_at_seek: dict[Any, int | None] = {}
         self._handed_out: deque[weakref.ref[Any]] = deque(maxlen=HANDED_OUT_REMEMBERED)
         self._overtaken: weakref.WeakSet[Any] = weakref.WeakSet()
 
@@ -96,6 +105,8 @@ class FleetConsumer(faust_aiokafka.Consumer):
             if fresh:
                 log.info("never committed, read from the start: %s", sorted(map(str, fresh)))
                 await self.seek_wait(await self.earliest_offsets(*fresh))
+            read = self._read_offset  # noqa: SLF001 - set by the seeks above
+            self._read_at_seek = {tp: read.get(tp) for tp in self.assignment()}
 
     async def _getmany(self, active_partitions: set[Any] | None, timeout: float) -> Any:
         """Fetch a batch (never while a seek runs), remembering the generation and seek count."""
@@ -118,10 +129,22 @@ class FleetConsumer(faust_aiokafka.Consumer):
             elif self._fetched_in == self._now():
                 self._handed_out.append(weakref.ref(message))
                 yield tp, message
+                if self._seeks != self._fetched_in[1]:  # a seek came while it was delivered
+                    await self._read_from_seek(tp)
             else:
                 dropped += 1
         if dropped:
             log.info("%d records fetched before a rebalance or seek dropped, read again", dropped)
+
+    async def _read_from_seek(self, tp: Any) -> None:
+        """Undo Faust marking a message read whose delivery began before the latest seek.
+
+        Faust records the offset once the delivery returns and would drop the seek's re-read
+        below it; the seek under way, if any, ends first (it holds the lock).
+        """
+        async with self._fetch_or_seek:
+            log.info("a delivery outlasted a seek of %s: read again from the seek", tp)
+            self._read_offset[tp] = self._read_at_seek.get(tp)  # noqa: SLF001 - Faust's drain
 
     @contextlib.asynccontextmanager
     async def _seeking(self) -> AsyncIterator[None]:
