@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import topics
-from pipeline.bench.group_offsets import unacknowledged
-from pipeline.bench.rebalance import time_join_and_leave
+from pipeline.bench.group_offsets import GroupOffsets
+from pipeline.bench.rebalance import RebalanceTimes, time_join_and_leave
 from pipeline.bench.worker_process import WorkerProcess
 from pipeline.config import InfluxSettings, KafkaSettings, StreamSettings, TopicSettings
 from pipeline.errors import FleetwatchError
@@ -21,6 +21,10 @@ POLL_S = 0.1  # between two scrapes of every worker's /metrics
 # a rebalance with recovery takes seconds even on a loaded machine.
 STALL_S = 120.0
 LOG_TAIL_BYTES = 3000  # of each worker's log, in the error of a group that failed
+# A worker acknowledges what it saved, and saves a node at most every snapshot_interval_s (10 s
+# by default); a rebalance drops what was not saved, to be read again. A group that has still
+# not acknowledged the backlog after this long is stuck, not slow.
+ACK_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,7 @@ class GroupReading:
     timed: int
     elapsed_s: float
     dead_letters: int
-    unacknowledged: int = 0  # of the backlog, once the group stopped (see ``unacknowledged``)
+    unacknowledged: int = 0  # of the backlog, once the group stopped (see ``GroupOffsets``)
     rebalance_join_s: float | None = None  # see ``time_join_and_leave``
     rebalance_leave_s: float | None = None
 
@@ -171,29 +175,43 @@ def time_group(
 ) -> GroupReading:
     """``workers`` workers in one new consumer group drain the backlog of ``batches``, timed.
 
-    Then one more worker joins the group and leaves it again, each rebalance timed. Once the
-    group stopped (saving and committing), its committed offsets tell how many messages of the
-    backlog it never acknowledged.
+    Then one more worker joins the group and leaves it again, each rebalance timed. The group is
+    given time to acknowledge (save) the backlog before the newcomer joins and again before it
+    stops: the backlog drains faster than a node's first save, and each rebalance drops what
+    was not saved, to be read again. Once the group stopped, its committed offsets tell how
+    many messages of the backlog it never acknowledged.
     """
+    topic = topics.METRICS.name(topic_settings.prefix)
     with tempfile.TemporaryDirectory(prefix="fleetwatch-group-") as scratch:
         # INFO: a group that fails shows each worker's assignments and recoveries in its error.
         extra_env = extra_env | {StreamSettings.env_name("log_level"): "INFO"}
         everyone = WorkerGroup.in_directory(
             Path(scratch), workers + 1, kafka, influx, topic_settings, extra_env=extra_env
         )
-        group, newcomer = WorkerGroup(everyone.processes[:-1]), everyone.processes[-1]
-        group.start()
-        try:
-            reading = group.time_backlog(batches, 900)
-            times = time_join_and_leave(group.processes, newcomer, topic_settings.partitions)
-        except FleetwatchError as exc:
-            raise FleetwatchError(f"{exc}\n{everyone.report()}") from None
-        finally:
-            group.stop(timeout_s=60)
-    topic = topics.METRICS.name(topic_settings.prefix)
+        with GroupOffsets(kafka, everyone.group_id, topic) as offsets:
+            reading, times = _drain_join_and_leave(everyone, batches, topic_settings, offsets)
+            unacknowledged = offsets.unacknowledged()
     return replace(
         reading,
-        unacknowledged=unacknowledged(kafka, group.group_id, topic),
+        unacknowledged=unacknowledged,
         rebalance_join_s=times.join_s,
         rebalance_leave_s=times.leave_s,
     )
+
+
+def _drain_join_and_leave(
+    everyone: WorkerGroup, batches: int, topic_settings: TopicSettings, offsets: GroupOffsets
+) -> tuple[GroupReading, RebalanceTimes]:
+    """All but the last of ``everyone`` drain the backlog; the last joins and leaves; all stop."""
+    group, newcomer = WorkerGroup(everyone.processes[:-1]), everyone.processes[-1]
+    group.start()
+    try:
+        reading = group.time_backlog(batches, 900)
+        offsets.wait_acknowledged(ACK_TIMEOUT_S)  # rebalances of a group at rest, not re-reading
+        times = time_join_and_leave(group.processes, newcomer, topic_settings.partitions)
+        offsets.wait_acknowledged(ACK_TIMEOUT_S)  # what the rebalances made it read again
+    except FleetwatchError as exc:
+        raise FleetwatchError(f"{exc}\n{everyone.report()}") from None
+    finally:
+        group.stop(timeout_s=60)
+    return reading, times
