@@ -86,7 +86,9 @@ class TrackedIncident:
         self.event_count += host.event_count
         self.severity = max(self.severity, host.severity, key=SEVERITY_RANK.__getitem__)
         self.last_event_at = max(filter(None, (self.last_event_at, host.last_event_at)))
-        self.last_arrived_at = max(filter(None, (self.last_arrived_at, host.last_arrived_at)))
+        # Neither may be known: a host incident restored after a restart, a fleet one just opened.
+        arrived = (self.last_arrived_at, host.last_arrived_at)
+        self.last_arrived_at = max(filter(None, arrived), default=None)
 
     @classmethod
     def from_memory(cls, memory: RememberedIncident) -> TrackedIncident:
