@@ -51,13 +51,15 @@ def test_a_fault_alone_counts_in_full_however_late_in_the_window_it_began() -> N
 
 def test_retransmits_of_a_host_out_of_cpu_are_the_saturation_s() -> None:
     # A real CPU hog's host: loopback peers retransmitted (0 -> 0.3 segments/s, a hundred
-    # sigmas) while the hog took every core. The saturation is the fault; the losses follow.
+    # sigmas, here a material 2 % of the segments) while the hog took every core. The
+    # saturation is the fault; the losses follow.
     kinds = _kinds_found(
         {
             "cpu.usage_idle": 2,
             "cpu.usage_user": 93,
             "proc.hog.cpu_percent": 190,
             "net.tcp_retrans_segs_per_s": 0.3,
+            "net.tcp_retrans_percent": 2.0,
         }
     )
     assert kinds[0] == "cpu_saturation" and "network_degradation" in kinds
