@@ -9,7 +9,7 @@ becomes one kind of ``DeadLetter``, capped one way, whichever stage read it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -148,7 +148,22 @@ def ensure_topics(
     SinkUnavailable
         When the cluster cannot be reached to create them.
     """
-    wanted = {spec.name(topics.prefix): spec for spec in specs}
+    count = partitions or topics.partitions
+    return create_missing_topics(
+        kafka, {spec.name(topics.prefix): (count, spec.configs()) for spec in specs}
+    )
+
+
+def create_missing_topics(
+    kafka: KafkaSettings, wanted: Mapping[str, tuple[int, dict[str, str]]]
+) -> list[str]:
+    """Create each topic of ``wanted`` (name -> partitions, configs) that does not exist yet.
+
+    Raises
+    ------
+    SinkUnavailable
+        When the cluster cannot be reached to create them.
+    """
     try:
         admin = KafkaAdminClient(**connection_options(kafka), request_timeout_ms=15_000)
     except KafkaError as exc:
@@ -158,9 +173,9 @@ def ensure_topics(
         new_topics = [
             NewTopic(
                 name,
-                num_partitions=partitions or topics.partitions,
+                num_partitions=wanted[name][0],
                 replication_factor=-1,  # the broker's default, so one config fits 1 and N brokers
-                topic_configs=wanted[name].configs(),
+                topic_configs=wanted[name][1],
             )
             for name in missing
         ]
