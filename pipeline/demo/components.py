@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -14,6 +15,8 @@ from pipeline.shutdown import terminate
 from pipeline.stream.meters import scrape
 
 LAG_METRIC = "fleetwatch_consumer_lag_messages"
+# Terminal control sequences (Faust's spinner ends its log with "show the cursor", ESC [?25h).
+ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @dataclass
@@ -44,11 +47,12 @@ class Component:
         return self.process is not None and self.process.poll() is None
 
     def last_log_line(self) -> str:
-        """The last non-empty line the process wrote, for one-line failure reports."""
+        """The last line of visible text the process wrote, for one-line failure reports."""
         try:
-            lines = self.log_path.read_text(errors="replace").strip().splitlines()
+            text = ESCAPES.sub("", self.log_path.read_text(errors="replace"))
         except OSError:
             return ""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
         return lines[-1] if lines else ""
 
     def stop(self, timeout_s: float = 30.0) -> None:

@@ -316,7 +316,8 @@ def _record_changes(kafka: KafkaSettings, topic: str, changes: list[ChangeEvent]
 
 def _raise_if_dead(children: Components) -> None:
     for child in children.dead():
-        raise FleetwatchError(f"the {child.name} died: {child.last_log_line() or 'no output'}")
+        last = child.last_log_line() or "no output"
+        raise FleetwatchError(f"the {child.name} died: {last} (log: {child.log_path})")
 
 
 def _free_port() -> int:
