@@ -92,11 +92,15 @@ def eval_nab(data_dir: Path | None, detector: str, as_json: bool) -> None:
     if as_json:
         # A folder without labelled windows has no normalised score (NaN): null in JSON.
         folders = {
-            name: {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+            name: {k: _json_float(v) for k, v in row.items()}
             for name, row in report.folders.items()
         }
         payload = dict(report.scores) | {"thresholds": report.thresholds, "folders": folders}
         payload |= {f"{name}_as_deployed": v for name, v in report.as_deployed.items()}
+        payload |= {
+            "alerts_per_day": report.alerts_per_day,
+            "alerts_per_day_as_deployed": report.alerts_per_day_as_deployed,
+        }
         click.echo(json.dumps(payload | {"files": len(corpus)}, indent=2, allow_nan=False))
         return
     click.echo(f"NAB over {len(corpus)} files, detector {detector!r}")
@@ -108,6 +112,10 @@ def eval_nab(data_dir: Path | None, detector: str, as_json: bool) -> None:
     click.echo(
         f"  as deployed (the detector's own flags): {report.deployed_detected} of "
         f"{report.windows} windows found"
+    )
+    click.echo(
+        f"  alerts per series-day: {report.alerts_per_day:.3f} at the swept standard threshold, "
+        f"{report.alerts_per_day_as_deployed:.3f} as deployed"
     )
     click.echo("per folder (normalised score per profile; counts at the standard threshold):")
     for folder, row in report.folders.items():
@@ -134,19 +142,26 @@ def eval_asd(data_dir: Path | None, detector: str, as_json: bool) -> None:
             evaluate_server(data_dir, s, detector, lambda: progress.advance(task)) for s in names
         ]
     fields: tuple[str, ...] = ("best_f1", "ap", "pa_f1", "random_best_f1", "random_ap")
-    fields += ("random_pa_f1", "f1_as_deployed", "hitrate_100", "hitrate_150")
+    fields += ("random_pa_f1", "f1_as_deployed", "segments_found_as_deployed")
+    fields += ("alert_precision_as_deployed", "hitrate_100", "hitrate_150")
     means = {f"mean_{f}": mean(results, f) for f in fields}
     # The issue's keys beside the means: as-deployed F1, and OmniAnomaly's HitRate names.
-    for key in ("f1_as_deployed", "hitrate_100", "hitrate_150"):
+    deployed = ("f1_as_deployed", "segments_found_as_deployed", "alert_precision_as_deployed")
+    for key in (*deployed, "hitrate_100", "hitrate_150"):
         means[key] = means[f"mean_{key}"]
     if as_json:
-        servers_out = {r.server: {f: getattr(r, f) for f in fields} for r in results}
-        click.echo(json.dumps(means | {"servers": servers_out}, indent=2))
+        servers_out = {r.server: {f: _json_float(getattr(r, f)) for f in fields} for r in results}
+        out = {k: _json_float(v) for k, v in means.items()} | {"servers": servers_out}
+        click.echo(json.dumps(out, indent=2, allow_nan=False))
         return
-    click.echo(f"{'server':<8} " + " ".join(f"{f:>15}" for f in fields))
+    widths = [max(15, len(f)) for f in fields]  # each column as wide as its name
+    header = (f"{f:>{w}}" for f, w in zip(fields, widths, strict=True))
+    click.echo(f"{'server':<8} " + " ".join(header))
     for r in results:
-        click.echo(f"{r.server:<8} " + " ".join(f"{getattr(r, f):15.3f}" for f in fields))
-    click.echo(f"{'mean':<8} " + " ".join(f"{means['mean_' + f]:15.3f}" for f in fields))
+        cells = (f"{getattr(r, f):{w}.3f}" for f, w in zip(fields, widths, strict=True))
+        click.echo(f"{r.server:<8} " + " ".join(cells))
+    means_row = (f"{means['mean_' + f]:{w}.3f}" for f, w in zip(fields, widths, strict=True))
+    click.echo(f"{'mean':<8} " + " ".join(means_row))
 
 
 @click.command("detect")
@@ -197,6 +212,11 @@ def bench_peers_command(cohorts: int, nodes: int, metrics: int, rounds: int, as_
         f"of {result.nodes_per_cohort} nodes, {result.metrics} metrics); at most "
         f"{result.open_values_per_cohort:,} open values per cohort"
     )
+
+
+def _json_float(value: float) -> float | None:
+    """``value`` for JSON: NaN (a figure with nothing to measure) becomes null."""
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def register(cli: click.Group, bench: click.Group) -> None:

@@ -11,7 +11,12 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.detect.eval.hitrate import hit_rate, read_segments
-from pipeline.detect.eval.pointwise import average_precision, best_f1, point_adjusted_f1
+from pipeline.detect.eval.pointwise import (
+    average_precision,
+    best_f1,
+    point_adjusted_f1,
+    segment_figures,
+)
 from pipeline.detect.eval.series_csv import EPOCH, Floats, read_table
 from pipeline.detect.eval.stream_run import run_host
 from pipeline.detect.registry import make_host_detector
@@ -33,6 +38,10 @@ class ServerResult:
     random_pa_f1: float
     # Point-wise F1 of the flags the detector raised itself (no threshold from labels).
     f1_as_deployed: float = float("nan")
+    # The same flags judged per labelled segment: a host alert is one per episode, so
+    # point-wise F1 caps it at 2k / (k + labelled rows) for k alerts, whatever their aim.
+    segments_found_as_deployed: float = float("nan")
+    alert_precision_as_deployed: float = float("nan")
     hitrate_100: float = float("nan")
     hitrate_150: float = float("nan")
 
@@ -67,6 +76,7 @@ def evaluate_server(
     noise = np.random.default_rng(0).uniform(size=len(ours))
     ranking = run.series if run.series is not None else np.zeros((len(run.score), len(names)))
     hits = _hit_rates(root, server, ranking[len(train.rows) :])
+    found, precision = segment_figures(run.flag[len(train.rows) :], labels)
     return ServerResult(
         server,
         best_f1(ours, labels),
@@ -76,6 +86,8 @@ def evaluate_server(
         average_precision(noise, labels),
         point_adjusted_f1(noise, labels),
         f1_as_deployed=f1_of(run.flag[len(train.rows) :], labels),
+        segments_found_as_deployed=found,
+        alert_precision_as_deployed=precision,
         hitrate_100=hits[0],
         hitrate_150=hits[1],
     )

@@ -6,12 +6,16 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from pipeline.detect.eval.nab_data import NabFile
 from pipeline.detect.eval.nab_score import (
     PROFILES,
     best_threshold_score,
     label_rows,
     normalised,
+    probation_rows,
     score_at,
 )
 from pipeline.detect.eval.series_csv import Floats
@@ -30,6 +34,10 @@ class NabReport:
     as_deployed: dict[str, float] = field(default_factory=dict)
     deployed_detected: int = 0
     windows: int = 0
+    # Alerts per series-day over the scored rows: at the swept standard threshold and as
+    # deployed. Their ratio is the operating point's share of the gap between the two figures.
+    alerts_per_day: float = 0.0
+    alerts_per_day_as_deployed: float = 0.0
 
 
 def score_corpus(
@@ -45,8 +53,32 @@ def score_corpus(
     ]
     scores = [run.alert for run in runs]
     result = report(corpus, scores)
-    deployed(result, corpus, [run.flag.astype(float) for run in runs])
+    flags = [run.flag.astype(float) for run in runs]
+    deployed(result, corpus, flags)
+    swept = [s >= result.thresholds["standard"] for s in scores]
+    result.alerts_per_day = alerts_per_day(corpus, swept)
+    result.alerts_per_day_as_deployed = alerts_per_day(corpus, [f > 0 for f in flags])
     return scores, result
+
+
+def alerts_per_day(corpus: list[NabFile], alerts: list[npt.NDArray[np.bool_]]) -> float:
+    """Alerts per series-day over the scored rows of every file (NAB's probation left out).
+
+    Examples
+    --------
+    >>> from datetime import datetime, timedelta
+    >>> times = [datetime(2026, 1, 1) + timedelta(hours=h) for h in range(340)]
+    >>> f = NabFile("a/b.csv", times, np.zeros(340), [])  # rows 51-339 scored: 12 days
+    >>> alerts_per_day([f], [np.arange(340) % 24 == 23])
+    1.0
+    """
+    count, days = 0, 0.0
+    for f, alert in zip(corpus, alerts, strict=True):
+        first = probation_rows(len(f.values))
+        if first < len(f.times):
+            count += int(alert[first:].sum())
+            days += (f.times[-1] - f.times[first]).total_seconds() / 86_400.0
+    return count / days if days else math.nan
 
 
 def deployed(result: NabReport, corpus: list[NabFile], flags: list[Floats]) -> None:

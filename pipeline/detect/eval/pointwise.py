@@ -1,4 +1,4 @@
-"""Point-wise detection metrics over a score series and binary labels."""
+"""Point-wise and per-segment detection metrics over a score series and binary labels."""
 
 from __future__ import annotations
 
@@ -56,7 +56,38 @@ def point_adjusted_f1(score: Floats, labels: Bools) -> float:
     if not labels.any():
         return 0.0
     adjusted = score.copy()
-    edges = np.flatnonzero(np.diff(np.r_[0, labels.astype(np.int8), 0]))
-    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+    for start, stop in segments(labels):
         adjusted[start:stop] = score[start:stop].max()
     return best_f1(adjusted, labels)
+
+
+def segments(labels: Bools) -> list[tuple[int, int]]:
+    """``(start, stop)`` row ranges of the runs of labelled rows, stop exclusive.
+
+    Examples
+    --------
+    >>> segments(np.array([0, 1, 1, 0, 1], dtype=bool))
+    [(1, 3), (4, 5)]
+    """
+    edges = np.flatnonzero(np.diff(np.r_[0, labels.astype(np.int8), 0]))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def segment_figures(flags: Bools, labels: Bools) -> tuple[float, float]:
+    """Share of labelled segments holding a flag, and share of flags inside a segment.
+
+    A segment is a run of labelled rows; either share is NaN when there is nothing to share.
+
+    Examples
+    --------
+    >>> labels = np.array([0, 1, 1, 0, 0, 1, 0], dtype=bool)
+    >>> segment_figures(np.array([0, 0, 1, 0, 1, 0, 0], dtype=bool), labels)
+    (0.5, 0.5)
+    """
+    runs = segments(labels)
+    found = sum(bool(flags[start:stop].any()) for start, stop in runs)
+    alerts = int(flags.sum())
+    return (
+        found / len(runs) if runs else float("nan"),
+        int((flags & labels).sum()) / alerts if alerts else float("nan"),
+    )

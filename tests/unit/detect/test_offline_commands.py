@@ -64,6 +64,9 @@ def test_eval_nab_on_a_small_corpus(tmp_path: Path) -> None:
     assert figures["standard"] > 50 and figures["files"] == 2
     # The spike is found by the detector's own flag too, without a threshold from the labels.
     assert figures["standard_as_deployed"] > 50
+    # Two series over ~3.5 scored days: the flag on the spike is an alert, and few others are.
+    assert 0 < figures["alerts_per_day_as_deployed"] < 2
+    assert 0 < figures["alerts_per_day"] < 2
 
 
 def test_eval_drift_catches_slow_faults_the_static_rule_sees_late() -> None:
@@ -108,6 +111,9 @@ def test_eval_asd_scores_both_fixture_servers_above_a_random_score() -> None:
     for server in figures["servers"].values():
         assert server["best_f1"] > server["random_best_f1"]
         assert server["ap"] > server["random_ap"]
+    # The host alert, one per episode, is judged per labelled segment too.
+    assert figures["segments_found_as_deployed"] > 0
+    assert figures["alert_precision_as_deployed"] > 0.5
 
 
 def test_eval_without_data_says_where_to_get_it(tmp_path: Path) -> None:

@@ -1,11 +1,16 @@
-"""Point-wise best-F1, AP and point-adjusted F1."""
+"""Point-wise best-F1, AP and point-adjusted F1, and the segments a fixed decision finds."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pipeline.detect.eval.pointwise import average_precision, best_f1, point_adjusted_f1
+from pipeline.detect.eval.pointwise import (
+    average_precision,
+    best_f1,
+    point_adjusted_f1,
+    segment_figures,
+)
 
 LABELS = np.array([0, 0, 1, 1, 1, 0, 0, 0, 1, 0], dtype=bool)
 
@@ -39,3 +44,14 @@ def test_point_adjustment_credits_whole_segments() -> None:
 
 def test_no_positive_labels() -> None:
     assert best_f1(np.ones(3), np.zeros(3, dtype=bool)) == 0.0
+
+
+def test_segment_figures_count_each_labelled_run_once() -> None:
+    labels = np.array([0, 1, 1, 1, 0, 0, 1, 1, 0, 0], dtype=bool)
+    # Two flags in the first segment find it once; the one outside is a false alert.
+    flags = np.array([0, 1, 0, 1, 0, 0, 0, 0, 1, 0], dtype=bool)
+    assert segment_figures(flags, labels) == (0.5, 2 / 3)
+    quiet = np.zeros(10, dtype=bool)
+    found, precision = segment_figures(quiet, labels)
+    assert found == 0.0 and np.isnan(precision)
+    assert np.isnan(segment_figures(flags, quiet)[0])
