@@ -19,8 +19,13 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from pipeline.detect.cohort_level import CohortLevel
+
 Floats = npt.NDArray[np.float64]
 MAD_TO_SIGMA = 1.4826  # MAD of a normal sample × this = its standard deviation
+# A normal sample's median varies 1.2533 σ/√n; the fleet scale is a mean absolute residual
+# (0.7979 σ), so the median's own sampling error in that unit is 1.2533 × 0.7979 σ/√n.
+MEDIAN_SE = 1.2533 * 0.7979
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class PeerParams:
     # Rounds held open for nodes read late (another partition, a slower worker); beyond, the
     # oldest closes with whoever reported.
     max_open_rounds: int = 8
+    # The round's length: the fleet forecast's horizon is counted in rounds since last seen.
+    round_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -73,16 +80,6 @@ class _Tracker:
             self.reported = True
             return True
         return False
-
-
-@dataclass
-class _FleetLevel:
-    """A robust exponential level and scale of one metric's cohort median."""
-
-    level: float = 0.0
-    scale: float = 0.0
-    rounds: int = 0
-    tracker: _Tracker | None = None
 
 
 def _matrix(
@@ -134,7 +131,8 @@ class CohortModel:
         self.latest: OrderedDict[str, float] = OrderedDict()  # node → newest round it sent
         self.closed_s = -np.inf  # newest round closed
         self.trackers: dict[tuple[str, str], _Tracker] = {}
-        self.fleet: OrderedDict[str, _FleetLevel] = OrderedDict()
+        self.fleet: OrderedDict[str, CohortLevel] = OrderedDict()
+        self.fleet_trackers: dict[str, _Tracker] = {}  # metric → its episode, once judged
         self.late = 0
 
     def add(self, node_id: str, round_s: float, metrics: dict[str, float]) -> list[PeerVerdict]:
@@ -191,8 +189,11 @@ class CohortModel:
         spread = np.maximum(MAD_TO_SIGMA * mad, floor)
         z = np.where(present & enough, (matrix - median) / spread, 0.0)
         verdicts = self._peers(round_s, nodes, names, matrix, z, median, spread)
+        # The median of n peers spread this much is only known to ~1.25 spread / sqrt(n): a
+        # cohort's median moving less than that may be which peers reported, not the cohort.
+        sampling = MEDIAN_SE * spread / np.sqrt(np.maximum(present.sum(axis=0), 1))
         for j in np.flatnonzero(enough).tolist():
-            verdicts += self._fleet(names[j], round_s, float(median[j]), float(spread[j]))
+            verdicts += self._fleet(names[j], round_s, float(median[j]), float(sampling[j]))
         return verdicts
 
     def _peers(
@@ -230,41 +231,35 @@ class CohortModel:
         return found
 
     def _fleet(
-        self, metric: str, round_s: float, median: float, spread: float
+        self, metric: str, round_s: float, median: float, sampling: float
     ) -> list[PeerVerdict]:
-        """Track the cohort median; a lasting jump of it is one deviation of the whole cohort."""
+        """Forecast the cohort median; a lasting step from it is one deviation of the cohort.
+
+        ``sampling`` is the median's own uncertainty from the spread across the cohort: the
+        band is never narrower.
+        """
+        p = self.params
         level = self.fleet.get(metric)
         if level is None:
-            level = self.fleet[metric] = _FleetLevel(median, spread)
-            if len(self.fleet) > self.params.max_metrics:
-                self.fleet.popitem(last=False)
+            level = self.fleet[metric] = CohortLevel()
+            if len(self.fleet) > p.max_metrics:
+                dropped, _ = self.fleet.popitem(last=False)
+                self.fleet_trackers.pop(dropped, None)
         self.fleet.move_to_end(metric)
-        alpha = max(self.params.fleet_alpha, 1.0 / (level.rounds + 1.0))
-        scale = max(level.scale, self.params.relative_floor * abs(level.level), 1e-9)
-        z = (median - level.level) / scale
+        expected, widen = level.forecast(round_s, p.round_s, p.fleet_alpha)
+        floor = max(p.relative_floor * abs(expected), sampling, 1e-9)
+        scale = max(level.scale, floor) * widen
+        z = (median - expected) / scale
         found = []
-        if level.rounds >= self.params.fleet_warmup:
-            tracker = level.tracker or _Tracker()
-            past = abs(z) >= self.params.z_threshold
-            back = abs(z) < self.params.z_threshold / 2
-            if tracker.step(past, back and tracker.reported, self.params.persist_rounds):
+        warming = level.rounds < p.fleet_warmup
+        if not warming:
+            tracker = self.fleet_trackers.setdefault(metric, _Tracker())
+            past, back = abs(z) >= p.z_threshold, abs(z) < p.z_threshold / 2
+            if tracker.step(past, back and tracker.reported, p.persist_rounds):
                 found.append(
                     PeerVerdict(
-                        "fleet",
-                        self.cohort,
-                        None,
-                        metric,
-                        round_s,
-                        median,
-                        level.level,
-                        scale,
-                        float(z),
+                        "fleet", self.cohort, None, metric, round_s, median, expected, scale, z
                     )
                 )
-            level.tracker = tracker
-        # Huber-clipped, so the jump itself moves the level only gradually: the episode lasts.
-        clipped = float(np.clip(median - level.level, -3.0 * scale, 3.0 * scale))
-        level.level += alpha * clipped
-        level.scale += alpha * (min(abs(median - level.level), 6.0 * scale) - level.scale)
-        level.rounds += 1
+        level.learn(median, expected, widen, round_s, p.round_s, p.fleet_alpha, floor, warming)
         return found

@@ -19,7 +19,7 @@ from typing import Any
 
 import faust
 
-from pipeline.detect.peers import CohortModel, PeerVerdict
+from pipeline.detect.peers import CohortModel, PeerParams, PeerVerdict
 from pipeline.detect.rounds import NodeRounds
 from pipeline.detect.windowing import severity
 from pipeline.errors import InvalidMessage
@@ -67,7 +67,8 @@ class PeerStage:
         """Add ``summary`` to its cohort; events of the round it closed, if any."""
         model = self.cohorts.get(summary.cohort)
         if model is None:
-            model = self.cohorts[summary.cohort] = CohortModel(summary.cohort)
+            model = CohortModel(summary.cohort, PeerParams(round_s=self.round_s))
+            self.cohorts[summary.cohort] = model
             if len(self.cohorts) > MAX_COHORTS:
                 self.cohorts.popitem(last=False)
         self.cohorts.move_to_end(summary.cohort)
