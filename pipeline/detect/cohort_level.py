@@ -41,7 +41,7 @@ class CohortLevel:
     ...     model.learn(value, expected, widen, 60.0 * r, 60.0, 0.05, warming=r < 20)
     >>> expected, widen = model.forecast(120 * 60.0, 60.0, 0.05)  # an hour unseen
     >>> round(expected, 1), round(widen, 2)
-    (70.0, 1.73)
+    (70.1, 1.45)
     """
 
     level: float = 0.0
