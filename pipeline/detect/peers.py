@@ -4,10 +4,13 @@ Nodes that share a label (``role=web``) should move together. Per round, every m
 median and MAD give each node a robust z, ``(x - median) / (1.4826 * MAD)``: a node whose z stays
 past ``z_threshold`` for ``persist_rounds`` rounds is a *peer* deviation (Datadog's MAD outlier
 monitor, Elastic's population jobs). A shift of the whole role leaves every z small; the cohort's
-median itself is tracked against its own robust level, and a lasting jump of it is one *fleet*
-deviation for the cohort, not one per node. State is bounded: ``max_open_rounds`` rounds of
-``max_nodes`` × ``max_metrics`` values per cohort, plus a few floats per metric and per
-node-metric past half the threshold.
+median itself is forecast as a line in time (:mod:`pipeline.detect.cohort_level`: the daily load
+the cohort follows is no jump, even across rounds it could not be compared), and a lasting step
+away from it, wider than the median's own sampling error, is one *fleet* deviation for the
+cohort, not one per node; a step that recurs at the same hour of day (a nightly job on every
+node) is learned as the host's are. State is bounded: ``max_open_rounds`` rounds of
+``max_nodes`` × ``max_metrics`` values per cohort, ten floats per metric's line, 24 hour slots
+per cohort, and a few floats per node-metric past half the threshold.
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.detect.cohort_level import CohortLevel
+from pipeline.detect.robust import SeriesParams
+from pipeline.detect.schedule import HourSlots
 
 Floats = npt.NDArray[np.float64]
 MAD_TO_SIGMA = 1.4826  # MAD of a normal sample × this = its standard deviation
 # A normal sample's median varies 1.2533 σ/√n; the fleet scale is a mean absolute residual
 # (0.7979 σ), so the median's own sampling error in that unit is 1.2533 × 0.7979 σ/√n.
 MEDIAN_SE = 1.2533 * 0.7979
+# The host series' schedule rule (decay, minimum count), for the cohort's fleet verdicts too.
+SCHEDULE_RULE = SeriesParams().watch_vector
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,9 @@ class CohortModel:
         self.trackers: dict[tuple[str, str], _Tracker] = {}
         self.fleet: OrderedDict[str, CohortLevel] = OrderedDict()
         self.fleet_trackers: dict[str, _Tracker] = {}  # metric → its episode, once judged
+        # Hours of day the cohort's fleet verdicts recurred at: a nightly job on every batch
+        # node is a step of the cohort, reported the first nights, then learned (192 bytes).
+        self.schedule = HourSlots(SCHEDULE_RULE)
         self.late = 0
 
     def add(self, node_id: str, round_s: float, metrics: dict[str, float]) -> list[PeerVerdict]:
@@ -255,7 +265,8 @@ class CohortModel:
         if not warming:
             tracker = self.fleet_trackers.setdefault(metric, _Tracker())
             past, back = abs(z) >= p.z_threshold, abs(z) < p.z_threshold / 2
-            if tracker.step(past, back and tracker.reported, p.persist_rounds):
+            stepped = tracker.step(past, back and tracker.reported, p.persist_rounds)
+            if stepped and not self.schedule.recurrent(round_s):
                 found.append(
                     PeerVerdict(
                         "fleet", self.cohort, None, metric, round_s, median, expected, scale, z

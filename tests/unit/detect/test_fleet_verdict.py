@@ -1,6 +1,6 @@
 """The fleet verdict judges a cohort's median against a line in time: the daily ramp its nodes
 follow is no jump, even across rounds the cohort could not be compared, while a role-wide step
-still is one fleet deviation."""
+still is one fleet deviation; a step that recurs at the same hour every night is learned."""
 
 from __future__ import annotations
 
@@ -83,3 +83,27 @@ def test_a_line_is_ten_numbers_without_a_dict() -> None:
     fields = [getattr(level, name) for name in CohortLevel.__slots__]
     assert len(fields) == 10
     assert sys.getsizeof(level) + sum(sys.getsizeof(f) for f in fields) <= 400
+
+
+def _nightly(r: int, n: int, rng: np.random.Generator) -> float:
+    """The demo's batch node: busy from 01:00 to 04:00 every night, idle otherwise."""
+    job = 0.9 if 1 <= (r % 1440) / 60 < 4 else 0.05
+    return 3.0 + 5.0 * job + float(rng.normal(0, 1.5 / math.sqrt(6)))
+
+
+def _at(verdict: PeerVerdict) -> tuple[int, int]:
+    return int(verdict.round_s // 86_400), int(verdict.round_s % 86_400 // 3600)
+
+
+def test_a_nightly_job_on_every_node_alarms_the_first_nights_then_is_learned() -> None:
+    verdicts = _fleet(_run(range(5 * 1440), _nightly))
+    assert [_at(v) for v in verdicts] == [(0, 1), (0, 4), (1, 1), (1, 4)]
+
+
+def test_a_step_at_a_new_hour_after_the_job_was_learned_is_still_one_verdict() -> None:
+    def value(r: int, n: int, rng: np.random.Generator) -> float:
+        return _nightly(r, n, rng) + (15.0 if 4 * 1440 + 15 * 60 <= r < 4 * 1440 + 16 * 60 else 0.0)
+
+    verdicts = _fleet(_run(range(5 * 1440), value))
+    # One episode: the cohort comes back at 16:00 before its line has taken the step in.
+    assert [_at(v) for v in verdicts if v.round_s >= 2 * 86_400] == [(4, 15)]
