@@ -210,7 +210,8 @@ def bench_peers_command(cohorts: int, nodes: int, metrics: int, rounds: int, as_
         f"peers: {result.points_per_s:,.0f} points/s on one core ({result.batches_per_s:,.0f} "
         f"batches/s, {result.summaries_per_s:,.0f} round summaries/s; {result.cohorts} cohorts "
         f"of {result.nodes_per_cohort} nodes, {result.metrics} metrics); at most "
-        f"{result.open_values_per_cohort:,} open values per cohort"
+        f"{result.open_values_per_cohort:,} open values per cohort, "
+        f"{result.fleet_bytes_per_metric:,} B of fleet line per cohort metric"
     )
 
 

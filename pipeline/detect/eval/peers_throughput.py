@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.detect.cohort_level import CohortLevel
 from pipeline.detect.peers import CohortModel
 from pipeline.detect.rounds import NodeRounds
 
@@ -25,6 +27,7 @@ class PeerBenchResult:
     points_per_s: float
     batches_per_s: float
     open_values_per_cohort: int
+    fleet_bytes_per_metric: int  # a cohort metric's line (the fleet verdict's state)
 
 
 def bench_peers(
@@ -68,4 +71,11 @@ def bench_peers(
         batches * metrics / elapsed,
         batches / elapsed,
         open_values,
+        max(_line_bytes(level) for m in models for level in m.fleet.values()),
     )
+
+
+def _line_bytes(level: CohortLevel) -> int:
+    """Bytes of one cohort metric's line: the object and the numbers its slots hold."""
+    fields = (getattr(level, name) for name in CohortLevel.__slots__)
+    return sys.getsizeof(level) + sum(sys.getsizeof(f) for f in fields)
