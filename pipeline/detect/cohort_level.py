@@ -56,6 +56,14 @@ class CohortLevel:
     s_ty: float = 0.0
     s_yy: float = 0.0
 
+    def stale(self, round_s: float, round_len_s: float, alpha: float) -> bool:
+        """Whether ``round_s`` is further from the last round than the line remembers rounds.
+
+        A trend learned over ``2/α - 1`` rounds says nothing of where the daily load went in
+        more (half a day later it may have turned): the line is then learned anew.
+        """
+        return self.rounds > 0 and round_s - self.at_s > (2.0 / alpha - 1.0) * round_len_s
+
     def forecast(self, round_s: float, round_len_s: float, alpha: float) -> tuple[float, float]:
         """The expected median at ``round_s``, and how much wider than one round's its band is.
 

@@ -250,8 +250,9 @@ class CohortModel:
         """
         p = self.params
         level = self.fleet.get(metric)
-        if level is None:
+        if level is None or level.stale(round_s, p.round_s, p.fleet_alpha):
             level = self.fleet[metric] = CohortLevel()
+            self.fleet_trackers.pop(metric, None)
             if len(self.fleet) > p.max_metrics:
                 dropped, _ = self.fleet.popitem(last=False)
                 self.fleet_trackers.pop(dropped, None)

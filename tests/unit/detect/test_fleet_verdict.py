@@ -107,3 +107,9 @@ def test_a_step_at_a_new_hour_after_the_job_was_learned_is_still_one_verdict() -
     verdicts = _fleet(_run(range(5 * 1440), value))
     # One episode: the cohort comes back at 16:00 before its line has taken the step in.
     assert [_at(v) for v in verdicts if v.round_s >= 2 * 86_400] == [(4, 15)]
+
+
+def test_a_cohort_compared_again_after_half_a_day_starts_a_new_line() -> None:
+    # Unseen for longer than its line remembers: the load fell meanwhile; no step is known.
+    for seed in range(3):
+        assert _fleet(_run([*range(100), *range(800, 900)], _cpu, seed)) == []
