@@ -99,17 +99,16 @@ class CohortLevel:
         if warming:
             self._fit(median, round_s)
             return
-        a = alpha
         scale = max(self.scale, floor)
         limit = HUBER * scale * widen
         residual = median - expected
         clipped = max(-limit, min(limit, residual))
         horizon = max((round_s - self.at_s) / round_len_s, 1.0)
-        self.level = expected + a * clipped
+        self.level = expected + alpha * clipped
         # A residual after h rounds unseen says less about the slope than one after one.
-        self.trend_per_s += a * a / 4.0 * clipped / (horizon * round_len_s)
+        self.trend_per_s += alpha * alpha / 4.0 * clipped / (horizon * round_len_s)
         deviation = min(abs(residual) / widen, SCALE_CLIP * scale)
-        self.scale += a * (deviation - self.scale)
+        self.scale += alpha * (deviation - self.scale)
         self.rounds += 1
         self.at_s = round_s
 
