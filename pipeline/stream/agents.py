@@ -112,6 +112,8 @@ async def handle_event(worker: Worker, event: Any) -> Outcome:
     if isinstance(batch, DeadLetter):
         await _dead_letter(worker, batch, event)
         return Outcome.DEAD_LETTER
+    for observe in worker.batch_observers:
+        await observe(batch)
     checkpoints = worker.checkpoints
     try:
         with checkpoints.processing(batch.node_id, event) as model:

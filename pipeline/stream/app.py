@@ -95,11 +95,7 @@ def make_worker(
         acks=acks,
     )
     register(worker)
-    register_peers(
-        worker,  # a topic object of its own on fleet.metrics: each agent iterates its own
-        raw_topic(app, topics.METRICS.name(topic_settings.prefix)),
-        raw_topic(app, topics.PEERS.name(topic_settings.prefix)),
-    )
+    register_peers(worker, raw_topic(app, topics.PEERS.name(topic_settings.prefix)))
     return worker
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import faust
 
 from pipeline.config import StreamSettings
+from pipeline.models import MetricBatch
 from pipeline.store.influx import InfluxSink
 from pipeline.stream.acks import AckOrder
 from pipeline.stream.checkpoint import Checkpoints
@@ -42,6 +43,9 @@ class Worker:
     anomalies_topic: faust.TopicT
     deadletter_topic: faust.TopicT
     acks: AckOrder
+    # Other stages that read each batch the detection agent decoded (the peer stage's round
+    # summaries): one Faust delivery and one decode per message instead of one per agent.
+    batch_observers: list[Callable[[MetricBatch], Awaitable[None]]] = field(default_factory=list)
 
     def lag(self) -> int:
         """Messages of the input topic not read yet (see ``consumer_lag``)."""

@@ -38,13 +38,18 @@ def _batch(node: int, minute: int, cpu: float, role: str = "web") -> MetricBatch
     )
 
 
-def test_round_summaries_leave_keyed_by_cohort_once_a_node_moves_on() -> None:
+def test_the_detection_agent_sends_round_summaries_keyed_by_cohort_once_a_node_moves_on() -> None:
+    # One agent reads fleet.metrics: the peer stage summarises the batches it decoded, so a
+    # message is delivered and decoded once; one it dead-letters is summarised by nobody.
     worker = _worker()
-    agent = _agent(worker, "summarise_rounds")
+    worker.deadletter_topic.send = AsyncMock()  # type: ignore[method-assign]
+    metrics = worker.metrics_topic.get_topic_name()
+    readers = [a for a in worker.app.agents.values() if a.channel.get_topic_name() == metrics]
+    assert [a.name.rsplit(".", 1)[-1] for a in readers] == ["process_metrics"]
     sent: list[tuple[bytes, PeerSummary]] = []
 
     async def run() -> None:
-        async with agent.test_context() as agent_:
+        async with _agent(worker, "process_metrics").test_context() as agent_:
             stage_topic = _agent(worker, "compare_peers").channel  # the cohort-keyed topic
             assert stage_topic.get_topic_name() == "unit.fleet.peers"
             stage_topic.send = AsyncMock(
@@ -60,6 +65,7 @@ def test_round_summaries_leave_keyed_by_cohort_once_a_node_moves_on() -> None:
     assert [(key, s.node_id, s.metrics) for key, s in sent] == [
         (b"role=web", "web-01", {"cpu.usage_user": 15.0})
     ]
+    assert worker.meters.dead_letters._value.get() == 1
 
 
 def test_a_node_drifting_from_its_cohort_is_sent_as_one_peer_event() -> None:
