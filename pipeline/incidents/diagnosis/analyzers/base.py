@@ -9,8 +9,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import numpy as np
-
 from pipeline.incidents.diagnosis.analyzers.culprit import top_culprit
 from pipeline.incidents.diagnosis.evidence import Evidence, FloatArray, NodeEvidence
 from pipeline.incidents.diagnosis.signature import Deviation, deviations_of
@@ -69,17 +67,15 @@ class NodeView:
     def since_onset(self, d: Deviation, metric: str | None = None) -> tuple[FloatArray, FloatArray]:
         """``d``'s window values and their times from its onset on (all of them without one).
 
-        ``metric`` reads another series of the node over the same rows (empty if it lacks it).
+        ``metric`` reads another of the node's series over the same rows (the node has it).
 
         No onset (never stayed past its onset level) is ``onset_share`` 1, which a real onset
         cannot have, as it takes two rows. Cut there, only the last sample would be left:
         DBSherlock's CPU saturations (idle 50 -> 0 on a baseline noisy by 30) read 21-37 % busy.
         """
         in_window = self.node.in_window
-        series = self.node.series.get(metric or d.metric)
-        if series is None:
-            return np.empty(0), np.empty(0)
-        values, times = series[in_window], self.node.times_s[in_window]
+        values = self.node.series[metric or d.metric][in_window]
+        times = self.node.times_s[in_window]
         if d.onset_share >= 1.0 or values.size == 0:
             return values, times
         onset = int(d.onset_share * (values.size - 1))
