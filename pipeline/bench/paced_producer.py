@@ -101,6 +101,7 @@ class PacedSender:
     def run(self, progress: Any = None) -> PaceReport:
         """Send for ``duration_s``; ``progress`` (a shared int, e.g. ``multiprocessing.Value``)."""
         pace = Pace(self.plan.rate_per_s, time.monotonic())
+        cpu_started_s = time.process_time()
         max_behind_s = 0.0
         while (now_s := time.monotonic()) - pace.started_s < self.plan.duration_s:
             max_behind_s = max(max_behind_s, pace.behind_s(self.sent, now_s))
@@ -111,7 +112,8 @@ class PacedSender:
             time.sleep(min(MAX_SLEEP_S, pace.wait_s(self.sent, time.monotonic())))
         elapsed_s = time.monotonic() - pace.started_s
         self.producer.flush(timeout=FLUSH_TIMEOUT_S)
-        return PaceReport(self.plan.rate_per_s, self.sent, elapsed_s, max_behind_s)
+        cpu_s = time.process_time() - cpu_started_s
+        return PaceReport(self.plan.rate_per_s, self.sent, elapsed_s, max_behind_s, cpu_s)
 
 
 def produce(plan: LoadPlan, progress: Any, results: Any) -> None:

@@ -59,6 +59,7 @@ class PaceReport:
     sent: int
     elapsed_s: float  # from the first send to the end of the phase
     max_behind_s: float  # the most the producer was ever behind its schedule
+    cpu_s: float = 0.0  # CPU time of the producer process over the phase (all its threads)
 
     @property
     def achieved_per_s(self) -> float:
@@ -88,4 +89,5 @@ def combined(reports: list[PaceReport]) -> PaceReport:
         sent=sum(report.sent for report in reports),
         elapsed_s=elapsed_s,
         max_behind_s=max(report.max_behind_s for report in reports),
+        cpu_s=sum(report.cpu_s for report in reports),
     )

@@ -70,6 +70,7 @@ class LoadReading:
     achieved_points_per_s: float
     rate_reached: bool  # False: the producers could not keep the target rate
     producer_max_behind_s: float
+    producer_cores: float  # CPU the producers used, in cores (they share the machine too)
     worker_batches_per_s: float  # processed by the worker during the phase
     lag_batches_at_end: int  # published but not yet processed when the producers stopped
     lag_s_at_end: float  # that lag at the measured capacity
@@ -307,6 +308,7 @@ def _reading(
         achieved_points_per_s=pace.achieved_per_s * metrics,
         rate_reached=pace.reached,
         producer_max_behind_s=pace.max_behind_s,
+        producer_cores=pace.cpu_s / pace.elapsed_s,
         worker_batches_per_s=worker_per_s,
         lag_batches_at_end=lag,
         lag_s_at_end=0.0,

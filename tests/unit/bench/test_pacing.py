@@ -37,9 +37,10 @@ def test_a_phase_that_kept_its_rate_reached_it_and_one_that_did_not_says_so() ->
 
 
 def test_producers_add_up_and_the_slowest_one_decides_whether_the_phase_kept_up() -> None:
-    fast = PaceReport(target_per_s=500.0, sent=30_000, elapsed_s=60.0, max_behind_s=0.1)
-    slow = PaceReport(target_per_s=500.0, sent=20_000, elapsed_s=60.5, max_behind_s=20.0)
+    fast = PaceReport(500.0, sent=30_000, elapsed_s=60.0, max_behind_s=0.1, cpu_s=6.0)
+    slow = PaceReport(500.0, sent=20_000, elapsed_s=60.5, max_behind_s=20.0, cpu_s=9.0)
     both = combined([fast, slow])
+    assert both.cpu_s == 15.0
     assert both.target_per_s == 1000.0
     assert both.sent == 50_000 and both.elapsed_s == 60.5
     assert both.max_behind_s == 20.0
