@@ -91,7 +91,10 @@ def bench_pipeline(
     kafka, influx, _ = build_servers(config_file, kafka_bootstrap, influx_url, topic_prefix)
     loads = None
     if load_s > 0 and load_shares:
-        options = LoadOptions(load_shares, load_s, load_producers, faults, window_s)
+        try:
+            options = LoadOptions(load_shares, load_s, load_producers, faults, window_s)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--load-s") from None
         loads = LoadPhases(kafka, influx, options)
     result = run_bench(
         kafka, influx, nodes, metrics, rounds, window_s, faults, partitions, workers, loads
