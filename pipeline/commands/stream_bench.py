@@ -17,6 +17,7 @@ import random
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -345,6 +346,10 @@ def topic_for(topic_settings: TopicSettings, kafka: KafkaSettings) -> str:
     return topics.METRICS.name(topic_settings.prefix)
 
 
+# What runs after the live phase: (the worker, the fleet, the metrics topic, its batches/s).
+AfterLive = Callable[[WorkerProcess, Fleet, str, float], None]
+
+
 def run_bench(
     kafka: KafkaSettings,
     influx: InfluxSettings,
@@ -355,8 +360,13 @@ def run_bench(
     faults: int,
     partitions: int,
     workers: int = 1,
+    after_live: AfterLive | None = None,
 ) -> BenchResult:
-    """Run both phases against the servers in ``kafka``/``influx``; returns every figure."""
+    """Run both phases against the servers in ``kafka``/``influx``; returns every figure.
+
+    ``after_live`` runs once the live phase ends, with the one worker still up (the paced load
+    phases of ``pipeline.commands.stream_load``).
+    """
     topic_settings = TopicSettings(prefix=f"bench{uuid.uuid4().hex[:8]}.", partitions=partitions)
     topic = topic_for(topic_settings, kafka)
     fleet = Fleet(nodes, metrics)
@@ -390,6 +400,8 @@ def run_bench(
             result.points_per_s = metrics * timed.per_s
             _count_worker(result, worker.metrics())
             faults_seen = live_latencies(kafka, influx, topic, fleet, rounds, window_s, faults)
+            if after_live is not None:
+                after_live(worker, fleet, topic, timed.per_s)
         finally:
             worker.stop(timeout_s=60)
     result.one_worker_points_per_s = result.points_per_s
