@@ -55,7 +55,12 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._
 
 
 def _as_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC or 9999-12-31 west of it
+        # A ValueError becomes the field's validation error; an OverflowError would escape
+        # pydantic and stop the stage that decodes the message instead of dead-lettering it.
+        raise ValueError("datetime out of range in UTC") from None
 
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]

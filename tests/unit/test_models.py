@@ -94,6 +94,16 @@ def test_control_characters_in_labels_are_refused() -> None:
         make_batch(labels={"role": "web\nx"})
 
 
+@pytest.mark.parametrize("sampled_at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_time_beyond_utc_range_is_an_invalid_message(sampled_at: str) -> None:
+    # Python's astimezone raises OverflowError here, which pydantic does not turn into a
+    # validation error: the stage decoding it stopped instead of dead-lettering the message.
+    document = json.loads(encode(make_batch()))
+    document["sampled_at"] = sampled_at
+    with pytest.raises(InvalidMessage, match="sampled_at"):
+        decode(MetricBatch, json.dumps(document).encode())
+
+
 def test_invalid_message_reason_names_the_field() -> None:
     document = json.loads(encode(make_batch()))
     document["node_id"] = 42
