@@ -88,3 +88,8 @@ class StreamSettings(Section):
         le=5,
         description="longest a message waits for its chunk to fill",
     )
+    input: Literal["faust", "lean"] = Field(
+        "faust",
+        description="how fleet.metrics reaches the detection: faust (an agent on Faust's "
+        "stream) or lean (Faust's consumer hands messages straight to the worker; experimental)",
+    )

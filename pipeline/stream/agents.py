@@ -13,7 +13,8 @@ from influxdb_client.client.write.point import Point
 from pipeline.bus import Origin, dead_letter, decode_or_dead_letter
 from pipeline.errors import SinkBackpressure
 from pipeline.models import DeadLetter, MetricBatch, encode, utc_now
-from pipeline.stream.consumer import fetched_before_rebalance, overtaken
+from pipeline.stream.consumer import FleetConsumer, fetched_before_rebalance, overtaken
+from pipeline.stream.lean_input import LeanEvent, LeanInput
 from pipeline.stream.meters import CONTENT_TYPE
 from pipeline.stream.process import Detection
 from pipeline.stream.rebalance import RebalanceSensor
@@ -54,15 +55,13 @@ def register(worker: Worker) -> None:
         # Every assigned partition is sought back to its last commit after a rebalance, so
         # whatever waits for an earlier message is read again: nothing of it is acknowledged.
         worker.acks.forget()
+        if isinstance(app.consumer, FleetConsumer) and app.consumer.lean is not None:
+            app.consumer.lean.clear()  # the seek reads it again, as Faust's cleared queues
 
-    # concurrency=1: with more, faust-streaming can commit past messages still in flight.
-    # Chunks: one Faust iteration (and one per-yield log call) per chunk, not per message.
-    @app.agent(worker.metrics_topic, concurrency=1)
-    async def process_metrics(stream: Any) -> Any:
-        worker.sink.start()
-        settings = worker.settings
-        async for events in stream.noack_take(settings.chunk_max, within=settings.chunk_wait_s):
-            yield await handle_chunk(worker, events)
+    if worker.settings.input == "lean":
+        _read_lean(worker)
+    else:
+        _read_with_agent(worker)
 
     @app.timer(interval=TICK_S)  # type: ignore[untyped-decorator]  # Faust's timer is untyped
     async def tick() -> None:
@@ -74,6 +73,48 @@ def register(worker: Worker) -> None:
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
         return web.bytes(meters.render(), headers={"Content-Type": CONTENT_TYPE})
+
+
+def _read_with_agent(worker: Worker) -> None:
+    """``fleet.metrics`` through a Faust agent, chunk by chunk (``input = "faust"``)."""
+
+    # concurrency=1: with more, faust-streaming can commit past messages still in flight.
+    # Chunks: one Faust iteration (and one per-yield log call) per chunk, not per message.
+    @worker.app.agent(worker.metrics_topic, concurrency=1)
+    async def process_metrics(stream: Any) -> Any:
+        worker.sink.start()
+        settings = worker.settings
+        async for events in stream.noack_take(settings.chunk_max, within=settings.chunk_wait_s):
+            yield await handle_chunk(worker, events)
+
+
+def _read_lean(worker: Worker) -> None:
+    """``fleet.metrics`` from Faust's consumer straight to a task (``input = "lean"``).
+
+    The topic stays Faust's (subscribed, its acknowledged offsets committed, rebalanced with
+    the group); only the per-message delivery (event, channel queue, stream) is left out.
+    """
+    app, settings = worker.app, worker.settings
+    consumer = app.consumer
+    if not isinstance(consumer, FleetConsumer):
+        raise TypeError(f"the lean input needs the worker's FleetConsumer, not {consumer!r}")
+    lean = consumer.lean = LeanInput(
+        worker.metrics_topic.get_topic_name(), app.conf.stream_buffer_maxsize
+    )
+    app.flow_control.manage_queue(lean)  # type: ignore[arg-type]  # cleared as channel queues
+    app.topics.add(worker.metrics_topic)
+
+    @app.task  # type: ignore[untyped-decorator]  # Faust's task decorator is untyped
+    async def process_metrics_lean() -> None:
+        worker.sink.start()
+        try:
+            while True:
+                messages = await lean.take(settings.chunk_max, settings.chunk_wait_s)
+                await handle_chunk(worker, [LeanEvent(m, consumer) for m in messages])
+        except Exception as exc:  # an agent's crash stops the worker; so must this task's
+            log.exception("the lean input stopped")
+            await app.crash(exc)
+            raise
 
 
 async def handle_chunk(worker: Worker, events: list[Any]) -> list[Outcome]:

@@ -47,6 +47,9 @@ import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import AppT
 
+from pipeline.stream.lean_drain import LeanDelivery, drain
+from pipeline.stream.lean_input import LeanInput
+
 log = logging.getLogger(__name__)
 # Input messages handed to the agents and perhaps not processed yet are remembered (weakly) so a
 # seek can mark them overtaken: Faust's channel queues hold up to 4,096 each, the worker's chunk
@@ -86,6 +89,8 @@ class FleetConsumer(faust_aiokafka.Consumer):
         self._read_at_seek: dict[Any, int | None] = {}
         self._handed_out: deque[weakref.ref[Any]] = deque(maxlen=HANDED_OUT_REMEMBERED)
         self._overtaken: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Set (before the consumer starts) for the lean input path: its topic goes here.
+        self.lean: LeanInput | None = None
 
     def overtaken(self, message: Any) -> bool:
         """True for a message handed out before a seek of its partition: the seek reads it again.
@@ -107,6 +112,13 @@ class FleetConsumer(faust_aiokafka.Consumer):
                 await self.seek_wait(await self.earliest_offsets(*fresh))
             read = self._read_offset  # noqa: SLF001 - set by the seeks above
             self._read_at_seek = {tp: read.get(tp) for tp in self.assignment()}
+
+    async def _drain_messages(self, fetcher: Any) -> None:
+        """Faust's consumer loop; with a lean input, its topic delivered there (``lean_drain``)."""
+        if self.lean is None:
+            await super()._drain_messages(fetcher)
+        else:
+            await drain(self, fetcher, LeanDelivery(self, self.lean))
 
     async def _getmany(self, active_partitions: set[Any] | None, timeout: float) -> Any:
         """Fetch a batch (never while a seek runs), remembering the generation and seek count."""
