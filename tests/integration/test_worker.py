@@ -31,6 +31,9 @@ from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 WARM = 400
+# Both ways fleet.metrics can reach the detection (`FLEETWATCH_STREAM_INPUT`): each must carry a
+# fault through to InfluxDB and turn hostile messages into dead letters.
+INPUTS = pytest.mark.parametrize("stream_input", ["faust", "lean"])
 
 
 def publish(kafka: KafkaSettings, topic_settings: TopicSettings, batches: Iterable[Any]) -> int:
@@ -109,12 +112,16 @@ def read_topic(kafka: KafkaSettings, name: str, idle_ms: int = 5_000) -> list[by
     return values
 
 
+@INPUTS
 def test_injected_fault_reaches_the_topic_and_influxdb_with_its_window(
     kafka: KafkaSettings,
     influx: InfluxSettings,
     topic_settings: TopicSettings,
     start_worker: Callable[..., Popen[bytes]],
+    stream_input: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("FLEETWATCH_STREAM_INPUT", stream_input)
     ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
     worker = start_worker()
     fault_seqs = {WARM + 3, WARM + 4}
@@ -172,12 +179,16 @@ HOSTILE: list[bytes] = [
 ]
 
 
+@INPUTS
 def test_hostile_messages_become_dead_letters_and_the_worker_goes_on(
     kafka: KafkaSettings,
     influx: InfluxSettings,
     topic_settings: TopicSettings,
     start_worker: Callable[..., Popen[bytes]],
+    stream_input: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("FLEETWATCH_STREAM_INPUT", stream_input)
     ensure_topics(kafka, topic_settings, topics.ALL_TOPICS)
     worker = start_worker()
     good = steady("after-hostile", 0, 3)
