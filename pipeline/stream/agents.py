@@ -55,8 +55,6 @@ def register(worker: Worker) -> None:
         # Every assigned partition is sought back to its last commit after a rebalance, so
         # whatever waits for an earlier message is read again: nothing of it is acknowledged.
         worker.acks.forget()
-        if isinstance(app.consumer, FleetConsumer) and app.consumer.lean is not None:
-            app.consumer.lean.clear()  # the seek reads it again, as Faust's cleared queues
 
     if worker.settings.input == "lean":
         _read_lean(worker)
@@ -101,7 +99,9 @@ def _read_lean(worker: Worker) -> None:
     lean = consumer.lean = LeanInput(
         worker.metrics_topic.get_topic_name(), app.conf.stream_buffer_maxsize
     )
-    app.flow_control.manage_queue(lean)  # type: ignore[arg-type]  # cleared as channel queues
+    # Faust clears the queues its flow control manages at every revocation (before this
+    # worker's revocation hook) and when the flow resumes: the seek that follows reads it again.
+    app.flow_control.manage_queue(lean)  # type: ignore[arg-type]  # a channel queue's duties
     app.topics.add(worker.metrics_topic)
 
     @app.task  # type: ignore[untyped-decorator]  # Faust's task decorator is untyped
