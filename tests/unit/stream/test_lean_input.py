@@ -9,6 +9,7 @@ import pytest
 from faust import current_event as fausts_current_event
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
+from mode.utils.queues import FlowControlEvent
 
 from pipeline.stream.faust_event import current_event
 from pipeline.stream.lean_input import LeanEvent, LeanInput
@@ -89,6 +90,18 @@ def test_clearing_drops_what_is_held_and_frees_a_waiting_producer() -> None:
         return len(lean), lean.offer(1)
 
     assert asyncio.run(scenario()) == (0, True)
+
+
+def test_flow_control_clears_it_as_it_clears_channel_queues() -> None:
+    # The worker relies on this at a revocation: Faust clears the queues its flow control
+    # manages before the seek, and the buffer is one of them.
+    flow_control = FlowControlEvent(initially_suspended=False)
+    lean = LeanInput(INPUT.topic, capacity=4)
+    flow_control.manage_queue(lean)  # type: ignore[arg-type]  # a channel queue's duties
+    lean.offer(0)
+    lean.offer(1)
+    flow_control.clear()
+    assert len(lean) == 0
 
 
 def test_a_capacity_below_one_is_refused() -> None:
