@@ -109,6 +109,10 @@ class WorkerProcess:
         """The worker's ``/metrics`` samples; empty while its web server is not up."""
         return scrape(self.web_port)
 
+    def batches_processed(self) -> int:
+        """Batches the worker has processed so far (0 while its web server is not up)."""
+        return int(self.metrics().get("fleetwatch_batches_total", 0.0))
+
     def rss_bytes(self) -> int:
         """Resident memory of the worker now (0 once it has exited)."""
         if self.process is None or not self.alive:

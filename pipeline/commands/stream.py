@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +84,8 @@ def bench_pipeline(
     Then latency under load: each ``--load-share`` of the worker's measured capacity for
     ``--load-s`` seconds (JSON keys ``load_50``, ``load_90``, ...).
     """
-    from pipeline.commands.stream_bench import run_bench
-    from pipeline.commands.stream_load import LoadOptions, LoadPhases, as_figures
+    from pipeline.commands.stream_bench import json_figures, run_bench
+    from pipeline.commands.stream_load import LoadOptions, LoadPhases
 
     kafka, influx, _ = build_servers(config_file, kafka_bootstrap, influx_url, topic_prefix)
     loads = None
@@ -99,11 +98,9 @@ def bench_pipeline(
     result = run_bench(
         kafka, influx, nodes, metrics, rounds, window_s, faults, partitions, workers, loads
     )
-    figures = asdict(result)
-    figures["latencies_s"] = [round(x, 3) for x in result.latencies_s]
-    figures["window_waits_s"] = [round(x, 3) for x in result.window_waits_s]
+    figures = json_figures(result)
     for name, reading in (loads.readings if loads else {}).items():
-        figures[name] = as_figures(reading)
+        figures[name] = json_figures(reading)
     if as_json:
         click.echo(json.dumps(figures))
         return

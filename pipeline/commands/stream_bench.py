@@ -18,9 +18,10 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer
 
@@ -33,6 +34,9 @@ from pipeline.errors import FleetwatchError
 from pipeline.models import MetricBatch, encode
 from pipeline.store.flux import flux_regex, flux_string
 from pipeline.store.query import run_flux
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 SAMPLE_STEP_S = 10.0  # spacing of backlog samples
 LIVE_STEP_S = 1.0  # spacing of live samples
@@ -205,7 +209,7 @@ def time_worker(worker: WorkerProcess, expected: int, timeout_s: float) -> Timed
     deadline = time.monotonic() + timeout_s
     first_at, first_count, count = 0.0, 0, 0
     while time.monotonic() < deadline and worker.alive:
-        count = int(worker.metrics().get("fleetwatch_batches_total", 0.0))
+        count = worker.batches_processed()
         if count > 0 and not first_at:
             first_at, first_count = time.perf_counter(), count
         if count >= expected:
@@ -325,6 +329,14 @@ def _poll_anomalies(
                 seen_at[index] = now
         time.sleep(0.2)
     time.sleep(max(0.0, until - time.monotonic()))
+
+
+def json_figures(reading: DataclassInstance) -> dict[str, Any]:
+    """A bench reading (the run's, or a load phase's) for ``--json``, latencies to the ms."""
+    figures = asdict(reading)
+    for key in ("latencies_s", "window_waits_s"):
+        figures[key] = [round(x, 3) for x in figures[key]]
+    return figures
 
 
 def percentile(values: list[float], q: float) -> float:

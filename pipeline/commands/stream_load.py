@@ -143,12 +143,12 @@ def run_phase(
 ) -> LoadReading:
     """Run the producers of ``plans`` to the end, then wait for the faults' anomalies."""
     since = datetime.now(UTC)
-    processed_before = _processed(worker)
+    processed_before = worker.batches_processed()
     seen = AnomalySeen(influx, fleet, since)
     reports, faulted_at = _run_producers(plans, worker, seen, share)
-    lag = published(kafka, plans[0].topic) - _processed(worker)
+    lag = published(kafka, plans[0].topic) - worker.batches_processed()
     pace = combined(reports)
-    worker_per_s = (_processed(worker) - processed_before) / pace.elapsed_s
+    worker_per_s = (worker.batches_processed() - processed_before) / pace.elapsed_s
     deadline = time.monotonic() + 2 * options.window_s + DETECT_GRACE_S
     while seen.missing(faulted_at, options.window_s) and time.monotonic() < deadline:
         seen.poll()
@@ -213,7 +213,8 @@ def _progress(
     print(
         f"load {share:.0%}: {elapsed_s:.0f}/{plans[0].duration_s:.0f} s,"
         f" sent {sent:,} ({sent / elapsed_s:,.0f}/s of {target:,.0f}),"
-        f" worker {_processed(worker):,} batches, anomalies seen on {len(seen.nodes())} nodes",
+        f" worker {worker.batches_processed():,} batches,"
+        f" anomalies seen on {len(seen.nodes())} nodes",
         file=sys.stderr,
         flush=True,
     )
@@ -278,15 +279,10 @@ def published(kafka: KafkaSettings, topic: str) -> int:
 def wait_caught_up(kafka: KafkaSettings, topic: str, worker: WorkerProcess) -> None:
     """Wait until the worker has processed every batch on ``topic``."""
     deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
-    while (left := published(kafka, topic) - _processed(worker)) > 0:
+    while (left := published(kafka, topic) - worker.batches_processed()) > 0:
         if time.monotonic() > deadline or not worker.alive:
             raise FleetwatchError(f"the worker is {left} batches behind (log: {worker.log_path})")
         time.sleep(1.0)
-
-
-def _processed(worker: WorkerProcess) -> int:
-    """Batches the worker has processed so far, from its ``/metrics``."""
-    return int(worker.metrics().get("fleetwatch_batches_total", 0.0))
 
 
 def _reading(
@@ -329,11 +325,3 @@ def _add_latencies(reading: LoadReading, times: FaultTimes, window_s: float) -> 
     after_end = [latency - wait for latency, wait in zip(latencies, waits, strict=True)]
     reading.p99_after_window_end_s = percentile(after_end, 99)
     reading.meets_target = p99 <= window_s + TARGET_SLACK_S
-
-
-def as_figures(reading: LoadReading) -> dict[str, Any]:
-    """The reading for ``--json``, lists rounded to the millisecond."""
-    figures = {key: value for key, value in vars(reading).items() if not isinstance(value, list)}
-    figures["latencies_s"] = [round(x, 3) for x in reading.latencies_s]
-    figures["window_waits_s"] = [round(x, 3) for x in reading.window_waits_s]
-    return figures
