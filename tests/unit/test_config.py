@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,13 @@ from pipeline.config import (
     load,
 )
 from pipeline.errors import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def no_fleetwatch_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read defaults: a shell pointing at a local stack must not change them."""
+    for name in [n for n in os.environ if n.startswith("FLEETWATCH_")]:
+        monkeypatch.delenv(name)
 
 
 def test_precedence_is_flag_then_env_then_file_then_default(
